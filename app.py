@@ -1,0 +1,58 @@
+"""Accueil: what Passerelles is, which data set is shown, the key figures of the current view."""
+
+import streamlit as st
+
+from lib.filters import ALL_WAVES
+from lib.formatting import format_int, format_percent
+from lib.metrics import key_figures
+from lib.ui import PAGES, page_setup
+
+dataset, view = page_setup("Accueil")
+departement = dataset.reference.departement_name
+
+st.title("Passerelles")
+st.subheader(f"Les liens entre écoles et centres sociaux du {departement}")
+
+st.markdown(
+    f"""
+Les centres sociaux et les écoles, collèges et lycées du {departement} travaillent sur les mêmes
+territoires, avec les mêmes familles, sur des sujets qui se croisent. Leurs liens ne se ressemblent
+pas d'un territoire à l'autre : ni par leur **forme**, ni par leur **fréquence**, ni par leur
+**objet**, ni par leur **qualité**.
+
+Depuis 2018, la **Fédération des centres sociaux du Val d'Oise** et l'association **École et
+Famille** mènent ensemble un projet pour mieux connaître ces liens, les valoriser et les développer.
+Des enquêtes par téléphone et sur site recueillent, lien par lien, ce qui existe, ce qui fait que
+ça marche (**leviers**), ce qui freine (**freins**) et les pistes possibles. Deux groupes de
+réflexion — l'un avec les centres sociaux, l'autre avec les acteurs scolaires — puis une rencontre
+départementale travaillent sur ces résultats.
+
+Passerelles rassemble ces enquêtes : une carte des partenariats, des analyses par territoire et
+leur évolution d'une vague d'enquête à l'autre.
+"""
+)
+
+figures = key_figures(view)
+wave = view.filters.wave
+scope = "toutes vagues confondues" if wave == ALL_WAVES else f"vague {wave}"
+st.markdown(f"#### Chiffres clés ({scope})")
+columns = st.columns(5)
+columns[0].metric("Établissements scolaires", format_int(figures.schools))
+columns[1].metric("Centres sociaux et EVS", format_int(figures.centres))
+columns[2].metric("Liens recensés", format_int(figures.links),
+                  help="Un lien est un couple école – centre social cité dans au moins une réponse.")
+columns[3].metric("Réponses", format_int(figures.answers))
+columns[4].metric(
+    "Écoles liées à un centre",
+    format_percent(figures.share_schools_linked),
+    help="Part des établissements scolaires du périmètre cités dans au moins un lien.",
+)
+st.caption(
+    f"{format_int(figures.schools_linked)} établissement(s) sur {format_int(figures.schools)} ont au moins "
+    f"un lien avec un centre social ou un espace de vie sociale · {format_int(len(dataset.waves))} vague(s) "
+    f"d'enquête dans le jeu de données ({', '.join(dataset.waves) or 'aucune'})."
+)
+
+st.markdown("#### Pour aller plus loin")
+for script, label, icon in PAGES[1:]:
+    st.page_link(script, label=label, icon=icon)

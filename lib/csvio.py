@@ -1,0 +1,185 @@
+"""Read the CSV files people actually produce, and say clearly when one can't be read.
+
+Excel FR writes Windows-1252 with ``;``; online tools write UTF-8 with or
+without a BOM, with ``,``; "Texte Unicode" exports are UTF-16 with tabs. This
+module turns any of them into rows of strings, each with the line number where
+it starts, so that every later message can name file, line and column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import charset_normalizer
+
+from lib.text import fold
+
+DELIMITERS = (";", ",", "\t")
+DELIMITER_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation"}
+# Encodings people's tools produce in France; leaving the detector free makes it
+# guess Central-European code pages for short French texts.
+CANDIDATE_ENCODINGS = ["utf_8", "cp1252", "latin_1", "utf_16", "utf_32"]
+ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 avec BOM",
+    "utf_8": "UTF-8",
+    "cp1252": "Windows-1252",
+    "latin_1": "Latin-1",
+    "utf_16": "UTF-16",
+    "utf_32": "UTF-32",
+}
+_SAMPLE_BYTES = 64 * 1024
+
+
+class CsvError(Exception):
+    """A file that cannot be read as CSV at all; the message is French and names the file."""
+
+    def __init__(self, file: str, message: str, line: int | None = None):
+        super().__init__(message)
+        self.file = file
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class RawTable:
+    """A CSV file as strings: normalised header, data rows and their line numbers."""
+
+    file: str
+    header: list[str]
+    original_header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+    encoding: str
+    delimiter: str
+
+    @property
+    def encoding_label(self) -> str:
+        return ENCODING_NAMES.get(self.encoding, self.encoding)
+
+
+def normalise_column(name: str) -> str:
+    """``" Qualité "`` → ``"qualite"``: what a column is called once typed by a person."""
+    return fold(name.replace("-", " ")).replace(" ", "_")
+
+
+def decode_bytes(data: bytes, file: str) -> tuple[str, str]:
+    """Decode a file's bytes; returns ``(text, encoding)``.
+
+    UTF-8 (with or without BOM) is tried strictly first because it is
+    unambiguous; anything else goes to charset-normalizer, restricted to the
+    encodings French office tools write.
+
+    Raises:
+        CsvError: empty, binary, a spreadsheet rather than a CSV, or undecodable.
+    """
+    if not data.strip():
+        raise CsvError(file, "le fichier est vide.")
+    if data[:4] == b"PK\x03\x04":
+        raise CsvError(
+            file,
+            "c'est un classeur (Excel .xlsx ou OpenDocument), pas un CSV : "
+            "enregistrez-le au format « CSV UTF-8 » depuis votre tableur.",
+        )
+    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf_32"), (codecs.BOM_UTF32_BE, "utf_32"),
+                          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf_16"),
+                          (codecs.BOM_UTF16_BE, "utf_16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as err:
+                raise CsvError(file, f"le fichier annonce l'encodage {ENCODING_NAMES[encoding]} "
+                               f"mais contient des octets invalides (position {err.start}).") from None
+    if b"\x00" in data[:_SAMPLE_BYTES]:
+        raise CsvError(file, "ce n'est pas un fichier texte (contenu binaire) : attendu un fichier CSV.")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data, cp_isolation=CANDIDATE_ENCODINGS).best()
+    if best is None:
+        raise CsvError(file, "encodage du fichier non reconnu : enregistrez-le au format « CSV UTF-8 ».")
+    return str(best), best.encoding
+
+
+def _split_header(text: str, delimiter: str) -> list[str]:
+    first = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    return [normalise_column(c) for c in first]
+
+
+def detect_delimiter(text: str, expected: set[str] | None = None) -> str:
+    """The field delimiter of ``text`` among ``;``, ``,`` and tab.
+
+    ``csv.Sniffer`` decides first; when the expected column names are known,
+    the delimiter that recognises the most of them wins (a ``;`` file with
+    decimal commas can fool the sniffer).
+    """
+    sample = text[:_SAMPLE_BYTES]
+    try:
+        sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        first_line = sample.splitlines()[0] if sample else ""
+        sniffed = max(DELIMITERS, key=first_line.count)
+    if not expected:
+        return sniffed
+
+    def known(delimiter: str) -> int:
+        return len(set(_split_header(sample, delimiter)) & expected)
+
+    best = max(DELIMITERS, key=lambda d: (known(d), d == sniffed))
+    return best if known(best) > known(sniffed) else sniffed
+
+
+def parse_text(text: str, file: str, encoding: str, expected: set[str] | None = None) -> RawTable:
+    """Split decoded text into a :class:`RawTable` (header + rows with start lines).
+
+    Rows that are entirely empty (blank lines, or only delimiters as Excel
+    leaves them) are skipped; their line numbers still count.
+    """
+    delimiter = detect_delimiter(text, expected)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    next_line = 1
+    try:
+        for record in reader:
+            start, next_line = next_line, reader.line_num + 1
+            if not any(field.strip() for field in record):
+                continue
+            if header is None:
+                header = record
+                continue
+            rows.append(record)
+            lines.append(start)
+    except csv.Error as err:
+        raise CsvError(file, f"CSV mal formé ({err}).", line=reader.line_num) from None
+    if header is None:
+        raise CsvError(file, "le fichier ne contient aucune ligne d'en-tête.")
+    return RawTable(
+        file=file,
+        header=[normalise_column(c) for c in header],
+        original_header=[c.replace("\ufeff", "").strip() for c in header],
+        rows=rows,
+        lines=lines,
+        encoding=encoding,
+        delimiter=delimiter,
+    )
+
+
+def read_table(path: Path, expected: set[str] | None = None) -> RawTable:
+    """Read one CSV file from disk into a :class:`RawTable`.
+
+    Raises:
+        CsvError: the file cannot be read (missing, empty, binary, undecodable).
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise CsvError(path.name, f"fichier illisible ({err.strerror}).") from None
+    text, encoding = decode_bytes(data, path.name)
+    return parse_text(text, path.name, encoding, expected)

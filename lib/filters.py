@@ -1,0 +1,133 @@
+"""The view's filters, how they travel in the URL, and what they keep of a data set.
+
+Kept apart from ``lib/ui.py`` (which draws the widgets) so that parsing a
+shared link and filtering the tables are plain functions with tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from lib.dataset import Dataset
+from lib.questionnaire import load_questionnaire
+from lib.territories import LEVELS, territory_column, territory_options
+
+ALL_WAVES = "toutes"
+# URL parameters of the shared filters (pages may add their own).
+QUERY_KEYS = ("vague", "niveau", "territoire", "type")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the user chose in the sidebar. Empty tuples mean "all"."""
+
+    wave: str = ALL_WAVES
+    level: str = "commune"
+    territories: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class View:
+    """The part of a data set that the filters keep."""
+
+    filters: Filters
+    structures: pd.DataFrame
+    reponses: pd.DataFrame
+    schools: pd.DataFrame = field(repr=False)
+
+
+def available_levels(dataset: Dataset) -> list[str]:
+    """Territory levels the data set can group by (custom territories only when defined)."""
+    return [level for level in LEVELS if level != "territoire" or dataset.territoires]
+
+
+def default_filters(dataset: Dataset) -> Filters:
+    """The latest wave, communes, everything else open."""
+    waves = dataset.waves
+    return Filters(wave=waves[-1] if waves else ALL_WAVES)
+
+
+def _as_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]  # type: ignore[union-attr]
+
+
+def filters_from_query(params: Mapping[str, object], dataset: Dataset) -> Filters:
+    """Read filters from URL query parameters, silently dropping values the data set lacks.
+
+    ``params`` maps a key to a string or a list of strings (as
+    ``st.query_params.to_dict()`` / ``get_all`` give them). A missing key
+    takes its default; a shared link from another data set degrades to the
+    defaults rather than failing.
+    """
+    defaults = default_filters(dataset)
+    wave = (_as_list(params.get("vague")) or [defaults.wave])[0]
+    if wave != ALL_WAVES and wave not in dataset.waves:
+        wave = defaults.wave
+    level = (_as_list(params.get("niveau")) or [defaults.level])[0]
+    if level not in available_levels(dataset):
+        level = defaults.level
+    known_territories = set(territory_options(dataset.structures, level))
+    territories = tuple(t for t in _as_list(params.get("territoire")) if t in known_territories)
+    known_types = set(dataset.structures["type"].cat.categories)
+    types = tuple(t for t in _as_list(params.get("type")) if t in known_types)
+    return Filters(wave=wave, level=level, territories=territories, types=types)
+
+
+def filters_to_query(filters: Filters, dataset: Dataset) -> dict[str, str | list[str]]:
+    """Query parameters for ``filters``; defaults are left out to keep links short."""
+    defaults = default_filters(dataset)
+    query: dict[str, str | list[str]] = {}
+    if filters.wave != defaults.wave:
+        query["vague"] = filters.wave
+    if filters.level != defaults.level:
+        query["niveau"] = filters.level
+    if filters.territories:
+        query["territoire"] = list(filters.territories)
+    if filters.types:
+        query["type"] = list(filters.types)
+    return query
+
+
+def with_level(filters: Filters, level: str) -> Filters:
+    """Changing the level empties the territory choice (its names belong to the old level)."""
+    return filters if level == filters.level else replace(filters, level=level, territories=())
+
+
+def apply_filters(dataset: Dataset, filters: Filters) -> View:
+    """Keep the structures and answers the filters select.
+
+    A link belongs to the territory of its school (the school is where the
+    families are; a centre works with schools of several communes). The type
+    filter works per family: choosing only "Collège" keeps collèges with all
+    their centres; choosing only "Centre social" keeps every school type.
+    """
+    structures = dataset.structures
+    column = territory_column(filters.level)
+    in_territory = structures[column].isin(filters.territories) if filters.territories else True
+    school_family = load_questionnaire().school_types
+    school_types = [t for t in filters.types if t in school_family]
+    centre_types = [t for t in filters.types if t not in school_family]
+    is_school = structures["famille"] == "ecole"
+    type_ok_school = structures["type"].isin(school_types) if school_types else True
+    type_ok_centre = structures["type"].isin(centre_types) if centre_types else True
+    schools = structures[is_school & in_territory & type_ok_school]
+    centres = structures[~is_school & type_ok_centre & (in_territory if filters.territories else True)]
+
+    reponses = dataset.reponses
+    if filters.wave != ALL_WAVES:
+        reponses = reponses[reponses["vague"] == filters.wave]
+    allowed_centres = structures.loc[~is_school & type_ok_centre, "id"]
+    reponses = reponses[reponses["ecole_id"].isin(schools["id"]) & reponses["centre_id"].isin(allowed_centres)]
+    # Centres outside the chosen territory still show when they work with its schools.
+    partner_centres = structures[structures["id"].isin(reponses["centre_id"])]
+    kept = pd.concat([schools, centres, partner_centres]).drop_duplicates("id")
+    return View(filters=filters, structures=kept, reponses=reponses, schools=schools)
+

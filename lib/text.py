@@ -1,0 +1,16 @@
+"""Small text helpers shared by readers, validation and display."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def fold(text: object) -> str:
+    """Lower case, accents removed, single spaces: ``" Qualité  du lien"`` → ``"qualite du lien"``.
+
+    Used to match what people type (column names, labels, commune names) and
+    to sort French names the way a reader expects.
+    """
+    decomposed = unicodedata.normalize("NFKD", str(text).replace("\ufeff", ""))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.lower().replace("_", " ").split())

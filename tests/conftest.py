@@ -1,0 +1,85 @@
+"""Shared fixtures: a small valid data set on real communes, written as CSV files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lib.dataset import uai_key
+from lib.territories import load_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def uai(number: int) -> str:
+    """A well-formed UAI code of the Val-d'Oise (check letter computed)."""
+    digits = f"095{number:04d}"
+    return digits + uai_key(digits)
+
+
+def town_hall(code: str) -> tuple[float, float]:
+    communes = load_reference().communes.set_index("code_insee")
+    return float(communes.at[code, "mairie_latitude"]), float(communes.at[code, "mairie_longitude"])
+
+
+def small_tables() -> dict[str, pd.DataFrame]:
+    """A hand-sized data set: 4 schools and 2 centres in Argenteuil, Cergy and Sarcelles.
+
+    Wave 2018: E1–C1 answered by both sides (quality 4 vs 2), E2–C1 by the
+    school, E3–C2 by the centre. Wave 2019: E1–C1 again, E4–C2 new. E2 has no
+    coordinates (placed at the town hall).
+    """
+    arg, cer, sar = town_hall("95018"), town_hall("95127"), town_hall("95585")
+    e1, e2, e3, e4 = uai(1), uai(2), uai(3), uai(4)
+    structures = pd.DataFrame(
+        [
+            [e1, "ecole_elementaire", "École A", "95018", "1 rue A", arg[0], arg[1], "REP+", "QN09501"],
+            [e2, "ecole_maternelle", "École B", "95018", "2 rue B", "", "", "REP", ""],
+            [e3, "college", "Collège C", "95127", "3 rue C", cer[0], cer[1], "", ""],
+            [e4, "ecole_primaire", "École D", "95585", "4 rue D", sar[0], sar[1], "REP+", "QN09502"],
+            ["CS-1", "centre_social", "Centre social Un", "95018", "5 rue E", arg[0], arg[1], "", "QN09501"],
+            ["CS-2", "centre_social", "Centre social Deux", "95127", "6 rue F", cer[0], cer[1], "", ""],
+        ],
+        columns=["id", "type", "nom", "commune_insee", "adresse", "latitude", "longitude",
+                 "education_prioritaire", "qpv"],
+    )
+    base = {"formes": "clas;fetes", "frequence": "mensuelle", "objets": "reussite_scolaire", "leviers": "interconnaissance",
+            "freins": "", "ressources": "", "outils": "", "pistes": "", "commentaire": ""}
+    rows = [
+        dict(base, reponse_id="R1", vague="2018", date="2018-10-01", mode="telephone", repondant_id=e1,
+             repondant_fonction="direction_ecole", ecole_id=e1, centre_id="CS-1", qualite="4", frequence="hebdomadaire"),
+        dict(base, reponse_id="R2", vague="2018", date="2018-10-02", mode="sur_site", repondant_id="CS-1",
+             repondant_fonction="direction_centre", ecole_id=e1, centre_id="CS-1", qualite="2", formes="parentalite"),
+        dict(base, reponse_id="R3", vague="2018", date="2018-10-03", mode="telephone", repondant_id=e2,
+             repondant_fonction="direction_ecole", ecole_id=e2, centre_id="CS-1", qualite="3"),
+        dict(base, reponse_id="R4", vague="2018", date="05/11/2018", mode="telephone", repondant_id="CS-2",
+             repondant_fonction="referent_famille", ecole_id=e3, centre_id="CS-2", qualite="1", frequence="ponctuelle"),
+        dict(base, reponse_id="R5", vague="2019", date="2019-03-01", mode="telephone", repondant_id=e1,
+             repondant_fonction="direction_ecole", ecole_id=e1, centre_id="CS-1", qualite="3"),
+        dict(base, reponse_id="R6", vague="2019", date="2019-03-02", mode="sur_site", repondant_id="CS-2",
+             repondant_fonction="direction_centre", ecole_id=e4, centre_id="CS-2", qualite="4"),
+    ]
+    reponses = pd.DataFrame(rows)
+    rencontres = pd.DataFrame(
+        [["M1", "2018-06-05", "Tour d'horizon", "lancement", "Maison Pour Tous", "95018", "09:00", "12:30"]],
+        columns=["rencontre_id", "date", "titre", "type", "lieu", "commune_insee", "heure_debut", "heure_fin"],
+    )
+    participations = pd.DataFrame([["M1", "CS-1", 2], ["M1", e1, 1]],
+                                  columns=["rencontre_id", "structure_id", "participants"])
+    return {"structures": structures, "reponses": reponses, "rencontres": rencontres,
+            "participations": participations}
+
+
+def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        table.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+@pytest.fixture
+def small_dataset(tmp_path: Path) -> Path:
+    """A valid small data set folder."""
+    return write_tables(tmp_path / "jeu", small_tables())
