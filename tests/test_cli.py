@@ -1,0 +1,49 @@
+"""`python -m lib.cli check`: exit code and a report naming file, line and column."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import small_tables, write_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_check(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lib.cli", "check", *args], cwd=ROOT, capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_demo_data_set_is_clean():
+    result = run_check("data/demo")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Aucune erreur" in result.stdout and "(démonstration)" in result.stdout
+
+
+def test_planted_problems_are_each_named(tmp_path):
+    tables = small_tables()
+    tables["structures"].loc[2, "commune_insee"] = "75056"
+    tables["reponses"].loc[3, "formes"] = "clas;periscolair"
+    tables["reponses"].loc[4, "qualite"] = "7"
+    tables["participations"].loc[1, "structure_id"] = "CS-404"
+    folder = write_tables(tmp_path / "jeu", tables)
+    result = run_check(str(folder))
+    assert result.returncode == 1
+    out = result.stdout
+    assert "ERREUR structures.csv, ligne 4, colonne « commune_insee » : code commune « 75056 » inconnu" in out
+    assert "ERREUR reponses.csv, ligne 5, colonne « formes » : code « periscolair » inconnu" in out
+    assert "ERREUR reponses.csv, ligne 6, colonne « qualite » : qualité « 7 » invalide" in out
+    assert "ERREUR participations.csv, ligne 3, colonne « structure_id » : structure « CS-404 » absente" in out
+    # the collège lost with its commune drags its answer along, reported too
+    assert "colonne « ecole_id »" in out
+    assert "erreur(s)" in out.splitlines()[-1]
+
+
+def test_without_folder_the_cli_uses_the_app_rule(tmp_path):
+    import os
+
+    folder = write_tables(tmp_path / "jeu", small_tables())
+    result = run_check(env={**os.environ, "PASSERELLES_DATA": str(folder)})
+    assert result.returncode == 0 and str(folder) in result.stdout

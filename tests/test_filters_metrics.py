@@ -1,0 +1,103 @@
+"""Filters (and their URL form) and the link aggregation, on hand-computed data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from conftest import small_tables, uai, write_tables
+from lib.dataset import load_dataset
+from lib.filters import (ALL_WAVES, Filters, apply_filters, available_levels, default_filters, filters_from_query,
+                         filters_to_query, with_level)
+from lib.metrics import aggregate_links, key_figures
+
+
+@pytest.fixture
+def dataset(small_dataset):
+    return load_dataset(small_dataset)
+
+
+def test_defaults_are_the_latest_wave_by_commune(dataset):
+    assert default_filters(dataset) == Filters(wave="2019", level="commune")
+    assert "territoire" not in available_levels(dataset)  # no territoires.csv
+
+
+def test_url_round_trip_and_defaults_left_out(dataset):
+    filters = Filters(wave="2018", level="epci", territories=("Communauté d'agglomération de Cergy-Pontoise",),
+                      types=("college", "centre_social"))
+    query = filters_to_query(filters, dataset)
+    assert query == {"vague": "2018", "niveau": "epci", "territoire": ["Communauté d'agglomération de Cergy-Pontoise"],
+                     "type": ["college", "centre_social"]}
+    assert filters_from_query(query, dataset) == filters
+    assert filters_to_query(default_filters(dataset), dataset) == {}
+
+
+def test_foreign_or_stale_url_values_fall_back_to_defaults(dataset):
+    query = {"vague": ["1999"], "niveau": ["galaxie"], "territoire": ["Paris"], "type": ["ovni", "lycee"]}
+    assert filters_from_query(query, dataset) == Filters(wave="2019", level="commune", types=("lycee",))
+    assert filters_from_query({"vague": "toutes"}, dataset).wave == ALL_WAVES
+
+
+def test_changing_level_forgets_territories():
+    f = Filters(level="commune", territories=("Cergy",))
+    assert with_level(f, "epci").territories == ()
+    assert with_level(f, "commune") is f
+
+
+def test_wave_and_territory_filters(dataset):
+    view = apply_filters(dataset, Filters(wave="2018"))
+    assert sorted(view.reponses["reponse_id"]) == ["R1", "R2", "R3", "R4"]
+    view = apply_filters(dataset, Filters(wave=ALL_WAVES, territories=("Argenteuil",)))
+    assert sorted(view.reponses["reponse_id"]) == ["R1", "R2", "R3", "R5"]
+    assert set(view.schools["id"]) == {uai(1), uai(2)}
+    view = apply_filters(dataset, Filters(wave=ALL_WAVES, level="education_prioritaire", territories=("REP+",)))
+    assert sorted(view.reponses["reponse_id"]) == ["R1", "R2", "R5", "R6"]
+
+
+def test_centres_outside_the_territory_still_show_with_their_schools(dataset):
+    # E4 is in Sarcelles, its partner CS-2 in Cergy
+    view = apply_filters(dataset, Filters(wave="2019", territories=("Sarcelles",)))
+    assert set(view.structures["id"]) == {uai(4), "CS-2"}
+
+
+def test_type_filter_works_per_family(dataset):
+    view = apply_filters(dataset, Filters(wave=ALL_WAVES, types=("college",)))
+    assert view.reponses["reponse_id"].tolist() == ["R4"]
+    view = apply_filters(dataset, Filters(wave=ALL_WAVES, types=("espace_vie_sociale",)))
+    assert view.reponses.empty and len(view.schools) == 4
+    view = apply_filters(dataset, Filters(wave=ALL_WAVES, types=("centre_social",)))
+    assert len(view.reponses) == 6
+
+
+def test_links_combine_both_sides(dataset):
+    links = aggregate_links(dataset.reponses).set_index(["vague", "ecole_id", "centre_id"])
+    assert len(links) == 5
+    both = links.loc[("2018", uai(1), "CS-1")]
+    assert both["n_reponses"] == 2 and both["deux_cotes"]
+    assert both["qualite"] == 3.0 and both["qualite_ecole"] == 4.0 and both["qualite_centre"] == 2.0
+    assert both["ecart_perception"] == 2.0
+    assert both["frequence"] == "hebdomadaire"  # the highest of hebdomadaire and mensuelle
+    assert both["formes"] == ["clas", "fetes", "parentalite"]  # union
+    single = links.loc[("2018", uai(3), "CS-2")]
+    assert not single["deux_cotes"] and pd.isna(single["ecart_perception"]) and single["qualite_centre"] == 1.0
+
+
+def test_links_of_nothing_is_an_empty_table(dataset):
+    empty = aggregate_links(dataset.reponses.iloc[0:0])
+    assert empty.empty and "ecart_perception" in empty.columns
+
+
+def test_key_figures(dataset):
+    figures = key_figures(apply_filters(dataset, Filters(wave="2018")))
+    assert (figures.schools, figures.centres, figures.answers, figures.links, figures.waves) == (4, 2, 4, 3, 1)
+    assert figures.schools_linked == 3 and figures.share_schools_linked == 0.75
+    figures = key_figures(apply_filters(dataset, Filters(wave=ALL_WAVES)))
+    assert figures.links == 5 and figures.schools_linked == 4 and figures.waves == 2
+
+
+def test_key_figures_of_an_empty_view(tmp_path):
+    tables = small_tables()
+    tables["reponses"] = tables["reponses"].iloc[0:0]
+    dataset = load_dataset(write_tables(tmp_path / "vide", tables))
+    figures = key_figures(apply_filters(dataset, default_filters(dataset)))
+    assert figures.links == 0 and figures.share_schools_linked == 0.0

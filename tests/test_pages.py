@@ -1,0 +1,100 @@
+"""Every page runs under AppTest on the demo data; filters change what is shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from conftest import small_tables, write_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(monkeypatch):
+    """Each test sees its own data set: the loader's cache is shared within the process."""
+    monkeypatch.delenv("PASSERELLES_DATA", raising=False)
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def run_app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_home_on_the_demo_says_it_is_the_demo():
+    at = run_app()
+    assert at.title[0].value == "Passerelles"
+    assert any("Données de démonstration" in i.value for i in at.info)
+    assert int(metric(at, "Établissements scolaires").replace("\u00a0", "")) > 1000
+    assert metric(at, "Écoles liées à un centre").endswith("%")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs(page):
+    at = run_app()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title
+
+
+def test_wave_filter_changes_figures_and_url():
+    at = run_app()
+    latest_answers = metric(at, "Réponses")
+    at.selectbox(key="f_vague").set_value("2017").run()
+    assert metric(at, "Réponses") != latest_answers
+    assert at.query_params["vague"] in ("2017", ["2017"])
+    at.selectbox(key="f_vague").set_value("toutes").run()
+    total = int(metric(at, "Réponses").replace("\u00a0", ""))
+    assert total > int(latest_answers.replace("\u00a0", ""))
+
+
+def test_territory_filter_from_a_shared_link():
+    whole = run_app(vague="2018")
+    one = run_app(vague="2018", territoire="Sarcelles")
+    assert one.multiselect(key="f_territoires").value == ["Sarcelles"]
+    assert int(metric(one, "Liens recensés").replace("\u00a0", "")) < int(
+        metric(whole, "Liens recensés").replace("\u00a0", ""))
+
+
+def test_level_change_clears_territories_and_lists_the_level_options():
+    at = run_app(territoire="Cergy")
+    at.selectbox(key="f_niveau").set_value("epci").run()
+    assert at.multiselect(key="f_territoires").value == []
+    assert "Communauté d'agglomération de Cergy-Pontoise" in at.multiselect(key="f_territoires").options
+    assert "territoire" not in at.query_params
+
+
+def test_user_data_set_with_errors_shows_the_report(tmp_path, monkeypatch):
+    tables = small_tables()
+    tables["reponses"].loc[0, "qualite"] = "9"
+    monkeypatch.setenv("PASSERELLES_DATA", str(write_tables(tmp_path / "jeu", tables)))
+    at = run_app()
+    assert not at.info or all("démonstration" not in i.value for i in at.info)
+    assert any("1 erreur(s)" in w.value for w in at.warning)
+    at.switch_page("pages/9_Controle_des_donnees.py").run()
+    report = at.dataframe[0].value
+    assert report.loc[0, ["fichier", "ligne", "colonne"]].tolist() == ["reponses.csv", 2, "qualite"]
+
+
+def test_empty_data_set_does_not_crash(tmp_path, monkeypatch):
+    monkeypatch.setenv("PASSERELLES_DATA", str(tmp_path / "nulle-part"))
+    at = run_app()
+    assert metric(at, "Liens recensés") == "0"
+    at.switch_page("pages/9_Controle_des_donnees.py").run()
+    assert not at.exception
