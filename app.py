@@ -13,6 +13,28 @@ departement = dataset.reference.departement_name
 st.title("Passerelles")
 st.subheader(f"Les liens entre écoles et centres sociaux du {departement}")
 
+figures = key_figures(view)
+wave = view.filters.wave
+scope = "toutes vagues confondues" if wave == ALL_WAVES else f"vague {wave}"
+st.markdown(f"#### Chiffres clés ({scope})")
+columns = st.columns(5)
+columns[0].metric("Établissements scolaires", format_int(figures.schools))
+columns[1].metric("Centres sociaux et EVS", format_int(figures.centres))
+columns[2].metric("Liens recensés", format_int(figures.links),
+                  help="Un lien est un couple école – centre social cité dans au moins une réponse.")
+columns[3].metric("Réponses", format_int(figures.answers))
+columns[4].metric(
+    "Écoles avec un lien",
+    format_percent(figures.share_schools_linked),
+    help="Part des établissements scolaires du périmètre cités dans au moins un lien.",
+)
+st.caption(
+    f"{format_int(figures.schools_linked)} établissement(s) sur {format_int(figures.schools)} ont au moins "
+    f"un lien avec un centre social ou un espace de vie sociale · {format_int(len(dataset.waves))} vague(s) "
+    f"d'enquête dans le jeu de données ({', '.join(dataset.waves) or 'aucune'})."
+)
+
+st.markdown("#### Le projet")
 st.markdown(
     f"""
 Les centres sociaux et les écoles, collèges et lycées du {departement} travaillent sur les mêmes
@@ -32,25 +54,21 @@ leur évolution d'une vague d'enquête à l'autre.
 """
 )
 
-figures = key_figures(view)
-wave = view.filters.wave
-scope = "toutes vagues confondues" if wave == ALL_WAVES else f"vague {wave}"
-st.markdown(f"#### Chiffres clés ({scope})")
-columns = st.columns(5)
-columns[0].metric("Établissements scolaires", format_int(figures.schools))
-columns[1].metric("Centres sociaux et EVS", format_int(figures.centres))
-columns[2].metric("Liens recensés", format_int(figures.links),
-                  help="Un lien est un couple école – centre social cité dans au moins une réponse.")
-columns[3].metric("Réponses", format_int(figures.answers))
-columns[4].metric(
-    "Écoles liées à un centre",
-    format_percent(figures.share_schools_linked),
-    help="Part des établissements scolaires du périmètre cités dans au moins un lien.",
-)
-st.caption(
-    f"{format_int(figures.schools_linked)} établissement(s) sur {format_int(figures.schools)} ont au moins "
-    f"un lien avec un centre social ou un espace de vie sociale · {format_int(len(dataset.waves))} vague(s) "
-    f"d'enquête dans le jeu de données ({', '.join(dataset.waves) or 'aucune'})."
+st.markdown("#### Ce que demandent les enquêtes")
+st.markdown(
+    """
+Pour chaque lien entre une école et un centre social, la personne interrogée — côté école ou
+côté centre — décrit :
+
+- sa **forme** : accompagnement à la scolarité, périscolaire, actions parentalité, fêtes,
+  projets citoyens, participation aux instances… ;
+- sa **fréquence**, de ponctuelle à hebdomadaire, et son **objet** ;
+- sa **qualité**, de « difficile » à « très satisfaisante » ;
+- ce qui le fait vivre (**leviers**), ce qui le freine (**freins**), les ressources, les outils
+  et les **pistes** pour aller plus loin.
+
+Quand les deux côtés répondent sur le même lien, leurs regards sont comparés.
+"""
 )
 
 st.markdown("#### Pour aller plus loin")

@@ -42,7 +42,7 @@ def test_home_on_the_demo_says_it_is_the_demo():
     assert at.title[0].value == "Passerelles"
     assert any("Données de démonstration" in i.value for i in at.info)
     assert int(metric(at, "Établissements scolaires").replace("\u00a0", "")) > 1000
-    assert metric(at, "Écoles liées à un centre").endswith("%")
+    assert metric(at, "Écoles avec un lien").endswith("%")
 
 
 @pytest.mark.parametrize("page", PAGES)
