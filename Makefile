@@ -19,10 +19,17 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.run-installed
 
-run: $(VENV)/.run-installed
+# Leaflet and its plugins from the npm registry, served by the app itself so the
+# map works with no internet (see static/package.json).
+ASSETS := static/node_modules/.package-lock.json
+$(ASSETS): static/package.json static/package-lock.json
+	npm ci --prefix static --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+run: $(VENV)/.run-installed $(ASSETS)
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed $(ASSETS)
 	$(PY) -m pytest
 
 check: $(VENV)/.run-installed
@@ -37,4 +44,4 @@ demo: $(VENV)/.run-installed
 	$(PY) scripts/make_demo.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache tests/artifacts
+	rm -rf $(VENV) .pytest_cache tests/artifacts static/node_modules

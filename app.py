@@ -7,7 +7,7 @@ from lib.formatting import format_int, format_percent
 from lib.metrics import key_figures
 from lib.ui import PAGES, page_setup
 
-dataset, view = page_setup("Accueil")
+dataset, view = page_setup("Accueil", home=True)
 departement = dataset.reference.departement_name
 
 st.title("Passerelles")

@@ -14,3 +14,11 @@ def fold(text: object) -> str:
     decomposed = unicodedata.normalize("NFKD", str(text).replace("\ufeff", ""))
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(plain.lower().replace("_", " ").split())
+
+
+_MARKDOWN_SPECIALS = "\\`*_{}[]<>()#+-.!|~$"
+
+
+def markdown_escape(text: object) -> str:
+    """Data text shown through Streamlit's markdown: every markup character escaped."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text))

@@ -7,7 +7,7 @@ from lib.export import to_csv_bytes
 from lib.formatting import format_int
 from lib.ui import page_setup
 
-dataset, _view = page_setup("Contrôle des données", ":material/fact_check:")
+dataset, _view = page_setup("Contrôle des données")
 
 st.title("Contrôle des données")
 st.markdown(

@@ -77,7 +77,7 @@ def test_links_combine_both_sides(dataset):
     assert both["qualite"] == 3.0 and both["qualite_ecole"] == 4.0 and both["qualite_centre"] == 2.0
     assert both["ecart_perception"] == 2.0
     assert both["frequence"] == "hebdomadaire"  # the highest of hebdomadaire and mensuelle
-    assert both["formes"] == ["clas", "fetes", "parentalite"]  # union
+    assert both["formes"] == ["clas", "parentalite", "fetes"]  # union, in questionnaire order
     single = links.loc[("2018", uai(3), "CS-2")]
     assert not single["deux_cotes"] and pd.isna(single["ecart_perception"]) and single["qualite_centre"] == 1.0
 

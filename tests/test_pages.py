@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,40 @@ def test_empty_data_set_does_not_crash(tmp_path, monkeypatch):
     assert metric(at, "Liens recensés") == "0"
     at.switch_page("pages/9_Controle_des_donnees.py").run()
     assert not at.exception
+
+
+def map_script(at: AppTest) -> str:
+    components = at.get("component_instance")
+    assert components and components[0].proto.component_name == "streamlit_folium.st_folium"
+    return json.loads(components[0].proto.json_args)["script"]
+
+
+def test_map_page_draws_the_demo_and_filters_change_its_layers():
+    at = run_app()
+    at.switch_page("pages/1_Carte.py").run()
+    assert not at.exception
+    script = map_script(at)
+    assert script.count("circleMarker") == 2  # one drawing routine per point layer
+    all_schools = script.count('"095')  # demo school ids
+    assert all_schools > 900
+    at.multiselect(key="f_territoires").set_value(["Sarcelles"]).run()
+    assert 0 < map_script(at).count('"095') < all_schools / 10
+    assert at.query_params["territoire"] in ("Sarcelles", ["Sarcelles"])
+
+
+def test_map_card_from_the_search_box_and_shared_link():
+    at = run_app()
+    at.switch_page("pages/1_Carte.py").run()
+    at.selectbox(key="carte_recherche").set_value("CS-95-001").run()
+    assert any("Centre social Les Sources" in s.value for s in at.subheader)
+    assert at.query_params["structure"] in ("CS-95-001", ["CS-95-001"])
+    partners = at.dataframe[0].value
+    assert len(partners) >= 12 and set(partners["Vague"]) == {"2017", "2018", "2019"}
+
+    shared = AppTest.from_file(APP, default_timeout=60)
+    shared.query_params.update({"structure": "CS-95-001", "indicateur": "qualite", "fond": "aucun"})
+    shared.run()
+    shared.switch_page("pages/1_Carte.py").run()
+    assert not shared.exception
+    assert shared.selectbox(key="url_indicateur").value == "qualite"
+    assert "basemaps.cartocdn.com" not in map_script(shared)

@@ -1,0 +1,550 @@
+"""The partnership map: folium builders, DataFrames in, ``folium.Map`` out.
+
+Built for speed at any scale: points and links travel as compact JSON arrays
+and are drawn by a few lines of Leaflet on a canvas (one ``folium.Marker``
+per point costs 10× more to build and 40× more to draw). Every asset the map
+needs is served by the app itself (``static/``), so it works with no internet
+when the basemap is "aucun fond".
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from dataclasses import dataclass
+
+import folium
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.plugins import Fullscreen
+from folium.template import Template
+from shapely.geometry import mapping, shape
+
+from lib.formatting import format_decimal, format_int, format_percent
+from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, Indicator
+from lib.palette import (
+    NO_DATA_COLOUR,
+    OTHER_TYPE_COLOUR,
+    QUALITY_COLOURS,
+    SEQUENTIAL,
+    NO_QUALITY_COLOUR,
+    SMALL_COUNT_COLOUR,
+    TYPE_COLOURS,
+)
+from lib.questionnaire import load_questionnaire
+from lib.territories import Reference
+
+ASSETS_URL = "/app/static/node_modules"
+
+BASEMAPS: dict[str, str] = {
+    "clair": "Fond clair",
+    "osm": "OpenStreetMap",
+    "aucun": "Aucun fond (hors ligne)",
+}
+_TILES = {
+    "clair": ("https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+              '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> &copy; '
+              '<a href="https://carto.com/attributions">CARTO</a>'),
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'),
+}
+# Line width by frequency rank (ponctuelle → hebdomadaire).
+FREQUENCY_WIDTHS = [1.0, 2.0, 3.5, 5.0]
+# Two sides disagreeing by this much or more on quality: dashed line.
+GAP_DASHED = 2
+
+
+def _script_json(value: object) -> str:
+    """JSON safe to embed in a <script>.
+
+    No "</script>" or HTML comment can close the script, and no Jinja
+    delimiter ("{{", "{%", "{#") survives: folium feeds rendered scripts to
+    Jinja again, which would run a structure named "{{ … }}" as code. A JSON
+    brace is never followed by one of those characters outside a string, so
+    escaping the second character is always valid JSON.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _JINJA_OPENERS.sub(lambda m: f"\\u{ord(m.group(1)):04x}", text)
+
+
+_JINJA_OPENERS = re.compile(r"(?<=\{)([{%#])")
+
+
+class _RawScript(Element):
+    """Script text added to the page as is (never compiled as a Jinja template)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+def escape(text: object) -> str:
+    """Data text for HTML (tooltips, legends): escaped, never markup."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    return html.escape(str(text), quote=True)
+
+
+# --------------------------------------------------------------------------- map and assets
+
+
+class OfflineMap(folium.Map):
+    """A folium map whose scripts and styles come from the app, not from CDNs."""
+
+    def __init__(self, *args, assets_url: str = ASSETS_URL, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.default_js = [("leaflet", f"{assets_url}/leaflet/dist/leaflet.js")]
+        self.default_css = [("leaflet_css", f"{assets_url}/leaflet/dist/leaflet.css")]
+
+
+class OfflineFullscreen(Fullscreen):
+    """The fullscreen button, served by the app."""
+
+    def __init__(self, assets_url: str = ASSETS_URL, **kwargs):
+        super().__init__(**kwargs)
+        self.default_js = [("Control.Fullscreen.js", f"{assets_url}/leaflet.fullscreen/Control.FullScreen.js")]
+        self.default_css = [("Control.FullScreen.css", f"{assets_url}/leaflet.fullscreen/Control.FullScreen.css")]
+
+
+class _JsonLayer(folium.map.Layer):
+    """A layer drawn by a small Leaflet script from a compact JSON payload.
+
+    Its script is built in Python, never compiled as a Jinja template: folium
+    would otherwise compile the whole payload (megabytes at national scale)
+    as a template on every build. streamlit-folium reads the ``script``
+    macro, which just returns that text.
+    """
+
+    _script = ""
+    _template = Template("{% macro script(this, kwargs) %}{{ this.script_text() }}{% endmacro %}")
+
+    def __init__(self, name: str, payload: object, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "JsonLayer"
+        self.payload = _script_json(payload)
+
+    def script_text(self) -> str:
+        name, parent = self.get_name(), self._parent.get_name()
+        script = f"var {name} = (function (map, data) {{\n{self._script}\n}})({parent}, {self.payload});\n"
+        if self.show:
+            script += f"{name}.addTo({parent});\n"
+        return script
+
+    def render(self, **kwargs) -> None:
+        self.get_root().script.add_child(_RawScript(self.script_text()), name=self.get_name())
+
+
+class AreasLayer(_JsonLayer):
+    """Territory polygons coloured by an indicator; a click reports the territory."""
+
+    _script = """
+var layer = L.geoJSON(data, {
+  style: function (f) {
+    return {color: '#555555', weight: 1, fillColor: f.properties.fill, fillOpacity: 0.6,
+            dashArray: f.properties.nodata ? '3 3' : null};
+  },
+  onEachFeature: function (f, l) {
+    l.bindTooltip(f.properties.tip, {sticky: true});
+  }
+});
+return layer;"""
+
+
+class PointsLayer(_JsonLayer):
+    """Structures as canvas circles: [lat, lon, colour, radius, outline, flags, id, tooltip HTML].
+
+    flags: 1 = position approximative (dashed outline), 2 = REP, 4 = REP+,
+    8 = selected. The tooltip HTML is escaped by the builder.
+    """
+
+    _script = """
+var renderer = L.canvas({padding: 0.3});
+var group = L.featureGroup();
+for (var i = 0; i < data.length; i++) {
+  var p = data[i], flags = p[5];
+  var m = L.circleMarker([p[0], p[1]], {
+    renderer: renderer, radius: p[3], color: p[4], weight: (flags & 4) ? 3 : ((flags & 2) ? 2 : 1),
+    fillColor: p[2], fillOpacity: (flags & 1) ? 0.35 : 0.9, dashArray: (flags & 1) ? '2 2' : null
+  });
+  m.feature = {type: 'Feature', properties: {kind: 'structure', id: p[6]},
+               geometry: {type: 'Point', coordinates: [p[1], p[0]]}};
+  m.bindTooltip(p[7]);
+  group.addLayer(m);
+}
+return group;"""
+
+
+class LinksLayer(_JsonLayer):
+    """Links as a few multi-polylines, one per style: {colour, weight, dashed, coords: [lat1, lon1, lat2, lon2, …]}."""
+
+    _script = """
+var renderer = L.canvas({padding: 0.3});
+var group = L.featureGroup();
+data.forEach(function (s) {
+  var lines = [];
+  for (var i = 0; i < s.coords.length; i += 4) {
+    lines.push([[s.coords[i], s.coords[i + 1]], [s.coords[i + 2], s.coords[i + 3]]]);
+  }
+  group.addLayer(L.polyline(lines, {renderer: renderer, color: s.colour, weight: s.weight, opacity: 0.6,
+                                    dashArray: s.dashed ? '6 6' : null, interactive: false}));
+});
+return group;"""
+
+
+class Legend(MacroElement):
+    """A legend box in the map's corner; ``body`` is HTML built from escaped parts."""
+
+    _template = Template(
+        """
+{% macro header(this, kwargs) %}
+<style>
+  .passerelles-legend {background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
+    font: 12px/1.3 "Source Sans Pro", Arial, sans-serif; color: #1b1f23; box-shadow: 0 1px 4px rgba(0,0,0,.3);
+    max-width: 230px;}
+  .passerelles-legend h4 {margin: 0 0 3px; font-size: 12px;}
+  .passerelles-legend .row {display: flex; align-items: center; gap: 6px; margin: 1px 0;}
+  .passerelles-legend .sw {width: 16px; height: 11px; border: 1px solid #555; flex: none;}
+  .leaflet-container, .leaflet-control-layers {font: 13px/1.4 "Source Sans Pro", Arial, sans-serif;}
+  .leaflet-control-layers label {margin: 0;}
+  .leaflet-tooltip {font-size: 13px;}
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = L.control({position: 'bottomright'});
+{{ this.get_name() }}.onAdd = function () {
+  var div = L.DomUtil.create('div', 'passerelles-legend');
+  div.innerHTML = {{ this.body }};
+  L.DomEvent.disableClickPropagation(div);
+  L.DomEvent.disableScrollPropagation(div);
+  return div;
+};
+{{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, body: str):
+        super().__init__()
+        self._name = "Legend"
+        self.body = _script_json(body)
+
+
+# --------------------------------------------------------------------------- classes and colours
+
+
+@dataclass(frozen=True)
+class ColourClass:
+    """One class of the choropleth: values from ``low`` to ``high`` (inclusive) in ``colour``."""
+
+    low: float
+    high: float
+    colour: str
+    label: str
+
+
+def _nice(value: float) -> float:
+    """Round a break to a number people read easily (1, 2, 5, 10, 20, 25, 50…)."""
+    if value <= 0:
+        return 0
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def colour_classes(values: pd.Series, indicator: Indicator) -> list[ColourClass]:
+    """Classes of the legend for ``indicator`` given the territories' values.
+
+    Shares use fixed fifths (0–20 %…); mean quality uses the quality scale's
+    own colours; counts get "0" as a class of its own (zero is not "no data")
+    and rounded breaks from the quantiles of the others.
+    """
+    if indicator.kind == "share":
+        edges = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+        return [ColourClass(lo, hi, SEQUENTIAL[i],
+                            f"{format_percent(lo, 0)} à {format_percent(hi, 0)}")
+                for i, (lo, hi) in enumerate(zip(edges, edges[1:]))]
+    if indicator.kind == "mean":
+        edges = [1, 1.75, 2.5, 3.25, 4]
+        return [ColourClass(lo, hi, QUALITY_COLOURS[i + 1], f"{format_decimal(lo, 2)} à {format_decimal(hi, 2)}")
+                for i, (lo, hi) in enumerate(zip(edges, edges[1:]))]
+    positive = values[values > 0].dropna().astype(float)
+    classes = [ColourClass(0, 0, SEQUENTIAL[0], "0")]
+    if positive.empty:
+        return classes
+    top = float(positive.max())
+    breaks = sorted({_nice(float(q)) for q in positive.quantile([0.25, 0.5, 0.75]).tolist()} | {_nice(top)})
+    breaks = [b for b in breaks if b >= 1][:4] or [_nice(top)]
+    if breaks[-1] < top:
+        breaks[-1] = top
+    low = 1.0
+    for i, high in enumerate(breaks):
+        label = format_int(low) if low == high else f"{format_int(low)} à {format_int(high)}"
+        classes.append(ColourClass(low, high, SEQUENTIAL[min(i + 1, len(SEQUENTIAL) - 1)], label))
+        low = high + 1
+    return classes
+
+
+def colour_for(value: float | None, classes: list[ColourClass]) -> str | None:
+    """The class colour of ``value``; None when there is no value."""
+    if value is None or pd.isna(value):
+        return None
+    for cls in classes:
+        if value <= cls.high + 1e-9:
+            return cls.colour
+    return classes[-1].colour
+
+
+def format_indicator(value: float | None, indicator: Indicator) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    if indicator.kind == "share":
+        return format_percent(float(value))
+    if indicator.kind == "mean":
+        return format_decimal(float(value), 2)
+    return format_int(float(value))
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def territory_geojson(reference: Reference, level: str, custom: dict[str, str] | None = None) -> list[dict]:
+    """Features ``{"name", "geometry"}`` of the territories at ``level``.
+
+    Communes and EPCI come from the reference; custom territories are the
+    union of their communes. Éducation prioritaire and QPV are not areas:
+    they are drawn by commune.
+    """
+    if level == "epci":
+        return [{"name": f["properties"]["epci_nom"], "geometry": f["geometry"]}
+                for f in reference.epci_geojson["features"]]
+    communes = [{"name": f["properties"]["nom"], "code": f["properties"]["code_insee"], "geometry": f["geometry"]}
+                for f in reference.communes_geojson["features"]]
+    if level != "territoire" or not custom:
+        return communes
+    groups: dict[str, list] = {}
+    for commune in communes:
+        label = custom.get(commune["code"])
+        if label:
+            groups.setdefault(label, []).append(shape(commune["geometry"]))
+    return [{"name": label, "geometry": mapping(shapely.union_all(shapes))} for label, shapes in sorted(groups.items())]
+
+
+# --------------------------------------------------------------------------- the builder
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """What the page lets the user choose about the map."""
+
+    indicator: str = "liens"
+    basemap: str = "clair"
+    area_column: str = "commune"  # structures' column naming the territory drawn
+    level: str = "commune"
+    selected: str | None = None
+
+
+def structure_points(structures: pd.DataFrame, selected: str | None = None) -> list[list]:
+    """Compact rows for :class:`PointsLayer` (see its docstring)."""
+    q = load_questionnaire()
+    type_labels = q["types_structure"].labels
+    if structures.empty:
+        return []
+    types = structures["type"].astype(str)
+    is_centre = (structures["famille"] == "centre").to_numpy()
+    approx = structures["position_approximative"].to_numpy(dtype=bool)
+    ep = structures["education_prioritaire"].astype(object).fillna("").to_numpy()
+    flags = approx * 1 + (ep == "REP") * 2 + (ep == "REP+") * 4
+    ids = structures["id"].to_numpy()
+    if selected is not None:
+        flags = flags + (ids == selected) * 8
+    colours = types.map(TYPE_COLOURS).fillna(OTHER_TYPE_COLOUR).to_numpy()
+    radius = np.where(is_centre, 8, 5)
+    outline = np.where(is_centre, "#ffffff", "#222222")
+    outline = np.where(ids == selected, "#000000", outline) if selected else outline
+    radius = np.where(ids == selected, 11, radius) if selected else radius
+    lat = structures["latitude"].round(5).to_numpy()
+    lon = structures["longitude"].round(5).to_numpy()
+    names = structures["nom"].map(escape).to_numpy()
+    type_text = types.map(lambda t: escape(type_labels.get(t, t))).to_numpy()
+    communes = structures["commune"].map(escape).to_numpy()
+    tips = []
+    for name, kind, commune, ep_value, is_approx in zip(names, type_text, communes, ep, approx):
+        extra = f" · {ep_value}" if ep_value else ""
+        warning = "<br><i>position approximative (mairie)</i>" if is_approx else ""
+        tips.append(f"<b>{name}</b><br>{kind} · {commune}{escape(extra)}{warning}")
+    rows = np.column_stack([lat, lon, colours, radius, outline, flags, ids, np.array(tips, dtype=object)])
+    order = np.argsort(is_centre, kind="stable")  # centres drawn last, on top
+    return [[float(r[0]), float(r[1]), r[2], int(r[3]), r[4], int(r[5]), r[6], r[7]] for r in rows[order]]
+
+
+def link_styles(links: pd.DataFrame, structures: pd.DataFrame) -> list[dict]:
+    """Links grouped by style (quality colour, frequency width, dashed on disagreement)."""
+    if links.empty:
+        return []
+    positions = structures.drop_duplicates("id").set_index("id")
+    school = positions.reindex(links["ecole_id"])
+    centre = positions.reindex(links["centre_id"])
+    coords = np.column_stack([school["latitude"].to_numpy(float), school["longitude"].to_numpy(float),
+                              centre["latitude"].to_numpy(float), centre["longitude"].to_numpy(float)]).round(5)
+    placed = ~np.isnan(coords).any(axis=1)
+    quality = links["qualite"].astype("Float64").round().clip(1, 4).fillna(0).astype(int).to_numpy()
+    rank = pd.Categorical(links["frequence"].astype(object),
+                          categories=load_questionnaire()["frequences"].codes).codes  # -1: none given
+    dashed = (links["ecart_perception"].astype("Float64") >= GAP_DASHED).fillna(False).to_numpy(dtype=bool)
+    # One style per (quality, frequency, dashed): at most 5 × 5 × 2 polylines, whatever the number of links.
+    key = (quality * 5 + (rank + 1)) * 2 + dashed
+    palette = [NO_QUALITY_COLOUR, *(QUALITY_COLOURS[level] for level in (1, 2, 3, 4))]
+    widths = [1.0, *FREQUENCY_WIDTHS]
+    styles = []
+    for value in np.unique(key[placed]):
+        chosen = placed & (key == value)
+        q, rest = divmod(int(value), 10)
+        styles.append({"colour": palette[q], "weight": widths[rest // 2], "dashed": bool(rest % 2),
+                       "coords": coords[chosen].ravel().tolist()})
+    return styles
+
+
+def area_features(reference: Reference, table: pd.DataFrame, indicator: Indicator, classes: list[ColourClass],
+                  level: str, custom: dict[str, str] | None) -> dict:
+    """The choropleth's GeoJSON: each territory with its colour and an escaped tooltip."""
+    rows = table.set_index("territoire").to_dict("index") if not table.empty else {}
+    features = []
+    for area in territory_geojson(reference, level, custom):
+        name = area["name"]
+        row = rows.get(name)
+        masked = bool(row is not None and row["masque"] and indicator.needs_answers)
+        value = None if row is None else row[indicator.code]
+        colour = colour_for(value, classes)
+        if row is None:
+            fill, text = NO_DATA_COLOUR, "pas de donnée (aucun établissement scolaire retenu)"
+        elif masked:
+            fill, text = SMALL_COUNT_COLOUR, SMALL_COUNT_NOTE
+        elif colour is None:
+            fill, text = NO_DATA_COLOUR, "pas de donnée"
+        else:
+            fill, text = colour, format_indicator(value, indicator)
+        tip = f"<b>{escape(name)}</b><br>{escape(indicator.label)} : {escape(text)}"
+        if row is not None:
+            tip += f"<br>{escape(format_int(row['reponses']))} réponse(s)"
+        features.append({"type": "Feature", "geometry": area["geometry"],
+                         "properties": {"kind": "territoire", "id": name, "fill": fill, "tip": tip,
+                                        "nodata": row is None or masked}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+_LEGEND_STYLE = """<style>
+.passerelles-legend {font: 13px/1.35 "Source Sans Pro", Arial, sans-serif; color: #1b1f23;}
+.passerelles-legend h4 {margin: 6px 0 3px; font-size: 13px;}
+.passerelles-legend .row {display: flex; align-items: center; gap: 6px; margin: 1px 0;}
+.passerelles-legend .sw {width: 16px; height: 12px; border: 1px solid #555; flex: none;}
+.passerelles-legend .dot {width: 11px; height: 11px; border-radius: 50%; flex: none; border: 1px solid #333;}
+.passerelles-legend .line {width: 22px; flex: none;}
+</style>"""
+
+
+def legend_html(indicator: Indicator, classes: list[ColourClass], level_label: str) -> str:
+    """The map's own legend: the indicator's classes (kept small, the map is projected)."""
+    parts = [f"<h4>{escape(indicator.label)}</h4><div style='font-size:11px'>par {escape(level_label.lower())}"
+             f" · {escape(indicator.unit)}</div>"]
+    for cls in classes:
+        parts.append(f"<div class='row'><span class='sw' style='background:{cls.colour}'></span>{escape(cls.label)}</div>")
+    parts.append(f"<div class='row'><span class='sw' style='background:{NO_DATA_COLOUR};border-style:dashed'></span>"
+                 "pas de donnée</div>")
+    if indicator.needs_answers:
+        parts.append(f"<div class='row'><span class='sw' style='background:{SMALL_COUNT_COLOUR};"
+                     f"border-style:dashed'></span>{escape(SMALL_COUNT_NOTE)}</div>")
+    return "".join(parts)
+
+
+def symbols_legend_html() -> str:
+    """Legend of the points and lines (shown beside the map): types, EP, approximations, link quality."""
+    q = load_questionnaire()
+    parts = [_LEGEND_STYLE, "<div class='passerelles-legend'><h4>Structures</h4>"]
+    for code, label in q["types_structure"].labels.items():
+        colour = TYPE_COLOURS.get(code, OTHER_TYPE_COLOUR)
+        parts.append(f"<div class='row'><span class='dot' style='background:{colour}'></span>{escape(label)}</div>")
+    parts.append("<div class='row'><span class='dot' style='border-width:2px'></span>REP (contour épais)</div>")
+    parts.append("<div class='row'><span class='dot' style='border-width:3px'></span>REP+ (contour très épais)</div>")
+    parts.append("<div class='row'><span class='dot' style='border-style:dashed;opacity:.5'></span>"
+                 "position approximative (mairie)</div>")
+    parts.append("<h4>Liens : qualité</h4>")
+    for code, label in q["qualites"].labels.items():
+        parts.append(f"<div class='row'><span class='line' style='border-top:4px solid {QUALITY_COLOURS[int(code)]}'>"
+                     f"</span>{escape(label)}</div>")
+    parts.append("<div style='font-size:12px'>Épaisseur : fréquence (de ponctuelle à hebdomadaire). "
+                 "Pointillés : l'école et le centre divergent d'au moins 2 niveaux de qualité.</div></div>")
+    return "".join(parts)
+
+
+def build_map(
+    reference: Reference,
+    structures: pd.DataFrame,
+    links: pd.DataFrame,
+    territory_table: pd.DataFrame,
+    options: MapOptions,
+    custom: dict[str, str] | None = None,
+    level_label: str = "commune",
+    assets_url: str = ASSETS_URL,
+    bounds: list[list[float]] | None = None,
+) -> folium.Map:
+    """The whole map: territories, links, schools, centres, legend and controls.
+
+    Args:
+        reference: communes and EPCI (geometry).
+        structures: the view's structures, with territories assigned.
+        links: ``metrics.aggregate_links`` of the view's answers.
+        territory_table: ``metrics.indicators_by_territory`` at the map's level.
+        options: indicator, basemap, level, selected structure.
+        custom: the data set's custom territories (commune → label).
+        level_label: French name of the level, for the legend.
+        assets_url: where the app serves Leaflet (``static/node_modules``).
+        bounds: [[south, west], [north, east]] to show; default the département.
+    """
+    indicator = INDICATORS[options.indicator]
+    west, south, east, north = reference.meta["bbox"]
+    fmap = OfflineMap(
+        location=[(south + north) / 2, (west + east) / 2],
+        zoom_start=10,
+        tiles=None,
+        prefer_canvas=True,
+        control_scale=True,
+        max_zoom=18,
+        min_zoom=7,
+        assets_url=assets_url,
+    )
+    fmap.options.update(maxZoom=18, zoomSnap=0.25, zoomDelta=0.5)
+    if options.basemap in _TILES:
+        url, attribution = _TILES[options.basemap]
+        folium.TileLayer(url, attr=attribution, name=BASEMAPS[options.basemap], control=False,
+                         max_zoom=18).add_to(fmap)
+
+    values = territory_table[indicator.code] if not territory_table.empty else pd.Series(dtype=float)
+    unmasked = values[~territory_table["masque"]] if indicator.needs_answers and not territory_table.empty else values
+    classes = colour_classes(unmasked, indicator)
+    area_level = options.level if options.level in ("commune", "epci", "territoire") else "commune"
+    area_name = {"commune": "Communes", "epci": "Intercommunalités", "territoire": "Territoires"}[area_level]
+    AreasLayer(area_name, area_features(reference, territory_table, indicator, classes, area_level, custom)).add_to(fmap)
+
+    families = structures["famille"] if not structures.empty else pd.Series(dtype=object)
+    LinksLayer("Liens", link_styles(links, structures)).add_to(fmap)
+    PointsLayer("Établissements scolaires", structure_points(structures[families == "ecole"], options.selected)
+                ).add_to(fmap)
+    PointsLayer("Centres sociaux et EVS", structure_points(structures[families == "centre"], options.selected)
+                ).add_to(fmap)
+
+    Legend(legend_html(indicator, classes, level_label)).add_to(fmap)
+    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    OfflineFullscreen(assets_url=assets_url, position="topleft", title="Plein écran",
+                      title_cancel="Quitter le plein écran").add_to(fmap)
+    fmap.fit_bounds(bounds or [[south, west], [north, east]])
+    return fmap

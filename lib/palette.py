@@ -1,0 +1,34 @@
+"""Colours shared by the map and the charts, chosen to stay readable with colour-blindness."""
+
+from __future__ import annotations
+
+# Link quality 1–4: ColorBrewer RdBu (4 classes), colour-blind safe, diverging
+# between "à améliorer" and "satisfaisante".
+QUALITY_COLOURS: dict[int, str] = {1: "#ca0020", 2: "#f4a582", 3: "#92c5de", 4: "#0571b0"}
+NO_QUALITY_COLOUR = "#9e9e9e"
+
+# Structure types: Okabe–Ito palette (colour-blind safe), by questionnaire code.
+TYPE_COLOURS: dict[str, str] = {
+    "ecole_maternelle": "#CC79A7",
+    "ecole_elementaire": "#56B4E9",
+    "ecole_primaire": "#0072B2",
+    "college": "#E69F00",
+    "lycee": "#D55E00",
+    "centre_social": "#009E73",
+    "espace_vie_sociale": "#F0E442",
+}
+OTHER_TYPE_COLOUR = "#777777"
+
+# Sequential classes for counts and shares: ColorBrewer Purples (5 classes),
+# apart from the link-quality reds and blues drawn on top of them.
+SEQUENTIAL: list[str] = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]
+NO_DATA_COLOUR = "#ffffff"
+SMALL_COUNT_COLOUR = "#d9d9d9"
+
+
+def quality_colour(quality: float | None) -> str:
+    """Colour of a (possibly mean) quality, by its nearest level."""
+    if quality is None or quality != quality:  # NaN
+        return NO_QUALITY_COLOUR
+    level = min(4, max(1, int(round(float(quality)))))
+    return QUALITY_COLOURS[level]

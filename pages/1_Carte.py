@@ -1,0 +1,100 @@
+"""Carte des partenariats: territories coloured by an indicator, structures, links, a card on click."""
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from lib.maps import BASEMAPS, MapOptions, build_map, symbols_legend_html
+from lib.metrics import INDICATORS, aggregate_links, indicators_by_territory, structure_card
+from lib.territories import LEVELS, territory_column
+from lib.ui import (assets_url, can_see_free_text, page_setup, set_url_param, show_structure_card,
+                    show_territory_card, url_choice)
+
+dataset, view = page_setup("Carte des partenariats")
+state = st.session_state
+
+st.title("Carte des partenariats")
+with st.sidebar:
+    st.markdown("**Carte**")
+    indicator = url_choice("Colorer les territoires selon", list(INDICATORS), "indicateur", "liens",
+                           format_func=lambda code: INDICATORS[code].label)
+    basemap = url_choice("Fond de carte", list(BASEMAPS), "fond", "clair", format_func=BASEMAPS.get)
+
+if "carte_structure" not in state:
+    state["carte_structure"] = st.query_params.get("structure")
+    state["carte_zone"] = st.query_params.get("zone")
+
+
+def select_structure(structure_id: str | None) -> None:
+    state["carte_structure"], state["carte_zone"] = structure_id, None
+
+
+# Choose a structure without clicking: by name or commune.
+names = view.structures.sort_values("nom")
+labels = dict(zip(names["id"], names["nom"] + " — " + names["commune"].fillna("")))
+st.sidebar.selectbox("Trouver une structure", list(labels), index=None, format_func=labels.get,
+                      placeholder="Nom ou commune…", key="carte_recherche",
+                      on_change=lambda: select_structure(state["carte_recherche"]))
+selected = state["carte_structure"] if state["carte_structure"] in labels else None
+
+level = view.filters.level
+area_level = level if level in ("commune", "epci", "territoire") else "commune"
+links = aggregate_links(view.reponses, with_codes=False)
+table = indicators_by_territory(view, links, territory_column(area_level))
+bounds = None
+if view.filters.territories and not view.schools.empty:
+    south, north = view.schools["latitude"].min(), view.schools["latitude"].max()
+    west, east = view.schools["longitude"].min(), view.schools["longitude"].max()
+    bounds = [[south - 0.01, west - 0.01], [north + 0.01, east + 0.01]]
+
+fmap = build_map(dataset.reference, view.structures, links, table,
+                 MapOptions(indicator=indicator, basemap=basemap, level=area_level, selected=None),
+                 custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=assets_url(), bounds=bounds)
+
+# The selection is drawn in a layer of its own, so clicking does not reload (and re-centre) the map.
+highlight = folium.FeatureGroup(name="Sélection", control=False)
+if selected:
+    here = view.structures.set_index("id").loc[selected]
+    partner_column = "centre_id" if here["famille"] == "ecole" else "ecole_id"
+    own_column = "ecole_id" if partner_column == "centre_id" else "centre_id"
+    positions = view.structures.set_index("id")[["latitude", "longitude"]]
+    for partner in links.loc[links[own_column] == selected, partner_column].unique():
+        if partner in positions.index:
+            folium.PolyLine([[here["latitude"], here["longitude"]], positions.loc[partner].tolist()],
+                            color="#000000", weight=3, opacity=0.9).add_to(highlight)
+    folium.CircleMarker([here["latitude"], here["longitude"]], radius=14, color="#000000", weight=3,
+                        fill=False).add_to(highlight)
+
+left, right = st.columns([3, 1])
+with left:
+    clicked = st_folium(fmap, height=560, use_container_width=True, key="carte",
+                        returned_objects=["last_active_drawing"], feature_group_to_add=highlight)
+drawing = (clicked or {}).get("last_active_drawing") or {}
+properties = drawing.get("properties") or {}
+if properties and properties != state.get("_carte_dernier_clic"):
+    state["_carte_dernier_clic"] = properties
+    if properties.get("kind") == "structure":
+        select_structure(properties.get("id"))
+    elif properties.get("kind") == "territoire":
+        state["carte_structure"], state["carte_zone"] = None, properties.get("id")
+    st.rerun()
+set_url_param("structure", selected)
+set_url_param("zone", state["carte_zone"])
+
+with right:
+    if selected:
+        show_structure_card(structure_card(dataset.structures, dataset.reponses, selected),
+                            free_text=can_see_free_text())
+    elif state["carte_zone"]:
+        show_territory_card(state["carte_zone"], table)
+    else:
+        st.info("Cliquez sur une école, un centre social ou un territoire pour voir sa fiche.",
+                icon=":material/touch_app:")
+        st.html(symbols_legend_html())
+
+approx = int(view.structures["position_approximative"].sum())
+st.caption(
+    f"{len(view.structures):,} structures et {len(links):,} liens affichés".replace(",", "\u00a0")
+    + f" · {approx} structure(s) placée(s) à la mairie faute de coordonnées (contour pointillé)"
+    + " · un lien compte dans le territoire de son école."
+)

@@ -1,0 +1,137 @@
+"""The map builder: layers, counts, colours, escaping, offline assets."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from conftest import small_tables, uai, write_tables
+from lib.dataset import load_dataset
+from lib.filters import ALL_WAVES, Filters, apply_filters
+from lib.maps import (MapOptions, build_map, colour_classes, link_styles, structure_points, symbols_legend_html,
+                      _script_json)
+from lib.metrics import INDICATORS, aggregate_links, indicators_by_territory
+from lib.palette import NO_DATA_COLOUR, QUALITY_COLOURS, SEQUENTIAL, SMALL_COUNT_COLOUR, TYPE_COLOURS
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+TEMPLATE = "{{ 7*7 }}{% if true %}x{% endif %}"
+
+
+def map_html(dataset, filters=Filters(wave=ALL_WAVES), **options) -> str:
+    view = apply_filters(dataset, filters)
+    links = aggregate_links(view.reponses, with_codes=False)
+    table = indicators_by_territory(view, links, "commune")
+    fmap = build_map(dataset.reference, view.structures, links, table, MapOptions(**options))
+    return fmap.get_root().render()
+
+
+def payloads(html: str) -> list:
+    """The JSON payloads of our layers, in the order they are drawn."""
+    return [json.loads(m) for m in re.findall(r"\}\)\((?:map|div)\w*, (.*?)\);\n", html)]
+
+
+@pytest.fixture
+def dataset(small_dataset):
+    return load_dataset(small_dataset)
+
+
+def test_layers_counts_and_offline_assets(dataset):
+    html = map_html(dataset, basemap="aucun")
+    overlays = [json.loads(name) for name in re.findall(r'^\s*("[^"]*") : json_layer_\w+,$', html, flags=re.M)]
+    assert overlays == ["Communes", "Liens", "Établissements scolaires", "Centres sociaux et EVS"]
+    areas, links, schools, centres = payloads(html)
+    assert len(areas["features"]) == 183
+    assert len(schools) == 4 and len(centres) == 2
+    assert sum(len(style["coords"]) // 4 for style in links) == 5  # five link-waves in all waves
+    urls = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert urls and all(u.startswith("/app/static/node_modules/") for u in urls), urls
+    assert "http://" not in html and "https://" not in html  # no basemap, no CDN: works offline
+
+
+def test_basemaps(dataset):
+    assert "basemaps.cartocdn.com" in map_html(dataset, basemap="clair")
+    assert "tile.openstreetmap.org" in map_html(dataset, basemap="osm")
+
+
+def test_filters_change_the_layers(dataset):
+    all_waves = payloads(map_html(dataset))
+    wave_2019 = payloads(map_html(dataset, Filters(wave="2019")))
+    assert sum(len(s["coords"]) for s in wave_2019[1]) < sum(len(s["coords"]) for s in all_waves[1])
+    sarcelles = payloads(map_html(dataset, Filters(wave=ALL_WAVES, territories=("Sarcelles",))))
+    assert [p[6] for p in sarcelles[2]] == [uai(4)]
+
+
+def test_points_colour_by_type_and_flag_ep_and_approximate_positions(dataset):
+    points = {p[6]: p for p in structure_points(dataset.structures)}
+    assert points[uai(1)][2] == TYPE_COLOURS["ecole_elementaire"]
+    assert points["CS-1"][2] == TYPE_COLOURS["centre_social"]
+    assert points[uai(1)][5] & 4  # REP+
+    assert points[uai(2)][5] & 2 and points[uai(2)][5] & 1  # REP, placed at the town hall
+    assert "position approximative" in points[uai(2)][7]
+    assert points["CS-1"][3] > points[uai(1)][3]  # centres drawn bigger
+    order = [p[6] for p in structure_points(dataset.structures)]
+    assert order[-2:] == ["CS-1", "CS-2"]  # centres on top
+
+
+def test_links_colour_by_quality_width_by_frequency_dashed_on_disagreement(dataset):
+    links = aggregate_links(dataset.reponses[dataset.reponses["vague"] == "2018"])
+    styles = link_styles(links, dataset.structures)
+    by_colour = {(s["colour"], s["dashed"]): s for s in styles}
+    # E1–CS-1: mean quality 3, weekly, school 4 vs centre 2 → dashed, widest
+    both = by_colour[(QUALITY_COLOURS[3], True)]
+    assert both["weight"] == 5.0 and len(both["coords"]) == 4
+    # E3–CS-2: quality 1, ponctuelle → thinnest
+    poor = by_colour[(QUALITY_COLOURS[1], False)]
+    assert poor["weight"] == 1.0
+
+
+def test_colour_classes():
+    share = colour_classes(pd.Series([0.1, 0.5]), INDICATORS["couverture"])
+    assert [c.label for c in share][0] == "0\u00a0% à 20\u00a0%" and len(share) == 5
+    counts = colour_classes(pd.Series([0, 1, 3, 8, 40, 140]), INDICATORS["liens"])
+    assert counts[0].label == "0" and counts[0].high == 0  # zero is a class of its own
+    assert counts[-1].high >= 140
+    assert all(a.high < b.low for a, b in zip(counts, counts[1:]))
+    quality = colour_classes(pd.Series([2.0]), INDICATORS["qualite"])
+    assert [c.colour for c in quality] == [QUALITY_COLOURS[i] for i in (1, 2, 3, 4)]
+    assert colour_classes(pd.Series([0, 0]), INDICATORS["liens"])[0].colour == SEQUENTIAL[0]
+
+
+def test_no_data_and_small_counts_look_different_from_zero(dataset):
+    areas = payloads(map_html(dataset, indicator="qualite"))[0]["features"]
+    by_name = {f["properties"]["id"]: f["properties"] for f in areas}
+    assert by_name["Ableiges"]["fill"] == NO_DATA_COLOUR and by_name["Ableiges"]["nodata"]
+    assert by_name["Argenteuil"]["fill"] == SMALL_COUNT_COLOUR  # 4 answers < 5
+    assert "moins de 5 réponses" in by_name["Argenteuil"]["tip"]
+    counts = {f["properties"]["id"]: f["properties"] for f in payloads(map_html(dataset, indicator="liens"))[0]["features"]}
+    assert counts["Sarcelles"]["fill"] != NO_DATA_COLOUR and not counts["Sarcelles"]["nodata"]
+
+
+def test_hostile_names_are_text_everywhere(tmp_path):
+    tables = small_tables()
+    tables["structures"].loc[0, "nom"] = HOSTILE
+    tables["structures"].loc[4, "nom"] = TEMPLATE + "</script><script>alert(2)</script>"
+    dataset = load_dataset(write_tables(tmp_path / "hostile", tables))
+    html = map_html(dataset)
+    assert "<img" not in html and "alert(2)</script>" not in html
+    schools, centres = payloads(html)[2:4]
+    tip = next(p[7] for p in schools if p[6] == uai(1))
+    assert "&lt;img src=x onerror=alert(1)&gt;" in tip
+    centre_tip = next(p[7] for p in centres if p[6] == "CS-1")
+    assert "{{ 7*7 }}{% if true %}x{% endif %}" in centre_tip  # shown as typed, never evaluated
+    assert "&lt;/script&gt;" in centre_tip
+
+
+def test_script_json_cannot_break_out_or_template():
+    text = _script_json({"a": "</script>{{ x }}{% y %}{# z #}", "b": [{"c": {}}]})
+    assert "</" not in text and "{{" not in text and "{%" not in text and "{#" not in text
+    assert json.loads(text) == {"a": "</script>{{ x }}{% y %}{# z #}", "b": [{"c": {}}]}
+
+
+def test_symbols_legend_lists_types_and_quality_labels():
+    legend = symbols_legend_html()
+    for label in ("École maternelle", "Centre social", "Espace de vie sociale", "Très satisfaisante", "REP+"):
+        assert label in legend
