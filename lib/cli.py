@@ -1,4 +1,4 @@
-"""Command line: ``python -m lib.cli check [DIR]``.
+"""Command line: ``python -m lib.cli check [DIR]`` and ``python -m lib.cli bench map``.
 
 Without a folder, the data set is the one the app would show (see
 ``lib.dataset.resolve_data_dir``).
@@ -7,6 +7,7 @@ Without a folder, the data set is the one the app would show (see
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -41,9 +42,18 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     check_parser = commands.add_parser("check", help="vérifier un jeu de données")
     check_parser.add_argument("folder", nargs="?", type=Path, help="dossier du jeu de données")
+    bench_parser = commands.add_parser("bench", help="mesurer les performances (JSON)")
+    bench_parser.add_argument("target", choices=["map"], help="ce qui est mesuré")
+    bench_parser.add_argument("--scales", default="demo,national", help="échelles, séparées par des virgules")
+    bench_parser.add_argument("--repeat", type=int, default=3, help="répétitions (la médiane est donnée)")
     args = parser.parse_args(argv)
     if args.command == "check":
         return check(args.folder)
+    if args.command == "bench":
+        from lib.bench import bench_map
+
+        print(json.dumps(bench_map(args.scales.split(","), args.repeat), indent=2, ensure_ascii=False))
+        return 0
     return 2
 
 

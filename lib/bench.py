@@ -1,0 +1,267 @@
+"""Benchmarks (``python -m lib.cli bench map``): figures printed as JSON, never timed tests.
+
+Two scales: the demo data set (Val-d'Oise), and a national-scale data set
+generated here (60,000 schools, 2,300 centres, 150,000 answers) on the same
+communes. Each scale runs in a fresh process so that its peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import folium
+import numpy as np
+import pandas as pd
+
+from lib.dataset import DEMO_DIR, Dataset, load_dataset
+from lib.filters import Filters, apply_filters, default_filters
+from lib.maps import MapOptions, build_map
+from lib.metrics import aggregate_links, indicators_by_territory
+from lib.questionnaire import load_questionnaire
+from lib.territories import assign_territories, load_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+NATIONAL = {"schools": 60_000, "centres": 2_300, "answers": 150_000}
+
+
+def synthetic_dataset(schools: int, centres: int, answers: int, seed: int = 1) -> Dataset:
+    """A data set of the given size on the real communes, built directly as typed tables.
+
+    Positions: each structure in a commune drawn by population, scattered
+    around its town hall. Each answer links a school to a centre of the same
+    EPCI when there is one; waves 2017–2019; codes drawn from the questionnaire.
+    """
+    rng = np.random.default_rng(seed)
+    q = load_questionnaire()
+    reference = load_reference()
+    communes = reference.communes
+    weights = communes["population"].to_numpy(float)
+    weights /= weights.sum()
+
+    def place(n: int) -> pd.DataFrame:
+        chosen = communes.iloc[rng.choice(len(communes), size=n, p=weights)]
+        return pd.DataFrame({
+            "commune_insee": chosen["code_insee"].to_numpy(),
+            "latitude": chosen["mairie_latitude"].to_numpy() + rng.normal(0, 0.006, n),
+            "longitude": chosen["mairie_longitude"].to_numpy() + rng.normal(0, 0.009, n),
+        })
+
+    school_types, centre_types = q.school_types, q.centre_types
+    s = place(schools).assign(
+        id=[f"E{i:06d}" for i in range(schools)],
+        type=rng.choice(school_types, size=schools, p=[0.35, 0.35, 0.15, 0.1, 0.05]),
+        famille="ecole",
+        education_prioritaire=rng.choice(np.array(["REP+", "REP", None], dtype=object), size=schools,
+                                         p=[0.07, 0.14, 0.79]),
+    )
+    c = place(centres).assign(
+        id=[f"C{i:05d}" for i in range(centres)],
+        type=rng.choice(centre_types, size=centres, p=[0.85, 0.15]),
+        famille="centre",
+        education_prioritaire=None,
+    )
+    structures = pd.concat([s, c], ignore_index=True)
+    structures["nom"] = structures["id"].map(lambda i: f"Structure {i} (synthétique)")
+    structures["adresse"] = ""
+    structures["qpv"] = ""
+    structures["type"] = pd.Categorical(structures["type"], categories=q["types_structure"].codes)
+    structures = assign_territories(structures, reference)
+
+    school_ids = s["id"].to_numpy()
+    school_epci = structures.iloc[:schools]["epci"].to_numpy()
+    centre_ids = c["id"].to_numpy()
+    centre_epci = structures.iloc[schools:]["epci"].to_numpy()
+    by_epci = {e: centre_ids[centre_epci == e] for e in np.unique(centre_epci)}
+    picked_schools = rng.integers(0, schools, size=answers)
+    picked_centres = np.empty(answers, dtype=object)
+    for epci in np.unique(school_epci[picked_schools]):
+        rows = np.flatnonzero(school_epci[picked_schools] == epci)
+        pool = by_epci.get(epci, centre_ids)
+        picked_centres[rows] = pool[rng.integers(0, len(pool), size=len(rows))]
+    side = rng.choice(["ecole", "centre"], size=answers)
+    ecole = school_ids[picked_schools]
+
+    def codes(name: str, high: int) -> list[list[str]]:
+        pool = np.array(q[name].codes)
+        counts = rng.integers(1, high + 1, size=answers)
+        return [list(rng.choice(pool, size=k, replace=False)) for k in counts]
+
+    reponses = pd.DataFrame({
+        "reponse_id": [f"R{i:07d}" for i in range(answers)],
+        "vague": rng.choice(["2017", "2018", "2019"], size=answers),
+        "date": pd.Timestamp("2019-03-01"),
+        "mode": pd.Categorical(rng.choice(["telephone", "sur_site"], size=answers), categories=q["modes"].codes),
+        "repondant_id": np.where(side == "ecole", ecole, picked_centres),
+        "repondant_fonction": pd.Categorical([None] * answers, categories=q["fonctions"].codes),
+        "cote": side,
+        "ecole_id": ecole,
+        "centre_id": picked_centres,
+        "formes": codes("formes", 3),
+        "frequence": pd.Categorical(rng.choice(q["frequences"].codes, size=answers), dtype=q["frequences"].dtype()),
+        "objets": codes("objets", 2),
+        "qualite": pd.array(rng.integers(1, 5, size=answers), dtype="Int64"),
+        "leviers": codes("leviers", 2),
+        "freins": codes("freins", 2),
+        **{column: "" for column in ("ressources", "outils", "pistes", "commentaire")},
+    })
+    return Dataset(folder=Path("synthetique"), is_demo=False, reference=reference, structures=structures,
+                   reponses=reponses, rencontres=pd.DataFrame(), participations=pd.DataFrame(), territoires={})
+
+
+def _median_ms(run, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 1), result
+
+
+def _map_inputs(dataset: Dataset, filters: Filters):
+    view = apply_filters(dataset, filters)
+    links = aggregate_links(view.reponses, with_codes=False)
+    table = indicators_by_territory(view, links, "commune")
+    return view, links, table
+
+
+def _build_html(dataset: Dataset, view, links, table, assets_url: str) -> str:
+    options = MapOptions(basemap="aucun")
+    return build_map(dataset.reference, view.structures, links, table, options, assets_url=assets_url
+                     ).get_root().render()
+
+
+def _naive_html(view) -> str:
+    """The same points as one folium.Marker each: the way the issue compares against."""
+    fmap = folium.Map(location=[49.05, 2.1], zoom_start=10, tiles=None)
+    for row in view.structures.itertuples():
+        folium.Marker([row.latitude, row.longitude], tooltip=row.nom).add_to(fmap)
+    return fmap.get_root().render()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # the benchmark prints JSON only
+        pass
+
+
+def browser_draw_ms(html: str, repeat: int) -> tuple[float | None, str | None]:
+    """Median ms from navigation start until Leaflet has drawn every layer, in headless Chromium.
+
+    The map page and the app's Leaflet assets are served from a local folder;
+    a script at the end of the page waits two animation frames (canvas
+    layers draw on the next frame) and records the time.
+    """
+    if not Path(CHROMIUM).exists():
+        return None, f"pas de navigateur : {CHROMIUM} absent"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None, "playwright n'est pas installé (requirements-dev.txt)"
+    marker = ("<script>requestAnimationFrame(function () { requestAnimationFrame(function () {"
+              " window.__drawn = performance.now(); }); });</script></html>")
+    with tempfile.TemporaryDirectory() as folder:
+        page_path = Path(folder) / "carte.html"
+        page_path.write_text(html.replace("</html>", marker), encoding="utf-8")
+        (Path(folder) / "app").mkdir()
+        (Path(folder) / "app" / "static").symlink_to(ROOT / "static")
+        handler = functools.partial(_QuietHandler, directory=folder)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                times = []
+                for _ in range(repeat):
+                    page = browser.new_page(viewport={"width": 1280, "height": 720})
+                    page.goto(f"http://127.0.0.1:{server.server_port}/carte.html", wait_until="commit")
+                    page.wait_for_function("window.__drawn !== undefined", timeout=120_000)
+                    times.append(page.evaluate("window.__drawn"))
+                    page.close()
+                browser.close()
+        except Exception as err:  # a browser that cannot start is reported, not fatal
+            return None, f"le navigateur n'a pas pu afficher la carte : {err}"
+        finally:
+            server.shutdown()
+    return round(statistics.median(times), 1), None
+
+
+def bench_map_scale(scale: str, repeat: int = 3) -> dict:
+    """Every figure of one scale (run in its own process by :func:`bench_map`)."""
+    if scale == "demo":
+        dataset = load_dataset(DEMO_DIR)
+        filters = default_filters(dataset)
+    else:
+        dataset = synthetic_dataset(**NATIONAL)
+        filters = Filters(wave="2019")
+    prepare_ms, (view, links, table) = _median_ms(lambda: _map_inputs(dataset, filters), repeat)
+    assets = "/app/static/node_modules"
+    build_ms, html = _median_ms(lambda: _build_html(dataset, view, links, table, assets), repeat)
+    browser_ms, browser_reason = browser_draw_ms(html, repeat)
+    result = {
+        "structures": len(view.structures),
+        "answers_in_wave": len(view.reponses),
+        "links": len(links),
+        "prepare_ms": prepare_ms,
+        "build_ms": build_ms,
+        "html_bytes": len(html.encode("utf-8")),
+        "browser_ms": browser_ms,
+    }
+    if browser_reason:
+        result["browser_reason"] = browser_reason
+    if scale == "demo":
+        result["naive_build_ms"], _ = _median_ms(lambda: _naive_html(view), repeat)
+        result["speedup"] = round(result["naive_build_ms"] / build_ms, 1)
+        result["filter_rerun_ms"] = map_page_rerun_ms(repeat)
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return result
+
+
+def map_page_rerun_ms(repeat: int) -> float:
+    """Median AppTest rerun of the map page after a wave change, caches warm."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/1_Carte.py").run()
+    waves = ["2017", "2018", "2019"]
+    for wave in waves:  # warm every cache the page uses
+        at.selectbox(key="f_vague").set_value(wave).run()
+    times = []
+    for i in range(repeat * 2):
+        start = time.perf_counter()
+        at.selectbox(key="f_vague").set_value(waves[i % 3]).run()
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def bench_map(scales: list[str], repeat: int = 3) -> dict:
+    """Run each scale in a fresh Python process and gather the results."""
+    results = {}
+    for scale in scales:
+        done = subprocess.run([sys.executable, "-m", "lib.bench", "map", scale, str(repeat)], cwd=ROOT,
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            results[scale] = {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "échec"}
+        else:
+            results[scale] = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"benchmark": "map", "repeat": repeat, "cpu_count": os.cpu_count(), "scales": results}
+
+
+if __name__ == "__main__":
+    # python -m lib.bench map SCALE REPEAT: one scale, in this process (used by bench_map).
+    _, kind, scale_name, repeats = sys.argv
+    print(json.dumps(bench_map_scale(scale_name, int(repeats))))
