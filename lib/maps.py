@@ -166,12 +166,13 @@ class PointsLayer(_JsonLayer):
     """
 
     _script = """
-var renderer = L.canvas({padding: 0.3});
+// One canvas for every layer (the map's, preferCanvas): a canvas on top of
+// another would swallow the mouse events meant for the one below.
 var group = L.featureGroup();
 for (var i = 0; i < data.length; i++) {
   var p = data[i], flags = p[5];
   var m = L.circleMarker([p[0], p[1]], {
-    renderer: renderer, radius: p[3], color: p[4], weight: (flags & 4) ? 3 : ((flags & 2) ? 2 : 1),
+    radius: p[3], color: p[4], weight: (flags & 4) ? 3 : ((flags & 2) ? 2 : 1),
     fillColor: p[2], fillOpacity: (flags & 1) ? 0.35 : 0.9, dashArray: (flags & 1) ? '2 2' : null
   });
   m.feature = {type: 'Feature', properties: {kind: 'structure', id: p[6]},
@@ -186,14 +187,13 @@ class LinksLayer(_JsonLayer):
     """Links as a few multi-polylines, one per style: {colour, weight, dashed, coords: [lat1, lon1, lat2, lon2, …]}."""
 
     _script = """
-var renderer = L.canvas({padding: 0.3});
 var group = L.featureGroup();
 data.forEach(function (s) {
   var lines = [];
   for (var i = 0; i < s.coords.length; i += 4) {
     lines.push([[s.coords[i], s.coords[i + 1]], [s.coords[i + 2], s.coords[i + 3]]]);
   }
-  group.addLayer(L.polyline(lines, {renderer: renderer, color: s.colour, weight: s.weight, opacity: 0.6,
+  group.addLayer(L.polyline(lines, {color: s.colour, weight: s.weight, opacity: 0.6,
                                     dashArray: s.dashed ? '6 6' : null, interactive: false}));
 });
 return group;"""
@@ -522,7 +522,9 @@ def build_map(
         min_zoom=7,
         assets_url=assets_url,
     )
-    fmap.options.update(maxZoom=18, zoomSnap=0.25, zoomDelta=0.5)
+    # keyboard: Leaflet focuses the map on mousedown, which scrolls the page when the map
+    # reaches below the screen (a projector at 1280×720) and shifts the first click.
+    fmap.options.update(maxZoom=18, zoomSnap=0.25, zoomDelta=0.5, keyboard=False)
     if options.basemap in _TILES:
         url, attribution = _TILES[options.basemap]
         folium.TileLayer(url, attr=attribution, name=BASEMAPS[options.basemap], control=False,

@@ -1,0 +1,113 @@
+"""The map in a real browser: offline, hover, click to open a card, shared view."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture then skips these tests (or fails them under REQUIRE_BROWSER=1)
+    expect = None
+
+from .conftest import assert_no_exception, expect_rerun, open_app, save_screenshot
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+MAP_PATH = "/Carte"
+MAP_TIMEOUT_MS = 60_000
+STRUCTURES = pd.read_csv(ROOT / "data" / "demo" / "structures.csv", dtype=str)
+
+
+def title(page, text: str):
+    return page.locator('[data-testid="stMain"]').get_by_role("heading", level=1, name=text, exact=True)
+
+
+def map_frame(page):
+    """The Leaflet iframe, once every layer of ours is on the map."""
+    page.locator('iframe[title="streamlit_folium.st_folium"]').wait_for(timeout=MAP_TIMEOUT_MS)
+    frame = next(f for f in page.frames if "st_folium" in f.url)
+    frame.wait_for_function(
+        "() => window.map && Object.values(window.map._layers)"
+        ".filter(l => l.feature && l.feature.properties && l.feature.properties.kind === 'structure').length > 1000",
+        timeout=MAP_TIMEOUT_MS)
+    return frame
+
+
+def centre_on(frame, structure_id: str, zoom: int = 16) -> dict[str, float]:
+    """Centre the map on a structure, close enough that nothing overlaps it; its position in the map."""
+    x, y = frame.evaluate(
+        """([id, zoom]) => {
+            const layer = Object.values(window.map._layers).find(
+                l => l.feature && l.feature.properties && l.feature.properties.id === id && l.getLatLng);
+            window.map.setView(layer.getLatLng(), zoom, {animate: false});
+            const p = window.map.latLngToContainerPoint(layer.getLatLng());
+            return [p.x, p.y];
+        }""", [structure_id, zoom])
+    # Canvas layers redraw on the next animation frames: hit-testing needs them done.
+    frame.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    return {"x": x, "y": y}
+
+
+def placed(kind: str) -> pd.Series:
+    """A demo structure of ``kind`` with real coordinates."""
+    rows = STRUCTURES[(STRUCTURES["type"] == kind) & STRUCTURES["latitude"].notna()]
+    return rows.iloc[0]
+
+
+def test_map_works_with_no_internet(offline_page, app_server: str) -> None:
+    page = offline_page
+    open_app(page, f"{app_server}{MAP_PATH}?fond=aucun", title(page, "Carte des partenariats"))
+    frame = map_frame(page)
+    assert frame.locator(".leaflet-overlay-pane canvas").count() == 1  # every layer on one shared canvas
+    assert frame.locator(".passerelles-legend").inner_text().startswith("Nombre de liens")
+    assert_no_exception(page)
+    save_screenshot(page, "carte")
+    assert sorted(set(page.blocked.urls)) == []
+
+
+def test_hovering_a_school_shows_its_tooltip(page, app_server: str) -> None:
+    school = placed("ecole_elementaire")
+    open_app(page, f"{app_server}{MAP_PATH}?fond=aucun&vague=toutes", title(page, "Carte des partenariats"))
+    frame = map_frame(page)
+    frame.locator("#map_div").hover(position=centre_on(frame, school["id"]))
+    tooltip = frame.locator(".leaflet-tooltip")
+    expect(tooltip).to_contain_text(school["nom"])
+    expect(tooltip).to_contain_text("École élémentaire")
+
+
+def test_clicking_a_centre_opens_its_card_and_the_url_keeps_it(page, app_server: str) -> None:
+    centre = placed("centre_social")
+    open_app(page, f"{app_server}{MAP_PATH}?fond=aucun&vague=toutes", title(page, "Carte des partenariats"))
+    frame = map_frame(page)
+    position = centre_on(frame, centre["id"])
+    card = page.locator('[data-testid="stMain"] h3', has_text=centre["nom"])
+    with expect_rerun(page, card):
+        frame.locator("#map_div").click(position=position)
+    expect(page.locator('[data-testid="stMain"]').get_by_text("partenaire(s)")).to_be_visible()
+    expect(page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').first).to_be_visible()
+    page.wait_for_url(re.compile(rf"[?&]structure={centre['id']}(&|$)"))
+    assert_no_exception(page)
+
+
+def test_a_shared_url_restores_the_view(page, app_server: str) -> None:
+    centre = placed("centre_social")
+    url = (f"{app_server}{MAP_PATH}?vague=2018&niveau=epci&indicateur=qualite&fond=aucun"
+           f"&structure={centre['id']}")
+    open_app(page, url, title(page, "Carte des partenariats"))
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_role("combobox", name="Vague d'enquête")).to_have_value("Vague 2018")
+    expect(sidebar.get_by_role("combobox", name="Regrouper par")).to_have_value("Intercommunalité (EPCI)")
+    expect(sidebar.get_by_role("combobox", name="Colorer les territoires selon")).to_have_value(
+        "Qualité moyenne des liens")
+    expect(page.locator('[data-testid="stMain"] h3', has_text=centre["nom"])).to_be_visible()
+    frame = map_frame(page)
+    legend = frame.locator(".passerelles-legend")
+    expect(legend).to_contain_text("Qualité moyenne des liens")
+    expect(legend).to_contain_text("par intercommunalité (epci)")
+    assert frame.locator(".leaflet-tile").count() == 0  # "aucun fond": no tile requested
+    assert_no_exception(page)
