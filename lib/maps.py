@@ -159,27 +159,39 @@ return layer;"""
 
 
 class PointsLayer(_JsonLayer):
-    """Structures as canvas circles: [lat, lon, colour, radius, outline, flags, id, tooltip HTML].
+    """Structures as circles on the shared canvas, from :func:`structure_points`.
 
-    flags: 1 = position approximative (dashed outline), 2 = REP, 4 = REP+,
-    8 = selected. The tooltip HTML is escaped by the builder.
+    A point is [lat, lon, kind, place, flags, id, name]; kinds are [colour,
+    label] by structure type, places the commune names. flags: 1 = position
+    approximative (dashed, faded), 2 = REP, 4 = REP+ (thicker outline),
+    16 = centre (bigger, white outline). Names and labels are escaped by the
+    builder; tooltips are made on first hover (62,000 bound tooltips cost
+    seconds to create).
     """
 
     _script = """
+var group = L.featureGroup(), kinds = data.kinds, places = data.places, points = data.points;
+function tip(p) {
+  var f = p[4], ep = (f & 4) ? ' · REP+' : ((f & 2) ? ' · REP' : '');
+  return '<b>' + p[6] + '</b><br>' + kinds[p[2]][1] + ' · ' + places[p[3]] + ep
+    + ((f & 1) ? '<br><i>position approximative (mairie)</i>' : '');
+}
 // One canvas for every layer (the map's, preferCanvas): a canvas on top of
 // another would swallow the mouse events meant for the one below.
-var group = L.featureGroup();
-for (var i = 0; i < data.length; i++) {
-  var p = data[i], flags = p[5];
+for (var i = 0; i < points.length; i++) {
+  var p = points[i], f = p[4], centre = f & 16;
   var m = L.circleMarker([p[0], p[1]], {
-    radius: p[3], color: p[4], weight: (flags & 4) ? 3 : ((flags & 2) ? 2 : 1),
-    fillColor: p[2], fillOpacity: (flags & 1) ? 0.35 : 0.9, dashArray: (flags & 1) ? '2 2' : null
+    radius: centre ? 8 : 5, color: centre ? '#ffffff' : '#222222', weight: (f & 4) ? 3 : ((f & 2) ? 2 : 1),
+    fillColor: kinds[p[2]][0], fillOpacity: (f & 1) ? 0.35 : 0.9, dashArray: (f & 1) ? '2 2' : null
   });
-  m.feature = {type: 'Feature', properties: {kind: 'structure', id: p[6]},
-               geometry: {type: 'Point', coordinates: [p[1], p[0]]}};
-  m.bindTooltip(p[7]);
+  m.feature = {type: 'Feature', properties: {kind: 'structure', id: p[5]}};
+  m.passerellesPoint = p;  // not _point: Leaflet keeps the projected position there
   group.addLayer(m);
 }
+group.on('mouseover', function (e) {
+  var m = e.layer;
+  if (m.passerellesPoint && !m.getTooltip()) { m.bindTooltip(tip(m.passerellesPoint)).openTooltip(); }
+});
 return group;"""
 
 
@@ -218,7 +230,7 @@ class Legend(MacroElement):
 </style>
 {% endmacro %}
 {% macro script(this, kwargs) %}
-var {{ this.get_name() }} = L.control({position: 'bottomright'});
+var {{ this.get_name() }} = L.control({position: 'bottomleft'});
 {{ this.get_name() }}.onAdd = function () {
   var div = L.DomUtil.create('div', 'passerelles-legend');
   div.innerHTML = {{ this.body }};
@@ -348,43 +360,25 @@ class MapOptions:
 
     indicator: str = "liens"
     basemap: str = "clair"
-    area_column: str = "commune"  # structures' column naming the territory drawn
     level: str = "commune"
-    selected: str | None = None
 
 
-def structure_points(structures: pd.DataFrame, selected: str | None = None) -> list[list]:
-    """Compact rows for :class:`PointsLayer` (see its docstring)."""
+def structure_points(structures: pd.DataFrame) -> dict:
+    """The compact payload of :class:`PointsLayer` (see its docstring); centres come last, on top."""
     q = load_questionnaire()
-    type_labels = q["types_structure"].labels
+    types = q["types_structure"]
+    kinds = [[TYPE_COLOURS.get(code, OTHER_TYPE_COLOUR), escape(label)] for code, label in types.labels.items()]
     if structures.empty:
-        return []
-    types = structures["type"].astype(str)
-    is_centre = (structures["famille"] == "centre").to_numpy()
-    approx = structures["position_approximative"].to_numpy(dtype=bool)
-    ep = structures["education_prioritaire"].astype(object).fillna("").to_numpy()
-    flags = approx * 1 + (ep == "REP") * 2 + (ep == "REP+") * 4
-    ids = structures["id"].to_numpy()
-    if selected is not None:
-        flags = flags + (ids == selected) * 8
-    colours = types.map(TYPE_COLOURS).fillna(OTHER_TYPE_COLOUR).to_numpy()
-    radius = np.where(is_centre, 8, 5)
-    outline = np.where(is_centre, "#ffffff", "#222222")
-    outline = np.where(ids == selected, "#000000", outline) if selected else outline
-    radius = np.where(ids == selected, 11, radius) if selected else radius
-    lat = structures["latitude"].round(5).to_numpy()
-    lon = structures["longitude"].round(5).to_numpy()
-    names = structures["nom"].map(escape).to_numpy()
-    type_text = types.map(lambda t: escape(type_labels.get(t, t))).to_numpy()
-    communes = structures["commune"].map(escape).to_numpy()
-    tips = []
-    for name, kind, commune, ep_value, is_approx in zip(names, type_text, communes, ep, approx):
-        extra = f" · {ep_value}" if ep_value else ""
-        warning = "<br><i>position approximative (mairie)</i>" if is_approx else ""
-        tips.append(f"<b>{name}</b><br>{kind} · {commune}{escape(extra)}{warning}")
-    rows = np.column_stack([lat, lon, colours, radius, outline, flags, ids, np.array(tips, dtype=object)])
-    order = np.argsort(is_centre, kind="stable")  # centres drawn last, on top
-    return [[float(r[0]), float(r[1]), r[2], int(r[3]), r[4], int(r[5]), r[6], r[7]] for r in rows[order]]
+        return {"kinds": kinds, "places": [], "points": []}
+    ordered = structures.assign(_centre=structures["famille"] == "centre").sort_values("_centre", kind="stable")
+    kind = pd.Categorical(ordered["type"].astype(str), categories=types.codes).codes
+    place, places = pd.factorize(ordered["commune"].fillna(""))
+    ep = ordered["education_prioritaire"].astype(object).fillna("").to_numpy()
+    flags = (ordered["position_approximative"].to_numpy(dtype=bool) * 1 + (ep == "REP") * 2 + (ep == "REP+") * 4
+             + ordered["_centre"].to_numpy(dtype=bool) * 16)
+    points = list(zip(ordered["latitude"].round(5).tolist(), ordered["longitude"].round(5).tolist(), kind.tolist(),
+                      place.tolist(), flags.tolist(), ordered["id"].tolist(), ordered["nom"].map(escape).tolist()))
+    return {"kinds": kinds, "places": [escape(p) for p in places], "points": points}
 
 
 def link_styles(links: pd.DataFrame, structures: pd.DataFrame) -> list[dict]:
@@ -504,7 +498,7 @@ def build_map(
         structures: the view's structures, with territories assigned.
         links: ``metrics.aggregate_links`` of the view's answers.
         territory_table: ``metrics.indicators_by_territory`` at the map's level.
-        options: indicator, basemap, level, selected structure.
+        options: indicator, basemap, level.
         custom: the data set's custom territories (commune → label).
         level_label: French name of the level, for the legend.
         assets_url: where the app serves Leaflet (``static/node_modules``).
@@ -539,10 +533,8 @@ def build_map(
 
     families = structures["famille"] if not structures.empty else pd.Series(dtype=object)
     LinksLayer("Liens", link_styles(links, structures)).add_to(fmap)
-    PointsLayer("Établissements scolaires", structure_points(structures[families == "ecole"], options.selected)
-                ).add_to(fmap)
-    PointsLayer("Centres sociaux et EVS", structure_points(structures[families == "centre"], options.selected)
-                ).add_to(fmap)
+    PointsLayer("Établissements scolaires", structure_points(structures[families == "ecole"])).add_to(fmap)
+    PointsLayer("Centres sociaux et EVS", structure_points(structures[families == "centre"])).add_to(fmap)
 
     Legend(legend_html(indicator, classes, level_label)).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)

@@ -48,7 +48,7 @@ if view.filters.territories and not view.schools.empty:
     bounds = [[south - 0.01, west - 0.01], [north + 0.01, east + 0.01]]
 
 fmap = build_map(dataset.reference, view.structures, links, table,
-                 MapOptions(indicator=indicator, basemap=basemap, level=area_level, selected=None),
+                 MapOptions(indicator=indicator, basemap=basemap, level=area_level),
                  custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=assets_url(), bounds=bounds)
 
 # The selection is drawn in a layer of its own, so clicking does not reload (and re-centre) the map.
@@ -67,7 +67,7 @@ if selected:
 
 left, right = st.columns([3, 1])
 with left:
-    clicked = st_folium(fmap, height=560, use_container_width=True, key="carte",
+    clicked = st_folium(fmap, height=500, use_container_width=True, key="carte",
                         returned_objects=["last_active_drawing"], feature_group_to_add=highlight)
 drawing = (clicked or {}).get("last_active_drawing") or {}
 properties = drawing.get("properties") or {}

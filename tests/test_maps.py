@@ -44,7 +44,7 @@ def test_layers_counts_and_offline_assets(dataset):
     assert overlays == ["Communes", "Liens", "Établissements scolaires", "Centres sociaux et EVS"]
     areas, links, schools, centres = payloads(html)
     assert len(areas["features"]) == 183
-    assert len(schools) == 4 and len(centres) == 2
+    assert len(schools["points"]) == 4 and len(centres["points"]) == 2
     assert sum(len(style["coords"]) // 4 for style in links) == 5  # five link-waves in all waves
     urls = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert urls and all(u.startswith("/app/static/node_modules/") for u in urls), urls
@@ -61,19 +61,20 @@ def test_filters_change_the_layers(dataset):
     wave_2019 = payloads(map_html(dataset, Filters(wave="2019")))
     assert sum(len(s["coords"]) for s in wave_2019[1]) < sum(len(s["coords"]) for s in all_waves[1])
     sarcelles = payloads(map_html(dataset, Filters(wave=ALL_WAVES, territories=("Sarcelles",))))
-    assert [p[6] for p in sarcelles[2]] == [uai(4)]
+    assert [p[5] for p in sarcelles[2]["points"]] == [uai(4)]
 
 
 def test_points_colour_by_type_and_flag_ep_and_approximate_positions(dataset):
-    points = {p[6]: p for p in structure_points(dataset.structures)}
-    assert points[uai(1)][2] == TYPE_COLOURS["ecole_elementaire"]
-    assert points["CS-1"][2] == TYPE_COLOURS["centre_social"]
-    assert points[uai(1)][5] & 4  # REP+
-    assert points[uai(2)][5] & 2 and points[uai(2)][5] & 1  # REP, placed at the town hall
-    assert "position approximative" in points[uai(2)][7]
-    assert points["CS-1"][3] > points[uai(1)][3]  # centres drawn bigger
-    order = [p[6] for p in structure_points(dataset.structures)]
-    assert order[-2:] == ["CS-1", "CS-2"]  # centres on top
+    payload = structure_points(dataset.structures)
+    points = {p[5]: p for p in payload["points"]}
+    colour = {pid: payload["kinds"][p[2]][0] for pid, p in points.items()}
+    assert colour[uai(1)] == TYPE_COLOURS["ecole_elementaire"] and colour["CS-1"] == TYPE_COLOURS["centre_social"]
+    assert payload["kinds"][points[uai(3)][2]][1] == "Collège"
+    assert payload["places"][points[uai(1)][3]] == "Argenteuil"
+    assert points[uai(1)][4] & 4  # REP+
+    assert points[uai(2)][4] & 2 and points[uai(2)][4] & 1  # REP, placed at the town hall
+    assert points["CS-1"][4] & 16 and not points[uai(1)][4] & 16  # centres drawn bigger
+    assert [p[5] for p in payload["points"]][-2:] == ["CS-1", "CS-2"]  # centres on top
 
 
 def test_links_colour_by_quality_width_by_frequency_dashed_on_disagreement(dataset):
@@ -118,11 +119,11 @@ def test_hostile_names_are_text_everywhere(tmp_path):
     html = map_html(dataset)
     assert "<img" not in html and "alert(2)</script>" not in html
     schools, centres = payloads(html)[2:4]
-    tip = next(p[7] for p in schools if p[6] == uai(1))
-    assert "&lt;img src=x onerror=alert(1)&gt;" in tip
-    centre_tip = next(p[7] for p in centres if p[6] == "CS-1")
-    assert "{{ 7*7 }}{% if true %}x{% endif %}" in centre_tip  # shown as typed, never evaluated
-    assert "&lt;/script&gt;" in centre_tip
+    name = next(p[6] for p in schools["points"] if p[5] == uai(1))
+    assert name == "&lt;img src=x onerror=alert(1)&gt;"  # the tooltip's HTML gets it escaped
+    centre_name = next(p[6] for p in centres["points"] if p[5] == "CS-1")
+    assert centre_name.startswith("{{ 7*7 }}{% if true %}x{% endif %}")  # shown as typed, never evaluated
+    assert "&lt;/script&gt;" in centre_name
 
 
 def test_script_json_cannot_break_out_or_template():

@@ -78,6 +78,7 @@ def test_hovering_a_school_shows_its_tooltip(page, app_server: str) -> None:
     tooltip = frame.locator(".leaflet-tooltip")
     expect(tooltip).to_contain_text(school["nom"])
     expect(tooltip).to_contain_text("École élémentaire")
+    assert page.page_errors == []  # the tooltip is made on first hover, in the page's script
 
 
 def test_clicking_a_centre_opens_its_card_and_the_url_keeps_it(page, app_server: str) -> None:
