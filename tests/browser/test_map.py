@@ -13,7 +13,7 @@ try:
 except ImportError:  # the browser fixture then skips these tests (or fails them under REQUIRE_BROWSER=1)
     expect = None
 
-from .conftest import assert_no_exception, expect_rerun, open_app, save_screenshot
+from .conftest import assert_no_exception, expect_rerun, open_app, save_screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -28,8 +28,8 @@ def title(page, text: str):
 
 
 def map_frame(page):
-    """The Leaflet iframe, once every layer of ours is on the map."""
-    page.locator('iframe[title="streamlit_folium.st_folium"]').wait_for(timeout=MAP_TIMEOUT_MS)
+    """The Leaflet iframe, once the app is idle (no rerun will redraw it) and our layers are on the map."""
+    wait_for_app(page, page.locator('iframe[title="streamlit_folium.st_folium"]'))
     frame = next(f for f in page.frames if "st_folium" in f.url)
     frame.wait_for_function(
         "() => window.map && Object.values(window.map._layers)"
