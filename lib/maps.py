@@ -542,3 +542,30 @@ def build_map(
                       title_cancel="Quitter le plein écran").add_to(fmap)
     fmap.fit_bounds(bounds or [[south, west], [north, east]])
     return fmap
+
+
+def view_bounds(view) -> list[list[float]] | None:
+    """[[south, west], [north, east]] around the chosen territories' schools; None for the whole map."""
+    if not view.filters.territories or view.schools.empty:
+        return None
+    lat, lon = view.schools["latitude"], view.schools["longitude"]
+    margin = 0.01
+    return [[lat.min() - margin, lon.min() - margin], [lat.max() + margin, lon.max() + margin]]
+
+
+def selection_layer(structures: pd.DataFrame, links: pd.DataFrame, selected: str | None) -> folium.FeatureGroup:
+    """A ring around the selected structure and bold lines to its partners (geometry only, no text)."""
+    layer = folium.FeatureGroup(name="Sélection", control=False)
+    positions = structures.drop_duplicates("id").set_index("id")
+    if not selected or selected not in positions.index:
+        return layer
+    here = positions.loc[selected]
+    own, other = ("ecole_id", "centre_id") if here["famille"] == "ecole" else ("centre_id", "ecole_id")
+    for partner in links.loc[links[own] == selected, other].unique():
+        if partner in positions.index:
+            there = positions.loc[partner]
+            folium.PolyLine([[here["latitude"], here["longitude"]], [there["latitude"], there["longitude"]]],
+                            color="#000000", weight=3, opacity=0.9).add_to(layer)
+    folium.CircleMarker([here["latitude"], here["longitude"]], radius=14, color="#000000", weight=3,
+                        fill=False).add_to(layer)
+    return layer

@@ -1,10 +1,10 @@
 """Carte des partenariats: territories coloured by an indicator, structures, links, a card on click."""
 
-import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from lib.maps import BASEMAPS, MapOptions, build_map, symbols_legend_html
+from lib.formatting import format_int
+from lib.maps import BASEMAPS, MapOptions, build_map, selection_layer, symbols_legend_html, view_bounds
 from lib.metrics import INDICATORS, aggregate_links, indicators_by_territory, structure_card
 from lib.territories import LEVELS, territory_column
 from lib.ui import (assets_url, can_see_free_text, page_setup, set_url_param, show_structure_card,
@@ -41,29 +41,12 @@ level = view.filters.level
 area_level = level if level in ("commune", "epci", "territoire") else "commune"
 links = aggregate_links(view.reponses, with_codes=False)
 table = indicators_by_territory(view, links, territory_column(area_level))
-bounds = None
-if view.filters.territories and not view.schools.empty:
-    south, north = view.schools["latitude"].min(), view.schools["latitude"].max()
-    west, east = view.schools["longitude"].min(), view.schools["longitude"].max()
-    bounds = [[south - 0.01, west - 0.01], [north + 0.01, east + 0.01]]
-
 fmap = build_map(dataset.reference, view.structures, links, table,
                  MapOptions(indicator=indicator, basemap=basemap, level=area_level),
-                 custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=assets_url(), bounds=bounds)
+                 custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=assets_url(), bounds=view_bounds(view))
 
 # The selection is drawn in a layer of its own, so clicking does not reload (and re-centre) the map.
-highlight = folium.FeatureGroup(name="Sélection", control=False)
-if selected:
-    here = view.structures.set_index("id").loc[selected]
-    partner_column = "centre_id" if here["famille"] == "ecole" else "ecole_id"
-    own_column = "ecole_id" if partner_column == "centre_id" else "centre_id"
-    positions = view.structures.set_index("id")[["latitude", "longitude"]]
-    for partner in links.loc[links[own_column] == selected, partner_column].unique():
-        if partner in positions.index:
-            folium.PolyLine([[here["latitude"], here["longitude"]], positions.loc[partner].tolist()],
-                            color="#000000", weight=3, opacity=0.9).add_to(highlight)
-    folium.CircleMarker([here["latitude"], here["longitude"]], radius=14, color="#000000", weight=3,
-                        fill=False).add_to(highlight)
+highlight = selection_layer(view.structures, links, selected)
 
 left, right = st.columns([3, 1])
 with left:
@@ -94,7 +77,7 @@ with right:
 
 approx = int(view.structures["position_approximative"].sum())
 st.caption(
-    f"{len(view.structures):,} structures et {len(links):,} liens affichés".replace(",", "\u00a0")
-    + f" · {approx} structure(s) placée(s) à la mairie faute de coordonnées (contour pointillé)"
-    + " · un lien compte dans le territoire de son école."
+    f"{format_int(len(view.structures))} structures et {format_int(len(links))} liens affichés · "
+    f"{format_int(approx)} structure(s) placée(s) à la mairie faute de coordonnées (contour pointillé) · "
+    "un lien compte dans le territoire de son école."
 )

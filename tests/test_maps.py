@@ -11,7 +11,8 @@ import pytest
 from conftest import small_tables, uai, write_tables
 from lib.dataset import load_dataset
 from lib.filters import ALL_WAVES, Filters, apply_filters
-from lib.maps import (MapOptions, build_map, colour_classes, link_styles, structure_points, symbols_legend_html,
+from lib.maps import (MapOptions, build_map, colour_classes, link_styles, selection_layer, structure_points,
+                      symbols_legend_html, view_bounds,
                       _script_json)
 from lib.metrics import INDICATORS, aggregate_links, indicators_by_territory
 from lib.palette import NO_DATA_COLOUR, QUALITY_COLOURS, SEQUENTIAL, SMALL_COUNT_COLOUR, TYPE_COLOURS
@@ -136,3 +137,19 @@ def test_symbols_legend_lists_types_and_quality_labels():
     legend = symbols_legend_html()
     for label in ("École maternelle", "Centre social", "Espace de vie sociale", "Très satisfaisante", "REP+"):
         assert label in legend
+
+
+def test_selection_layer_rings_the_structure_and_draws_its_partners(dataset):
+    links = aggregate_links(dataset.reponses)
+    layer = selection_layer(dataset.structures, links, "CS-1")
+    kinds = [type(child).__name__ for child in layer._children.values()]
+    assert kinds.count("PolyLine") == 2 and kinds.count("CircleMarker") == 1  # E1 and E2 are CS-1's partners
+    assert list(selection_layer(dataset.structures, links, None)._children) == []
+    assert list(selection_layer(dataset.structures, links, "inconnu")._children) == []
+
+
+def test_view_bounds_follow_the_chosen_territories(dataset):
+    assert view_bounds(apply_filters(dataset, Filters())) is None
+    (south, west), (north, east) = view_bounds(apply_filters(dataset, Filters(territories=("Cergy",))))
+    lat, lon = dataset.structures.set_index("id").loc[uai(3), ["latitude", "longitude"]]
+    assert south < lat < north and west < lon < east and north - south < 0.05
