@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from lib.dataset import Dataset
@@ -125,9 +126,19 @@ def apply_filters(dataset: Dataset, filters: Filters) -> View:
     if filters.wave != ALL_WAVES:
         reponses = reponses[reponses["vague"] == filters.wave]
     allowed_centres = structures.loc[~is_school & type_ok_centre, "id"]
-    reponses = reponses[reponses["ecole_id"].isin(schools["id"]) & reponses["centre_id"].isin(allowed_centres)]
+    reponses = reponses[among(reponses["ecole_id"], schools["id"]) & among(reponses["centre_id"], allowed_centres)]
     # Centres outside the chosen territory still show when they work with its schools.
-    partner_centres = structures[structures["id"].isin(reponses["centre_id"])]
+    partner_centres = structures[among(structures["id"], reponses["centre_id"])]
     kept = pd.concat([schools, centres, partner_centres]).drop_duplicates("id")
     return View(filters=filters, structures=kept, reponses=reponses, schools=schools)
 
+
+
+def among(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """``values.isin(allowed)`` for identifiers, through a Python set.
+
+    pandas 3's Arrow-backed ``isin`` converts every allowed value to an Arrow
+    scalar: 7 ms for a thousand ids, seconds at national scale.
+    """
+    allowed_set = set(allowed.tolist())
+    return np.fromiter((v in allowed_set for v in values.tolist()), dtype=bool, count=len(values))

@@ -143,10 +143,18 @@ class _JsonLayer(folium.map.Layer):
 
 
 class AreasLayer(_JsonLayer):
-    """Territory polygons coloured by an indicator; a click reports the territory."""
+    """Territory polygons coloured by an indicator; a click reports the territory.
+
+    The payload is {"geometries": [...], "properties": [...]}, in the same
+    order: the geometries' JSON is made once per data set and level (it is
+    most of the page and never changes with the filters).
+    """
 
     _script = """
-var layer = L.geoJSON(data, {
+var features = data.geometries.map(function (g, i) {
+  return {type: 'Feature', geometry: g, properties: data.properties[i]};
+});
+var layer = L.geoJSON(features, {
   style: function (f) {
     return {color: '#555555', weight: 1, fillColor: f.properties.fill, fillOpacity: 0.6,
             dashArray: f.properties.nodata ? '3 3' : null};
@@ -156,6 +164,11 @@ var layer = L.geoJSON(data, {
   }
 });
 return layer;"""
+
+    def __init__(self, name: str, geometries_json: str, properties: list[dict]):
+        super().__init__(name, None)
+        # Geometry JSON holds numbers only: nothing in it can close a script or open a template.
+        self.payload = '{"geometries":' + geometries_json + ',"properties":' + _script_json(properties) + "}"
 
 
 class PointsLayer(_JsonLayer):
@@ -351,6 +364,20 @@ def territory_geojson(reference: Reference, level: str, custom: dict[str, str] |
     return [{"name": label, "geometry": mapping(shapely.union_all(shapes))} for label, shapes in sorted(groups.items())]
 
 
+_GEOMETRY_CACHE: dict[tuple, tuple[list[str], str]] = {}
+
+
+def territory_geometries(reference: Reference, level: str, custom: dict[str, str] | None) -> tuple[list[str], str]:
+    """Territory names and their geometries as one JSON array, made once per reference and level."""
+    key = (str(reference.folder), reference.meta.get("departement_code"), level,
+           tuple(sorted((custom or {}).items())) if level == "territoire" else ())
+    if key not in _GEOMETRY_CACHE:
+        areas = territory_geojson(reference, level, custom)
+        _GEOMETRY_CACHE[key] = ([a["name"] for a in areas],
+                                json.dumps([a["geometry"] for a in areas], separators=(",", ":")))
+    return _GEOMETRY_CACHE[key]
+
+
 # --------------------------------------------------------------------------- the builder
 
 
@@ -408,13 +435,12 @@ def link_styles(links: pd.DataFrame, structures: pd.DataFrame) -> list[dict]:
     return styles
 
 
-def area_features(reference: Reference, table: pd.DataFrame, indicator: Indicator, classes: list[ColourClass],
-                  level: str, custom: dict[str, str] | None) -> dict:
-    """The choropleth's GeoJSON: each territory with its colour and an escaped tooltip."""
+def area_properties(names: list[str], table: pd.DataFrame, indicator: Indicator,
+                    classes: list[ColourClass]) -> list[dict]:
+    """Each territory's colour, an escaped tooltip, and whether it has data (in ``names`` order)."""
     rows = table.set_index("territoire").to_dict("index") if not table.empty else {}
-    features = []
-    for area in territory_geojson(reference, level, custom):
-        name = area["name"]
+    properties = []
+    for name in names:
         row = rows.get(name)
         masked = bool(row is not None and row["masque"] and indicator.needs_answers)
         value = None if row is None else row[indicator.code]
@@ -430,10 +456,9 @@ def area_features(reference: Reference, table: pd.DataFrame, indicator: Indicato
         tip = f"<b>{escape(name)}</b><br>{escape(indicator.label)} : {escape(text)}"
         if row is not None:
             tip += f"<br>{escape(format_int(row['reponses']))} réponse(s)"
-        features.append({"type": "Feature", "geometry": area["geometry"],
-                         "properties": {"kind": "territoire", "id": name, "fill": fill, "tip": tip,
-                                        "nodata": row is None or masked}})
-    return {"type": "FeatureCollection", "features": features}
+        properties.append({"kind": "territoire", "id": name, "fill": fill, "tip": tip,
+                           "nodata": row is None or masked})
+    return properties
 
 
 _LEGEND_STYLE = """<style>
@@ -529,7 +554,8 @@ def build_map(
     classes = colour_classes(unmasked, indicator)
     area_level = options.level if options.level in ("commune", "epci", "territoire") else "commune"
     area_name = {"commune": "Communes", "epci": "Intercommunalités", "territoire": "Territoires"}[area_level]
-    AreasLayer(area_name, area_features(reference, territory_table, indicator, classes, area_level, custom)).add_to(fmap)
+    names, geometries = territory_geometries(reference, area_level, custom)
+    AreasLayer(area_name, geometries, area_properties(names, territory_table, indicator, classes)).add_to(fmap)
 
     families = structures["famille"] if not structures.empty else pd.Series(dtype=object)
     LinksLayer("Liens", link_styles(links, structures)).add_to(fmap)

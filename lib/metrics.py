@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib.filters import View
+from lib.filters import View, among
 from lib.formatting import format_decimal
 from lib.questionnaire import load_questionnaire
 
@@ -105,7 +105,7 @@ def key_figures(view: View) -> KeyFigures:
         answers=len(reponses),
         links=len(links),
         waves=reponses["vague"].nunique(),
-        schools_linked=int(view.schools["id"].isin(reponses["ecole_id"]).sum()),
+        schools_linked=int(among(view.schools["id"], reponses["ecole_id"]).sum()),
     )
 
 
@@ -157,7 +157,7 @@ def indicators_by_territory(view: View, links: pd.DataFrame, column: str) -> pd.
     schools = view.schools[["id", column]].rename(columns={column: "territoire"})
     school_territory = schools.set_index("id")["territoire"]
     per_school = schools.groupby("territoire", observed=True).size().rename("ecoles")
-    linked = schools[schools["id"].isin(view.reponses["ecole_id"])].groupby("territoire", observed=True).size()
+    linked = schools[among(schools["id"], view.reponses["ecole_id"])].groupby("territoire", observed=True).size()
     answers = view.reponses["ecole_id"].map(school_territory).value_counts()
     weekly_code = load_questionnaire()["frequences"].codes[-1]
     link_rows = links.assign(territoire=links["ecole_id"].map(school_territory),

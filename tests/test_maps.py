@@ -12,7 +12,7 @@ from conftest import small_tables, uai, write_tables
 from lib.dataset import load_dataset
 from lib.filters import ALL_WAVES, Filters, apply_filters
 from lib.maps import (MapOptions, build_map, colour_classes, link_styles, selection_layer, structure_points,
-                      symbols_legend_html, view_bounds,
+                      symbols_legend_html, territory_geometries, view_bounds,
                       _script_json)
 from lib.metrics import INDICATORS, aggregate_links, indicators_by_territory
 from lib.palette import NO_DATA_COLOUR, QUALITY_COLOURS, SEQUENTIAL, SMALL_COUNT_COLOUR, TYPE_COLOURS
@@ -44,7 +44,7 @@ def test_layers_counts_and_offline_assets(dataset):
     overlays = [json.loads(name) for name in re.findall(r'^\s*("[^"]*") : json_layer_\w+,$', html, flags=re.M)]
     assert overlays == ["Communes", "Liens", "Établissements scolaires", "Centres sociaux et EVS"]
     areas, links, schools, centres = payloads(html)
-    assert len(areas["features"]) == 183
+    assert len(areas["geometries"]) == len(areas["properties"]) == 183
     assert len(schools["points"]) == 4 and len(centres["points"]) == 2
     assert sum(len(style["coords"]) // 4 for style in links) == 5  # five link-waves in all waves
     urls = re.findall(r'(?:src|href)="([^"]+)"', html)
@@ -103,12 +103,12 @@ def test_colour_classes():
 
 
 def test_no_data_and_small_counts_look_different_from_zero(dataset):
-    areas = payloads(map_html(dataset, indicator="qualite"))[0]["features"]
-    by_name = {f["properties"]["id"]: f["properties"] for f in areas}
+    areas = payloads(map_html(dataset, indicator="qualite"))[0]["properties"]
+    by_name = {p["id"]: p for p in areas}
     assert by_name["Ableiges"]["fill"] == NO_DATA_COLOUR and by_name["Ableiges"]["nodata"]
     assert by_name["Argenteuil"]["fill"] == SMALL_COUNT_COLOUR  # 4 answers < 5
     assert "moins de 5 réponses" in by_name["Argenteuil"]["tip"]
-    counts = {f["properties"]["id"]: f["properties"] for f in payloads(map_html(dataset, indicator="liens"))[0]["features"]}
+    counts = {p["id"]: p for p in payloads(map_html(dataset, indicator="liens"))[0]["properties"]}
     assert counts["Sarcelles"]["fill"] != NO_DATA_COLOUR and not counts["Sarcelles"]["nodata"]
 
 
@@ -153,3 +153,19 @@ def test_view_bounds_follow_the_chosen_territories(dataset):
     (south, west), (north, east) = view_bounds(apply_filters(dataset, Filters(territories=("Cergy",))))
     lat, lon = dataset.structures.set_index("id").loc[uai(3), ["latitude", "longitude"]]
     assert south < lat < north and west < lon < east and north - south < 0.05
+
+
+def test_custom_territories_are_drawn_as_the_union_of_their_communes(tmp_path):
+    territoires = pd.DataFrame({"commune_insee": ["95018", "95127", "95585"],
+                                "territoire": ["Sud", "Ouest", "Sud"]})
+    dataset = load_dataset(write_tables(tmp_path / "jeu", {**small_tables(), "territoires": territoires}))
+    names, geometries = territory_geometries(dataset.reference, "territoire", dataset.territoires)
+    assert names == ["Ouest", "Sud"]
+    assert [g["type"] for g in json.loads(geometries)] == ["Polygon", "MultiPolygon"]  # Argenteuil and Sarcelles
+    view = apply_filters(dataset, Filters(wave=ALL_WAVES, level="territoire"))
+    links = aggregate_links(view.reponses)
+    table = indicators_by_territory(view, links, "territoire")
+    html = build_map(dataset.reference, view.structures, links, table, MapOptions(level="territoire"),
+                     custom=dataset.territoires).get_root().render()
+    sud = next(p for p in payloads(html)[0]["properties"] if p["id"] == "Sud")
+    assert "Nombre de liens école – centre social : 3" in sud["tip"]  # E1–CS-1, E2–CS-1, E4–CS-2
