@@ -18,17 +18,27 @@ from lib.territories import LEVELS, territory_column, territory_options
 
 ALL_WAVES = "toutes"
 # URL parameters of the shared filters (pages may add their own).
-QUERY_KEYS = ("vague", "niveau", "territoire", "type")
+QUERY_KEYS = ("vague", "niveau", "territoire", "type", "forme", "frequence", "qualite")
+# Answer filters: Filters field → (URL key, questionnaire list).
+ANSWER_FILTERS = {"forms": ("forme", "formes"), "frequencies": ("frequence", "frequences"),
+                  "qualities": ("qualite", "qualites")}
 
 
 @dataclass(frozen=True)
 class Filters:
-    """What the user chose in the sidebar. Empty tuples mean "all"."""
+    """What the user chose in the sidebar. Empty tuples mean "all".
+
+    ``forms`` keeps answers naming at least one of the forms; ``frequencies``
+    and ``qualities`` (codes "1"–"4") keep answers with one of those values.
+    """
 
     wave: str = ALL_WAVES
     level: str = "commune"
     territories: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
+    forms: tuple[str, ...] = ()
+    frequencies: tuple[str, ...] = ()
+    qualities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,10 @@ def filters_from_query(params: Mapping[str, object], dataset: Dataset) -> Filter
     territories = tuple(t for t in _as_list(params.get("territoire")) if t in known_territories)
     known_types = set(dataset.structures["type"].cat.categories)
     types = tuple(t for t in _as_list(params.get("type")) if t in known_types)
-    return Filters(wave=wave, level=level, territories=territories, types=types)
+    q = load_questionnaire()
+    answers = {name: tuple(v for v in _as_list(params.get(key)) if v in q[list_name].codes)
+               for name, (key, list_name) in ANSWER_FILTERS.items()}
+    return Filters(wave=wave, level=level, territories=territories, types=types, **answers)
 
 
 def filters_to_query(filters: Filters, dataset: Dataset) -> dict[str, str | list[str]]:
@@ -94,6 +107,9 @@ def filters_to_query(filters: Filters, dataset: Dataset) -> dict[str, str | list
         query["territoire"] = list(filters.territories)
     if filters.types:
         query["type"] = list(filters.types)
+    for name, (key, _list_name) in ANSWER_FILTERS.items():
+        if getattr(filters, name):
+            query[key] = list(getattr(filters, name))
     return query
 
 
@@ -125,6 +141,14 @@ def apply_filters(dataset: Dataset, filters: Filters) -> View:
     reponses = dataset.reponses
     if filters.wave != ALL_WAVES:
         reponses = reponses[reponses["vague"] == filters.wave]
+    if filters.forms:
+        chosen = set(filters.forms)
+        reponses = reponses[reponses["formes"].map(lambda codes: not chosen.isdisjoint(codes)).to_numpy(dtype=bool)]
+    if filters.frequencies:
+        reponses = reponses[reponses["frequence"].isin(filters.frequencies).to_numpy(dtype=bool)]
+    if filters.qualities:
+        wanted = [int(q) for q in filters.qualities]
+        reponses = reponses[reponses["qualite"].isin(wanted).fillna(False).to_numpy(dtype=bool)]
     allowed_centres = structures.loc[~is_school & type_ok_centre, "id"]
     reponses = reponses[among(reponses["ecole_id"], schools["id"]) & among(reponses["centre_id"], allowed_centres)]
     # Centres outside the chosen territory still show when they work with its schools.

@@ -23,6 +23,7 @@ from lib.filters import (
     filters_to_query,
     with_level,
     QUERY_KEYS,
+    ANSWER_FILTERS,
 )
 from lib.formatting import format_int
 from lib.maps import format_indicator
@@ -40,7 +41,8 @@ PAGES: list[tuple[str, str, str]] = [
 
 FAVICON = Path(__file__).resolve().parents[1] / "static" / "passerelles.png"
 _FILTERS_KEY = "filters"
-_WIDGET_KEYS = {"wave": "f_vague", "level": "f_niveau", "territories": "f_territoires", "types": "f_types"}
+_WIDGET_KEYS = {"wave": "f_vague", "level": "f_niveau", "territories": "f_territoires", "types": "f_types",
+                "forms": "f_formes", "frequencies": "f_frequences", "qualities": "f_qualites"}
 
 
 @st.cache_data(show_spinner="Chargement des données…", max_entries=4)
@@ -114,8 +116,8 @@ def sidebar_filters(dataset: Dataset) -> Filters:
         for key in _WIDGET_KEYS.values():
             state.pop(key, None)
     current: Filters = state[_FILTERS_KEY]
-    seeds = {"wave": current.wave, "level": current.level,
-             "territories": list(current.territories), "types": list(current.types)}
+    seeds = {name: getattr(current, name) for name in _WIDGET_KEYS}
+    seeds = {name: list(value) if isinstance(value, tuple) else value for name, value in seeds.items()}
     for name, key in _WIDGET_KEYS.items():
         if key not in state:
             state[key] = seeds[name]
@@ -137,10 +139,16 @@ def sidebar_filters(dataset: Dataset) -> Filters:
         st.multiselect("Territoires", options, key=_WIDGET_KEYS["territories"], placeholder="Tous les territoires")
         st.multiselect("Types de structure", list(type_labels), key=_WIDGET_KEYS["types"],
                        format_func=type_labels.get, placeholder="Tous les types")
+        answer_filters = [name for name in ANSWER_FILTERS if state[_WIDGET_KEYS[name]]]
+        with st.expander("Réponses : forme, fréquence, qualité", expanded=bool(answer_filters)):
+            for name, (_key, list_name) in ANSWER_FILTERS.items():
+                labels = q[list_name].labels
+                st.multiselect(q[list_name].title, list(labels), key=_WIDGET_KEYS[name], format_func=labels.get,
+                               placeholder="Toutes")
 
     chosen = with_level(current, level)
     chosen = replace(chosen, wave=state[_WIDGET_KEYS["wave"]],
-                     territories=tuple(state[_WIDGET_KEYS["territories"]]), types=tuple(state[_WIDGET_KEYS["types"]]))
+                     **{name: tuple(state[_WIDGET_KEYS[name]]) for name in _WIDGET_KEYS if name not in ("wave", "level")})
     state[_FILTERS_KEY] = chosen
     _sync_query(filters_to_query(chosen, dataset))
     return chosen

@@ -101,3 +101,21 @@ def test_key_figures_of_an_empty_view(tmp_path):
     dataset = load_dataset(write_tables(tmp_path / "vide", tables))
     figures = key_figures(apply_filters(dataset, default_filters(dataset)))
     assert figures.links == 0 and figures.share_schools_linked == 0.0
+
+
+def test_answer_filters_on_forms_frequency_and_quality(dataset):
+    def kept(**chosen):
+        return sorted(apply_filters(dataset, Filters(wave=ALL_WAVES, **chosen)).reponses["reponse_id"])
+    assert kept(forms=("parentalite",)) == ["R2"]
+    assert kept(forms=("parentalite", "fetes")) == ["R1", "R2", "R3", "R4", "R5", "R6"]
+    assert kept(frequencies=("ponctuelle", "hebdomadaire")) == ["R1", "R4"]
+    assert kept(qualities=("4",)) == ["R1", "R6"]
+    assert kept(qualities=("1", "2"), forms=("clas",)) == ["R4"]
+
+
+def test_answer_filters_travel_in_the_url(dataset):
+    filters = Filters(wave="2018", forms=("clas",), frequencies=("mensuelle",), qualities=("3", "4"))
+    query = filters_to_query(filters, dataset)
+    assert query["forme"] == ["clas"] and query["qualite"] == ["3", "4"]
+    assert filters_from_query(query, dataset) == filters
+    assert filters_from_query({"forme": ["inconnue"], "qualite": ["9"]}, dataset).forms == ()

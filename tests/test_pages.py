@@ -136,3 +136,11 @@ def test_map_card_from_the_search_box_and_shared_link():
     assert not shared.exception
     assert shared.selectbox(key="url_indicateur").value == "qualite"
     assert "basemaps.cartocdn.com" not in map_script(shared)
+
+
+def test_answer_filters_in_the_sidebar_change_the_figures():
+    at = run_app(vague="toutes")
+    everything = metric(at, "Réponses")
+    at.multiselect(key="f_qualites").set_value(["4"]).run()
+    assert int(metric(at, "Réponses").replace("\u00a0", "")) < int(everything.replace("\u00a0", ""))
+    assert at.query_params["qualite"] in ("4", ["4"])
