@@ -590,8 +590,12 @@ def selection_layer(structures: pd.DataFrame, links: pd.DataFrame, selected: str
     for partner in links.loc[links[own] == selected, other].unique():
         if partner in positions.index:
             there = positions.loc[partner]
-            folium.PolyLine([[here["latitude"], here["longitude"]], [there["latitude"], there["longitude"]]],
-                            color="#000000", weight=3, opacity=0.9).add_to(layer)
-    folium.CircleMarker([here["latitude"], here["longitude"]], radius=14, color="#000000", weight=3,
-                        fill=False).add_to(layer)
+            line = folium.PolyLine([[here["latitude"], here["longitude"]], [there["latitude"], there["longitude"]]],
+                                   color="#000000", weight=3, opacity=0.9)
+            line.options["interactive"] = False
+            line.add_to(layer)
+    ring = folium.CircleMarker([here["latitude"], here["longitude"]], radius=14, color="#000000", weight=3, fill=False)
+    # Not interactive (folium drops the keyword): the ring must not hide the structure's own tooltip and click.
+    ring.options["interactive"] = False
+    ring.add_to(layer)
     return layer

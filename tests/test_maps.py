@@ -144,6 +144,7 @@ def test_selection_layer_rings_the_structure_and_draws_its_partners(dataset):
     layer = selection_layer(dataset.structures, links, "CS-1")
     kinds = [type(child).__name__ for child in layer._children.values()]
     assert kinds.count("PolyLine") == 2 and kinds.count("CircleMarker") == 1  # E1 and E2 are CS-1's partners
+    assert all(child.options["interactive"] is False for child in layer._children.values())  # never hides a point
     assert list(selection_layer(dataset.structures, links, None)._children) == []
     assert list(selection_layer(dataset.structures, links, "inconnu")._children) == []
 

@@ -1,0 +1,79 @@
+"""Hostile data in a real browser: a name made of HTML or template code shows as text, in tooltip and card."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture then skips these tests (or fails them under REQUIRE_BROWSER=1)
+    expect = None
+
+from .conftest import assert_no_exception, expect_rerun, open_app, wait_for_app
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from conftest import small_tables, uai, write_tables  # noqa: E402  (the unit tests' small data set)
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = "<img src=x onerror=\"document.title='pwned'\">"
+TEMPLATE = "Centre {{ 7*7 }}"
+
+
+@pytest.fixture(scope="module")
+def hostile_server(start_app, tmp_path_factory) -> str:
+    tables = small_tables()
+    tables["structures"].loc[3, "nom"] = HOSTILE  # E4, alone in Sarcelles (others share a town hall with a centre)
+    tables["structures"].loc[4, "nom"] = TEMPLATE
+    folder = write_tables(tmp_path_factory.mktemp("hostile") / "jeu", tables)
+    return start_app(folder, name="hostile")
+
+
+def map_frame(page):
+    wait_for_app(page, page.locator('iframe[title="streamlit_folium.st_folium"]'))
+    frame = next(f for f in page.frames if "st_folium" in f.url)
+    frame.wait_for_function("() => window.map && Object.values(window.map._layers).some("
+                            "l => l.feature && l.feature.properties && l.feature.properties.kind === 'structure')")
+    return frame
+
+
+def centre_on(frame, structure_id: str) -> dict[str, float]:
+    x, y = frame.evaluate(
+        """([id]) => {
+            const layer = Object.values(window.map._layers).find(
+                l => l.feature && l.feature.properties && l.feature.properties.id === id && l.getLatLng);
+            window.map.setView(layer.getLatLng(), 17, {animate: false});
+            const p = window.map.latLngToContainerPoint(layer.getLatLng());
+            return [p.x, p.y];
+        }""", [structure_id])
+    frame.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    return {"x": x, "y": y}
+
+
+def test_html_in_a_name_is_shown_as_text(page, hostile_server: str) -> None:
+    open_app(page, f"{hostile_server}/Carte?fond=aucun&vague=toutes")
+    frame = map_frame(page)
+    frame.locator("#map_div").hover(position=centre_on(frame, uai(4)))
+    tooltip = frame.locator(".leaflet-tooltip")
+    expect(tooltip).to_contain_text(HOSTILE)  # the markup itself, as text
+    assert frame.locator(".leaflet-tooltip img").count() == 0
+    assert frame.evaluate("document.title") != "pwned"
+
+    card = page.locator('[data-testid="stMain"] h3', has_text=HOSTILE)
+    with expect_rerun(page, card):
+        frame.locator("#map_div").click(position=centre_on(frame, uai(4)))
+    assert page.locator('[data-testid="stMain"] img[src="x"]').count() == 0
+    assert page.title() != "pwned"
+    assert_no_exception(page)
+
+
+def test_template_code_in_a_name_is_not_run(page, hostile_server: str) -> None:
+    open_app(page, f"{hostile_server}/Carte?fond=aucun&vague=toutes&structure=CS-1")
+    expect(page.locator('[data-testid="stMain"] h3', has_text=TEMPLATE)).to_be_visible()
+    frame = map_frame(page)
+    frame.locator("#map_div").hover(position=centre_on(frame, "CS-1"))
+    expect(frame.locator(".leaflet-tooltip")).to_contain_text(TEMPLATE)
+    assert "49" not in frame.locator(".leaflet-tooltip").inner_text()
