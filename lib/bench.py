@@ -98,7 +98,7 @@ def synthetic_dataset(schools: int, centres: int, answers: int, seed: int = 1) -
     def codes(name: str, high: int) -> list[list[str]]:
         pool = np.array(q[name].codes)
         counts = rng.integers(1, high + 1, size=answers)
-        return [list(rng.choice(pool, size=k, replace=False)) for k in counts]
+        return [rng.choice(pool, size=k, replace=False).tolist() for k in counts]  # Python str, as the loader gives
 
     reponses = pd.DataFrame({
         "reponse_id": [f"R{i:07d}" for i in range(answers)],

@@ -45,9 +45,16 @@ _WIDGET_KEYS = {"wave": "f_vague", "level": "f_niveau", "territories": "f_territ
                 "forms": "f_formes", "frequencies": "f_frequences", "qualities": "f_qualites"}
 
 
-@st.cache_data(show_spinner="Chargement des données…", max_entries=4)
+@st.cache_resource(show_spinner="Chargement des données…", max_entries=4)
 def _load_cached(folder: str, signature: tuple) -> Dataset:
-    """The one cached loader: keyed on the folder and its files' sizes and times."""
+    """The one cached loader: keyed on the folder and its files' sizes and times.
+
+    A resource cache, not ``st.cache_data``: the latter hands every rerun a
+    copy made through pickle, 0.8 s for the 150,000 answers of a national
+    data set, more than the page itself. The data set is read-only: pages
+    and ``lib`` derive new frames from it (pandas 3 copy-on-write keeps them
+    apart) and never assign into it; a test checks it after every page.
+    """
     del signature  # only part of the cache key
     return load_dataset(Path(folder))
 

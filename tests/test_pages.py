@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -21,8 +22,10 @@ def fresh_cache(monkeypatch):
     """Each test sees its own data set: the loader's cache is shared within the process."""
     monkeypatch.delenv("PASSERELLES_DATA", raising=False)
     st.cache_data.clear()
+    st.cache_resource.clear()
     yield
     st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def run_app(**query) -> AppTest:
@@ -47,11 +50,18 @@ def test_home_on_the_demo_says_it_is_the_demo():
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_runs(page):
+def test_every_page_runs_and_leaves_the_shared_data_set_untouched(page):
     at = run_app()
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title
+    # The loader's cache hands the same object to every session: no page may change it.
+    from lib.dataset import DEMO_DIR, load_dataset
+    from lib.ui import current_dataset
+
+    shared, fresh = current_dataset(), load_dataset(DEMO_DIR)
+    for name in ("structures", "reponses", "rencontres", "participations"):
+        pd.testing.assert_frame_equal(getattr(shared, name), getattr(fresh, name))
 
 
 def test_wave_filter_changes_figures_and_url():
