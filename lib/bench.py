@@ -24,7 +24,7 @@ import folium
 import numpy as np
 import pandas as pd
 
-from lib.dataset import DEMO_DIR, Dataset, load_dataset
+from lib.dataset import DEMO_DIR, Dataset, load_dataset, uai_key
 from lib.filters import Filters, apply_filters, default_filters
 from lib.maps import MapOptions, build_map
 from lib.metrics import aggregate_links, indicators_by_territory
@@ -62,7 +62,7 @@ def synthetic_dataset(schools: int, centres: int, answers: int, seed: int = 1) -
 
     school_types, centre_types = q.school_types, q.centre_types
     s = place(schools).assign(
-        id=[f"E{i:06d}" for i in range(schools)],
+        id=[f"{i:07d}{uai_key(f'{i:07d}')}" for i in range(schools)],  # well-formed UAI codes
         type=rng.choice(school_types, size=schools, p=[0.35, 0.35, 0.15, 0.1, 0.05]),
         famille="ecole",
         education_prioritaire=rng.choice(np.array(["REP+", "REP", None], dtype=object), size=schools,

@@ -149,7 +149,7 @@ def parse_text(text: str, file: str, encoding: str, expected: set[str] | None = 
     try:
         for record in reader:
             start, next_line = next_line, reader.line_num + 1
-            if not any(field.strip() for field in record):
+            if not any(record) or not "".join(record).strip():
                 continue
             if header is None:
                 header = record

@@ -156,6 +156,6 @@ def load_questionnaire(path: Path = QUESTIONNAIRE_PATH) -> Questionnaire:
 
 def split_codes(value: object) -> list[str]:
     """``"clas; fetes"`` → ``["clas", "fetes"]``; empty or missing → ``[]``."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if not isinstance(value, str) or not value:
         return []
-    return [part.strip() for part in str(value).split(MULTI_SEPARATOR) if part.strip()]
+    return [code for code in (part.strip() for part in value.split(MULTI_SEPARATOR)) if code]
