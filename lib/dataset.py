@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,9 @@ COMMUNE_TOLERANCE_DEG = 0.02
 # Free-text columns of reponses.csv: shown to the comité de pilotage only, checked for personal data.
 FREE_TEXT_COLUMNS = ("ressources", "outils", "pistes", "commentaire")
 REDACTED = "[masqué : donnée personnelle]"
+# Values of structures.csv's "statut": open (empty) or closed.
+CLOSED = "ferme"
+STATUSES = ("", CLOSED)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ class FileSpec:
 FILES: dict[str, FileSpec] = {
     "structures": FileSpec(
         "structures.csv", True,
-        ("id", "type", "nom", "commune_insee", "adresse", "latitude", "longitude", "education_prioritaire", "qpv"),
+        ("id", "type", "nom", "commune_insee", "adresse", "latitude", "longitude", "education_prioritaire", "qpv",
+         "statut"),
         ("id", "type", "nom", "commune_insee"),
     ),
     "reponses": FileSpec(
@@ -94,6 +98,7 @@ class Problem:
     value: str | None
     message: str
     severity: str = ERROR
+    row_dropped: bool = False  # the whole row is left out (not only a value)
 
     def __str__(self) -> str:
         where = [self.file]
@@ -204,7 +209,8 @@ class _Checker:
                 text += " (ligne ignorée)" if drop else " (valeur ignorée)"
             if isinstance(value, list):  # a multi-valued cell, already split into codes
                 value = ";".join(value)
-            self.problems.append(Problem(self.spec.filename, int(line), column, value, text, severity))
+            self.problems.append(Problem(self.spec.filename, int(line), column, value, text, severity,
+                                         row_dropped=severity == ERROR and drop))
         if severity == ERROR and drop:
             self.drop |= mask
 
@@ -322,7 +328,7 @@ def _frame_from_raw(raw: RawTable, spec: FileSpec, problems: list[Problem]) -> p
                 what = "tronquée" if len(row) < width else "avec des valeurs en trop"
                 problems.append(Problem(spec.filename, line, None, None,
                                         f"ligne {what} : {len(row)} valeurs au lieu de {width} "
-                                        f"(séparateur « {raw.delimiter} ») (ligne ignorée)"))
+                                        f"(séparateur « {raw.delimiter} ») (ligne ignorée)", row_dropped=True))
                 continue
         rows.append([v.strip() for v in row])
         lines.append(line)
@@ -333,8 +339,8 @@ def _frame_from_raw(raw: RawTable, spec: FileSpec, problems: list[Problem]) -> p
     return frame.reset_index(drop=True)
 
 
-def _check_structures(frame: pd.DataFrame, q: Questionnaire, ref: Reference, problems: list[Problem]) -> pd.DataFrame:
-    spec = FILES["structures"]
+def _check_structures(frame: pd.DataFrame, q: Questionnaire, ref: Reference, problems: list[Problem],
+                      spec: FileSpec = FILES["structures"]) -> pd.DataFrame:
     c = _Checker(spec, frame, problems)
     types = q["types_structure"]
     c.required("id", "identifiant")
@@ -364,6 +370,11 @@ def _check_structures(frame: pd.DataFrame, q: Questionnaire, ref: Reference, pro
     c.flag((frame["education_prioritaire"] != "") & ~frame["education_prioritaire"].isin(ep_codes),
            "education_prioritaire", f"valeur attendue : {', '.join(ep_codes)} ou vide", drop=False)
     frame.loc[~frame["education_prioritaire"].isin(ep_codes), "education_prioritaire"] = ""
+
+    # "ferme": closed according to the Ministry's directory, kept because the surveys speak of it.
+    c.flag(~frame["statut"].isin(STATUSES), "statut", f"valeur attendue : {', '.join(s for s in STATUSES if s)} ou vide",
+           drop=False)
+    frame.loc[~frame["statut"].isin(STATUSES), "statut"] = ""
 
     # A bad position never removes a structure: it is placed at its town hall instead.
     lat, lon = _to_float(frame["latitude"]), _to_float(frame["longitude"])
@@ -408,14 +419,14 @@ def _check_structures(frame: pd.DataFrame, q: Questionnaire, ref: Reference, pro
         "longitude": lon[~c.drop].astype(float),
         "education_prioritaire": kept["education_prioritaire"].replace("", pd.NA),
         "qpv": kept["qpv"].astype(str),
+        "statut": kept["statut"].astype(str),
         "famille": np.where(kept["type"].isin(q.school_types), "ecole", "centre"),
     })
     return typed.reset_index(drop=True)
 
 
 def _check_reponses(frame: pd.DataFrame, q: Questionnaire, structures: pd.DataFrame,
-                    problems: list[Problem]) -> pd.DataFrame:
-    spec = FILES["reponses"]
+                    problems: list[Problem], spec: FileSpec = FILES["reponses"]) -> pd.DataFrame:
     c = _Checker(spec, frame, problems)
     family = dict(zip(structures["id"], structures["famille"]))
     type_label = q["types_structure"].labels
@@ -611,6 +622,35 @@ def load_dataset(folder: Path, questionnaire: Questionnaire | None = None) -> Da
         territoires=territoires,
         problems=problems,
     )
+
+
+def check_rows(name: str, rows: pd.DataFrame, dataset: Dataset, file_label: str) -> tuple[pd.Series, list[Problem]]:
+    """Check rows about to be written to data-set file ``name`` with the loader's own rules.
+
+    For importers and the entry form: the same messages as ``check``, naming
+    ``file_label`` (the uploaded file) and the lines given in ``rows["_line"]``
+    (else 2, 3, … as in a file with a header). Structures are checked on their
+    own; answers against the data set's structures (and the new ones in
+    ``rows`` must be added to ``dataset.structures`` first by the caller).
+
+    Returns:
+        A boolean Series (index of ``rows``): which rows may be written;
+        and the problems found (errors and warnings).
+    """
+    spec = replace(FILES[name], filename=file_label)
+    frame = rows.reindex(columns=list(spec.columns)).fillna("").astype(str).map(str.strip)
+    frame["_line"] = rows["_line"].to_numpy() if "_line" in rows else np.arange(2, len(rows) + 2)
+    frame = frame.reset_index(drop=True)
+    problems: list[Problem] = []
+    q = load_questionnaire()
+    if name == "structures":
+        _check_structures(frame, q, dataset.reference, problems, spec=spec)
+    elif name == "reponses":
+        _check_reponses(frame, q, dataset.structures, problems, spec=spec)
+    else:
+        raise ValueError(f"check_rows: fichier {name!r} non pris en charge")
+    dropped = {p.line for p in problems if p.row_dropped}
+    return pd.Series(~frame["_line"].isin(dropped).to_numpy(), index=rows.index), problems
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:

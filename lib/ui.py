@@ -229,6 +229,8 @@ def show_structure_card(card: StructureCard | None, free_text: bool) -> None:
     if card.qpv:
         facts.append(f"QPV {card.qpv}")
     st.caption(markdown_escape(" · ".join(facts)))
+    if card.closed:
+        st.warning("Établissement fermé selon l'annuaire de l'éducation (conservé pour ses réponses).")
     if card.position_approximative:
         st.caption("Position approximative : placée à la mairie, faute de coordonnées.")
     if card.partners.empty:

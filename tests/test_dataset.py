@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from conftest import small_tables, uai, write_tables
-from lib.dataset import ERROR, REDACTED, WARNING, load_dataset, problems_frame, resolve_data_dir, DEMO_DIR
+from lib.dataset import DEMO_DIR, ERROR, REDACTED, WARNING, check_rows, load_dataset, problems_frame, resolve_data_dir
 
 
 def load_with(tmp_path, edit=None, **overrides):
@@ -367,3 +367,29 @@ def test_data_dir_resolution(tmp_path, monkeypatch):
     secrets.write_text(f'data_dir = "{tmp_path / "from-secrets"}"\n', encoding="utf-8")
     assert resolve_data_dir({}, secrets) == tmp_path / "from-secrets"
     assert resolve_data_dir({"PASSERELLES_DATA": str(tmp_path / "env")}, secrets) == tmp_path / "env"
+
+
+def test_check_rows_gives_the_loaders_messages_for_an_uploaded_file(small_dataset):
+    dataset = load_dataset(small_dataset)
+    rows = small_tables()["reponses"].iloc[:3].copy()
+    rows["reponse_id"] = ["N1", "N2", "N3"]
+    rows["_line"] = [10, 11, 12]
+    rows.loc[rows.index[1], "ecole_id"] = "0959999A"  # unknown school: the row is rejected
+    rows.loc[rows.index[2], "formes"] = "clas;periscolair"  # unknown code: the value is dropped, the row kept
+    ok, problems = check_rows("reponses", rows, dataset, "export-kobo.csv")
+    assert ok.tolist() == [True, False, True]
+    assert [(p.file, p.line, p.column) for p in problems] == [("export-kobo.csv", 11, "ecole_id"),
+                                                             ("export-kobo.csv", 12, "formes")]
+    assert problems[0].row_dropped and not problems[1].row_dropped
+
+
+def test_closed_status(tmp_path):
+    def closed(text):
+        def edit(tables):
+            tables["structures"]["statut"] = ""
+            tables["structures"].loc[0, "statut"] = text
+        return edit
+    dataset = load_with(tmp_path, closed("ferme"))
+    assert dataset.problems == [] and dataset.structures.set_index("id").at[uai(1), "statut"] == "ferme"
+    dataset = load_with(tmp_path / "b", closed("fermé depuis 2019"))
+    assert "valeur attendue : ferme ou vide" in only_problem(dataset).message
