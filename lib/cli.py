@@ -1,4 +1,4 @@
-"""Command line: ``python -m lib.cli check [DIR]`` and ``python -m lib.cli bench map``.
+"""Command line: ``check [DIR]``, ``import-schools FILE``, ``bench map`` (``python -m lib.cli …``).
 
 Without a folder, the data set is the one the app would show (see
 ``lib.dataset.resolve_data_dir``).
@@ -37,6 +37,51 @@ def check(folder: Path | None, out=sys.stdout) -> int:
     return 0
 
 
+def print_preview(preview, out=sys.stdout) -> None:
+    """An import's preview on the terminal: the summary, notes, then every rejected line and warning."""
+    from lib.imports import preview_summary
+
+    print(preview_summary(preview), file=out)
+    for note in preview.notes:
+        print(f"  {note}", file=out)
+    for problem in preview.problems:
+        label = "REJETÉ" if problem.severity == ERROR else "AVERTISSEMENT"
+        print(f"{label} {problem}", file=out)
+
+
+def import_schools(path: Path, dry_run: bool, out=sys.stdout) -> int:
+    """``import-schools FILE``: preview the Ministry directory, write it unless ``dry_run``.
+
+    Exit code 1 when nothing valid could be imported, else 0.
+    """
+    from lib.annuaire import preview_school_directory
+    from lib.imports import apply_preview
+    from lib.store import Store, StoreError
+
+    folder = resolve_data_dir()
+    dataset = load_dataset(folder)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        print(f"ERREUR {path.name} : fichier illisible ({err.strerror}).", file=out)
+        return 1
+    preview = preview_school_directory(data, path.name, dataset)
+    print(f"Jeu de données : {folder}", file=out)
+    print_preview(preview, out)
+    if not preview.has_changes and (preview.rejected or not preview.unchanged):
+        return 1
+    if dry_run or not preview.has_changes:
+        print("Essai : rien n'a été écrit." if dry_run else "Rien à écrire.", file=out)
+        return 0
+    try:
+        added, updated = apply_preview(preview, Store(folder), ["id"])
+    except StoreError as err:
+        print(f"ERREUR {err}", file=out)
+        return 1
+    print(f"Écrit : {added} ajout(s), {updated} mise(s) à jour.", file=out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description="Passerelles en ligne de commande")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -46,7 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     bench_parser.add_argument("target", choices=["map"], help="ce qui est mesuré")
     bench_parser.add_argument("--scales", default="demo,national", help="échelles, séparées par des virgules")
     bench_parser.add_argument("--repeat", type=int, default=3, help="répétitions (la médiane est donnée)")
+    schools_parser = commands.add_parser("import-schools", help="importer l'annuaire de l'éducation")
+    schools_parser.add_argument("file", type=Path, help="CSV de l'annuaire ou de la géolocalisation")
+    schools_parser.add_argument("--dry-run", action="store_true", help="montrer l'aperçu sans rien écrire")
     args = parser.parse_args(argv)
+    if args.command == "import-schools":
+        return import_schools(args.file, args.dry_run)
     if args.command == "check":
         return check(args.folder)
     if args.command == "bench":

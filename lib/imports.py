@@ -57,3 +57,24 @@ class ImportPreview:
 def refused(file: str, kind: str, target: str, message: str) -> ImportPreview:
     """A preview for a file that cannot be imported at all (empty, binary, too big, no known column…)."""
     return ImportPreview(file=file, kind=kind, target=target, problems=[Problem(file, None, None, None, message)])
+
+
+def apply_preview(preview: ImportPreview, store, key: list[str]) -> tuple[int, int]:
+    """Write what a confirmed preview adds and updates, in one locked, backed-up store write.
+
+    Returns:
+        (added, updated) as the store counted them.
+    """
+    rows = pd.concat([preview.added, preview.updated], ignore_index=True)
+    if rows.empty:
+        return 0, 0
+    description = (f"Import de {preview.file} ({preview.kind}) : {len(preview.added)} ajout(s), "
+                   f"{len(preview.updated)} mise(s) à jour, {len(preview.rejected)} ligne(s) rejetée(s)")
+    return store.upsert(preview.target, rows, key, description, action="import")
+
+
+def preview_summary(preview: ImportPreview) -> str:
+    """One French sentence: what the import would do."""
+    return (f"{preview.kind} — {preview.rows_read} ligne(s) lue(s) : {len(preview.added)} à ajouter, "
+            f"{len(preview.updated)} à mettre à jour, {preview.unchanged} inchangée(s), "
+            f"{len({p.line for p in preview.rejected})} rejetée(s).")

@@ -47,3 +47,35 @@ def test_without_folder_the_cli_uses_the_app_rule(tmp_path):
     folder = write_tables(tmp_path / "jeu", small_tables())
     result = run_check(env={**os.environ, "PASSERELLES_DATA": str(folder)})
     assert result.returncode == 0 and str(folder) in result.stdout
+
+
+def test_import_schools_previews_then_writes(tmp_path):
+    import os
+
+    from test_annuaire import ANNUAIRE_HEADER, csv_bytes, school
+
+    folder = write_tables(tmp_path / "jeu", small_tables())
+    env = {**os.environ, "PASSERELLES_DATA": str(folder)}
+    annuaire = tmp_path / "fr-en-annuaire-education.csv"
+    annuaire.write_bytes(csv_bytes(ANNUAIRE_HEADER, [school(11, "École Nouvelle", commune="95127"),
+                                                     school(12, "Collège Neuf", kind="Collège", ep="REP")]))
+    before = (folder / "structures.csv").read_bytes()
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "lib.cli", "import-schools", *args], cwd=ROOT,
+                              capture_output=True, text=True, env=env, timeout=120)
+
+    dry = run(str(annuaire), "--dry-run")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "2 à ajouter" in dry.stdout and "rien n'a été écrit" in dry.stdout
+    assert (folder / "structures.csv").read_bytes() == before
+
+    real = run(str(annuaire))
+    assert real.returncode == 0 and "Écrit : 2 ajout(s)" in real.stdout
+    assert "Collège Neuf" in (folder / "structures.csv").read_text(encoding="utf-8")
+    assert list((folder / "versions").glob("*structures.csv"))  # the previous version is kept
+
+    junk = tmp_path / "notes.csv"
+    junk.write_text("nom;telephone\nx;y\n", encoding="utf-8")
+    refused = run(str(junk))
+    assert refused.returncode == 1 and "REJETÉ notes.csv" in refused.stdout
