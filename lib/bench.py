@@ -265,3 +265,104 @@ if __name__ == "__main__":
     # python -m lib.bench map SCALE REPEAT: one scale, in this process (used by bench_map).
     _, kind, scale_name, repeats = sys.argv
     print(json.dumps(bench_map_scale(scale_name, int(repeats))))
+
+
+# --- bench charts: the analysis pages, AppTest reruns at demo and national scale
+
+CHART_PAGES = {
+    "liens_par_territoire": "pages/2_Liens_par_territoire.py",
+    "leviers_et_freins": "pages/3_Leviers_et_freins.py",
+    "evolution": "pages/4_Evolution.py",
+}
+# A page that draws nothing but the shared set-up (menu, filters, banner): the floor of every rerun.
+BASELINE_PAGE = "pages/9_Controle_des_donnees.py"
+
+
+def write_dataset_csv(dataset: Dataset, folder: Path) -> Path:
+    """A typed data set written back as the CSV files the loader reads (code lists joined by ";")."""
+    from lib.dataset import FILES
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("structures", "reponses"):
+        frame = getattr(dataset, name)
+        columns = {}
+        for column in FILES[name].columns:
+            if column not in frame:
+                columns[column] = ""
+                continue
+            values = frame[column]
+            if column == "date":
+                values = pd.to_datetime(values).dt.strftime("%Y-%m-%d")
+            elif values.map(lambda v: isinstance(v, list)).any():
+                values = values.map(";".join)
+            elif column in ("latitude", "longitude"):
+                values = values.round(6)
+            columns[column] = values.astype(object).where(values.notna(), "")
+        pd.DataFrame(columns).to_csv(folder / FILES[name].filename, index=False)
+    return folder
+
+
+def _page_reruns_ms(at, page: str, waves: list[str], repeat: int) -> dict:
+    """First run of a page (its caches cold), then the median rerun after a wave change (caches warm)."""
+    start = time.perf_counter()
+    at.switch_page(page).run()
+    first = (time.perf_counter() - start) * 1000
+    if at.exception:
+        raise RuntimeError(f"{page} : {at.exception[0].value}")
+    for wave in waves:  # every cache the page uses, warm
+        at.selectbox(key="f_vague").set_value(wave).run()
+    times = []
+    for i in range(repeat * 2):
+        start = time.perf_counter()
+        at.selectbox(key="f_vague").set_value(waves[i % len(waves)]).run()
+        times.append((time.perf_counter() - start) * 1000)
+    return {"first_run_ms": round(first, 1), "rerun_ms": round(statistics.median(times), 1)}
+
+
+def bench_charts_scale(scale: str, repeat: int = 3) -> dict:
+    """The analysis pages at one scale, through AppTest, in this process (see :func:`bench_charts`).
+
+    The national data set is written to a temporary folder and loaded by the
+    app as any data set (validated once; the loader's cache then holds it).
+    """
+    from streamlit.testing.v1 import AppTest
+
+    from lib.dataset import DATA_ENV
+
+    with tempfile.TemporaryDirectory() as temporary:
+        if scale == "demo":
+            os.environ[DATA_ENV] = str(DEMO_DIR)
+        else:
+            os.environ[DATA_ENV] = str(write_dataset_csv(synthetic_dataset(**NATIONAL), Path(temporary) / "national"))
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
+        start = time.perf_counter()
+        at.run()
+        load_ms = (time.perf_counter() - start) * 1000
+        from lib.ui import current_dataset
+
+        dataset = current_dataset()
+        waves = dataset.waves
+        result: dict = {"structures": len(dataset.structures), "answers": len(dataset.reponses),
+                        "first_load_ms": round(load_ms, 1),
+                        "baseline_rerun_ms": _page_reruns_ms(at, BASELINE_PAGE, waves, repeat)["rerun_ms"],
+                        "pages": {name: _page_reruns_ms(at, page, waves, repeat) for name, page in CHART_PAGES.items()}}
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return result
+
+
+def bench_charts(scales: list[str], repeat: int = 3) -> dict:
+    """``bench charts``: each scale in a fresh Python process (its own peak memory, cold caches)."""
+    code = ("import json, sys; from lib.bench import bench_charts_scale; "
+            "print(json.dumps(bench_charts_scale(sys.argv[1], int(sys.argv[2]))))")
+    results = {}
+    for scale in scales:
+        done = subprocess.run([sys.executable, "-c", code, scale, str(repeat)], cwd=ROOT, capture_output=True,
+                              text=True)
+        if done.returncode != 0:
+            results[scale] = {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "échec"}
+        else:
+            results[scale] = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"benchmark": "charts", "repeat": repeat, "cpu_count": os.cpu_count(),
+            "note": "rerun_ms : médiane d'un nouveau calcul de la page après un changement de vague, caches chauds "
+                    "(AppTest) ; baseline_rerun_ms : la même chose pour une page sans graphique.",
+            "scales": results}

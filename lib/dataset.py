@@ -166,8 +166,10 @@ def dataset_signature(folder: Path) -> tuple:
     paths = [folder / spec.filename for spec in FILES.values()]
     ref = reference_dir_for(folder)
     paths += sorted(ref.glob("*"))
+    # The inode too: the store replaces files whole, so two quick writes of one size still differ.
     return tuple(
-        (str(p), p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else (str(p), None, None) for p in paths
+        (str(p), p.stat().st_mtime_ns, p.stat().st_size, p.stat().st_ino) if p.exists() else (str(p), None, None, None)
+        for p in paths
     )
 
 

@@ -28,3 +28,61 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(table: pd.DataFrame) -> bytes:
     """CSV for French spreadsheets: ``;``, UTF-8 with BOM (Excel opens it right), formulas neutralised."""
     return neutralise_formulas(table).to_csv(index=False, sep=";").encode("utf-8-sig")
+
+
+# --- XLSX (analysis pages)
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Characters a sheet name may not hold, and its maximum length (Excel's rules).
+_SHEET_FORBIDDEN = str.maketrans({c: " " for c in "[]:*?/\\"})
+_SHEET_MAX = 31
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = (str(name).translate(_SHEET_FORBIDDEN).strip().strip("'") or "Feuille")[:_SHEET_MAX]
+    title, n = base, 2
+    while title.lower() in used:
+        suffix = f" ({n})"
+        title, n = base[: _SHEET_MAX - len(suffix)] + suffix, n + 1
+    used.add(title.lower())
+    return title
+
+
+def _xml_safe(value: object) -> object:
+    """Text without the control characters an .xlsx file cannot hold (openpyxl refuses them)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def to_xlsx_bytes(sheets: pd.DataFrame | dict[str, pd.DataFrame]) -> bytes:
+    """An Excel workbook, one sheet per table: formulas neutralised as in CSV, header bold and frozen, columns sized.
+
+    Args:
+        sheets: a table, or sheet name → table (names are made valid and unique).
+    """
+    import io
+
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    if isinstance(sheets, pd.DataFrame):
+        sheets = {"Données": sheets}
+    buffer = io.BytesIO()
+    used: set[str] = set()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, table in sheets.items():
+            title = _sheet_name(name, used)
+            safe = neutralise_formulas(table)
+            safe.columns = [_xml_safe(c) for c in safe.columns]
+            for column in safe.columns:
+                if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+                    safe[column] = safe[column].map(_xml_safe)
+            safe.to_excel(writer, sheet_name=title, index=False)
+            sheet = writer.sheets[title]
+            sheet.freeze_panes = "A2"
+            for position, column in enumerate(safe.columns, start=1):
+                sheet.cell(row=1, column=position).font = Font(bold=True)
+                longest = max([len(str(column))] + [len(str(v)) for v in safe[column].head(200).tolist()])
+                sheet.column_dimensions[get_column_letter(position)].width = min(60, max(8, longest + 2))
+    return buffer.getvalue()

@@ -65,7 +65,7 @@ def apply_preview(preview: ImportPreview, store, key: list[str]) -> tuple[int, i
     Returns:
         (added, updated) as the store counted them.
     """
-    rows = pd.concat([preview.added, preview.updated], ignore_index=True)
+    rows = pd.concat([preview.added, preview.updated], ignore_index=True).fillna("").astype(str)
     if rows.empty:
         return 0, 0
     description = (f"Import de {preview.file} ({preview.kind}) : {len(preview.added)} ajout(s), "

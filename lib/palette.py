@@ -32,3 +32,12 @@ def quality_colour(quality: float | None) -> str:
         return NO_QUALITY_COLOUR
     level = min(4, max(1, int(round(float(quality)))))
     return QUALITY_COLOURS[level]
+
+
+# --- analyses (charts of the analysis pages), Okabe–Ito colours, colour-blind safe.
+# Who answered: the school side and the centre-social side (the centre as on the map).
+SIDE_COLOURS: dict[str, str] = {"ecole": "#E69F00", "centre": "#009E73"}
+# Éducation prioritaire groups, by the labels of lib.territories (REP+, REP, OUTSIDE_EP).
+EP_COLOURS: dict[str, str] = {"REP+": "#D55E00", "REP": "#E69F00", "Hors éducation prioritaire": "#56B4E9"}
+# Links between two waves: lost, kept, new.
+CHANGE_COLOURS: dict[str, str] = {"perdus": "#D55E00", "maintenus": "#BBBBBB", "nouveaux": "#0072B2"}

@@ -58,6 +58,7 @@ from lib.dataset import EMAIL_PATTERN, FILES, PHONE_PATTERN, REDACTED, SECRETS_P
 LOCK_NAME = ".passerelles.lock"
 JOURNAL_NAME = "journal.csv"
 VERSIONS_DIR = "versions"
+MAPPINGS_DIR = "mappings"
 TEMP_SUFFIX = ".passerelles-tmp"
 JOURNAL_COLUMNS = ("horodatage", "fichier", "action", "lignes", "cles", "description", "version")
 # What a journal line can say was done.
@@ -340,6 +341,13 @@ def _os_problem(err: OSError) -> str:
     if err.errno == errno.EROFS:
         return "disque en lecture seule"
     return f"erreur d'écriture ({err.strerror or err})"
+
+
+def _mapping_file(filename: str) -> str:
+    """A mapping's file name, refused if it could leave ``mappings/``."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*\.json", filename):
+        raise StoreError(f"Nom de paramétrage invalide : {filename!r}.")
+    return filename
 
 
 def _inside_demo(folder: Path) -> bool:
@@ -630,6 +638,37 @@ class Store:
             return self._commit(spec, data, "restauration", description, rows=rows)
 
     # ----------------------------------------------------------------- machinery
+
+    # ----------------------------------------------------------------- saved import mappings
+
+    def mapping_names(self) -> list[str]:
+        """File names of the import mappings saved in ``mappings/`` (sorted)."""
+        folder = self.folder / MAPPINGS_DIR
+        return sorted(p.name for p in folder.glob("*.json")) if folder.is_dir() else []
+
+    def read_mapping(self, filename: str) -> str:
+        """The JSON text of a saved mapping (see :func:`lib.importers.mapping_filename`)."""
+        return (self.folder / MAPPINGS_DIR / _mapping_file(filename)).read_text(encoding="utf-8")
+
+    def save_mapping(self, filename: str, text: str) -> None:
+        """Save an import mapping atomically (temporary file, fsync, rename), under the lock."""
+        self._check_writable()
+        folder = self.folder / MAPPINGS_DIR
+        target = folder / _mapping_file(filename)
+        temps: list[Path] = []
+        with self._locked():
+            try:
+                folder.mkdir(exist_ok=True)
+                temp = _write_temp(target, text.encode("utf-8"), temps, None)
+                os.replace(temp, target)
+                temps.clear()
+                _fsync_dir(folder)
+            except OSError as err:
+                raise StoreError(f"Enregistrement du paramétrage {target.name} impossible : {_os_problem(err)}.") from err
+            finally:
+                for leftover in temps:
+                    with suppress(OSError):
+                        leftover.unlink()
 
     def _check_writable(self) -> None:
         if _inside_demo(self.folder):

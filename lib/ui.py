@@ -6,13 +6,13 @@ The only module of ``lib/`` that imports streamlit. Every page starts with
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import astuple, replace
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from lib.dataset import Dataset, dataset_signature, load_dataset, resolve_data_dir
+from lib.dataset import Dataset, dataset_signature, load_dataset, problems_frame, resolve_data_dir
 from lib.filters import (
     ALL_WAVES,
     Filters,
@@ -25,7 +25,10 @@ from lib.filters import (
     QUERY_KEYS,
     ANSWER_FILTERS,
 )
+from lib.charts import PNG_HINT, Chart
+from lib.export import XLSX_MIME, to_csv_bytes, to_xlsx_bytes
 from lib.formatting import format_int
+from lib.store import READ_ONLY_MESSAGE, Store, StoreError, create_user_dataset, user_dataset_dir
 from lib.maps import format_indicator
 from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, StructureCard
 from lib.questionnaire import load_questionnaire
@@ -36,6 +39,13 @@ from lib.text import markdown_escape
 PAGES: list[tuple[str, str, str]] = [
     ("app.py", "Accueil", ":material/home:"),
     ("pages/1_Carte.py", "Carte des partenariats", ":material/map:"),
+    ("pages/2_Liens_par_territoire.py", "Liens par territoire", ":material/bar_chart:"),
+    ("pages/3_Leviers_et_freins.py", "Leviers et freins", ":material/balance:"),
+    ("pages/4_Evolution.py", "Évolution", ":material/timeline:"),
+    ("pages/5_Saisie.py", "Saisie d'un entretien", ":material/edit_note:"),
+    ("pages/6_Import_enquete.py", "Import d'enquête", ":material/upload_file:"),
+    ("pages/7_Import_annuaire.py", "Import de l'annuaire", ":material/school:"),
+    ("pages/8_Structures_et_versions.py", "Structures et versions", ":material/history:"),
     ("pages/9_Controle_des_donnees.py", "Contrôle des données", ":material/fact_check:"),
 ]
 
@@ -255,3 +265,125 @@ def show_territory_card(name: str, table: pd.DataFrame) -> None:
     for code, indicator in INDICATORS.items():
         value = SMALL_COUNT_NOTE if indicator.needs_answers and row["masque"] else format_indicator(row[code], indicator)
         st.metric(indicator.label, value)
+
+
+# --- analyses: widgets shared by the analysis pages (Liens par territoire, Leviers et freins, Évolution)
+
+
+def cached_analysis(compute, dataset: Dataset, filters: Filters, *options):
+    """``compute(view, *options)`` for the view of ``filters``, cached on the data set's files, filters and options.
+
+    The tables are small: ``st.cache_data`` hands each rerun a cheap copy.
+    ``compute`` must depend on nothing else (a pure function of ``lib/``).
+    """
+    key = (str(dataset.folder), dataset_signature(dataset.folder), astuple(filters), options)
+    return _cached_analysis(f"{compute.__module__}.{compute.__qualname__}", key, compute, dataset, filters, options)
+
+
+@st.cache_data(show_spinner="Calcul des analyses…", max_entries=64)
+def _cached_analysis(name: str, key: tuple, _compute, _dataset: Dataset, _filters: Filters, _options: tuple):
+    del name, key  # the cache key
+    return _compute(apply_filters(_dataset, _filters), *_options)
+
+
+def chart_config(name: str) -> dict:
+    """Plotly's toolbar kept to its PNG button (drawn in the browser: works offline), named after the chart."""
+    return {
+        "displaylogo": False,
+        "displayModeBar": True,
+        "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d",
+                                   "autoScale2d", "resetScale2d"],
+        "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
+    }
+
+
+def download_buttons(table: pd.DataFrame, name: str) -> None:
+    """CSV and Excel downloads of a table (made when clicked, not on every run)."""
+    left, right, _ = st.columns([1, 1, 2])
+    left.download_button("Tableau CSV", data=lambda: to_csv_bytes(table), file_name=f"{name}.csv", mime="text/csv",
+                         on_click="ignore", key=f"csv_{name}", icon=":material/download:")
+    right.download_button("Tableau Excel", data=lambda: to_xlsx_bytes({name: table}), file_name=f"{name}.xlsx",
+                          mime=XLSX_MIME, on_click="ignore", key=f"xlsx_{name}", icon=":material/download:")
+
+
+def show_chart(chart: Chart) -> None:
+    """A chart, then « Voir les données »: the table behind it and its downloads (CSV, Excel; PNG on the chart)."""
+    st.plotly_chart(chart.to_figure(), theme=None, config=chart_config(chart.name), key=f"graphique_{chart.name}")
+    with st.expander("Voir les données · télécharger"):
+        st.dataframe(chart.shown, hide_index=True, width="stretch")
+        download_buttons(chart.table, chart.name)
+        st.caption(PNG_HINT)
+
+
+def nothing_to_show(reason: str | None) -> None:
+    """Stop the page with the reason there is nothing to show."""
+    if reason:
+        st.info(f"Rien à afficher : {reason}", icon=":material/info:")
+        st.stop()
+
+
+def writable_store(dataset: Dataset) -> Store:
+    """The store of the data set shown; on the demo, the offer to create the user's own and a stop."""
+    if not dataset.is_demo:
+        return Store(dataset.folder)
+    target = user_dataset_dir()
+    st.warning(READ_ONLY_MESSAGE, icon=":material/lock:")
+    st.markdown(f"Votre propre jeu de données sera créé dans `{target}` (vide : vous y importerez l'annuaire "
+                "des écoles, vos centres sociaux et vos enquêtes). Il n'est jamais envoyé sur Internet.")
+    if st.button("Créer mon jeu de données", type="primary"):
+        try:
+            create_user_dataset(target)
+        except StoreError as err:
+            st.error(str(err))
+        else:
+            st.rerun()  # the app now shows the new data set (see lib.dataset.resolve_data_dir)
+    st.stop()
+
+
+def show_problems(problems: list, intro: str) -> None:
+    """Rejected rows and warnings as a table (file, line, column, value, reason), with a sentence above."""
+    if not problems:
+        return
+    if intro:
+        st.error(intro, icon=":material/error:")
+    st.dataframe(problems_frame(problems), hide_index=True, width="stretch")
+
+
+def import_preview_and_confirm(preview, store: Store, key: list[str], confirm_key: str) -> bool:
+    """Show an import's preview (counts, rows, rejected lines with reasons) and write it on confirmation.
+
+    Returns True once written.
+    """
+    from lib.imports import apply_preview, preview_summary
+
+    if preview.rejected and not preview.has_changes and preview.rows_read == 0:
+        show_problems(preview.problems, f"Fichier refusé : {preview.problems[0].message}")
+        return False
+    st.markdown(f"**Aperçu** — {preview_summary(preview)}")
+    for note in preview.notes:
+        st.caption(note)
+    if not preview.added.empty:
+        with st.expander(f"{format_int(len(preview.added))} ligne(s) à ajouter"):
+            st.dataframe(preview.added, hide_index=True, width="stretch")
+    if not preview.updated.empty:
+        with st.expander(f"{format_int(len(preview.updated))} ligne(s) à mettre à jour"):
+            st.dataframe(preview.updated, hide_index=True, width="stretch")
+    if preview.problems:
+        with st.expander(f"{format_int(len(preview.rejected))} erreur(s) et "
+                         f"{format_int(len(preview.problems) - len(preview.rejected))} avertissement(s)",
+                         expanded=bool(preview.rejected)):
+            st.dataframe(problems_frame(preview.problems), hide_index=True, width="stretch")
+    if not preview.has_changes:
+        st.info("Rien à écrire : le jeu de données contient déjà ces lignes.")
+        return False
+    if st.button("Confirmer l'import", type="primary", key=confirm_key):
+        try:
+            added, updated = apply_preview(preview, store, key)
+        except StoreError as err:  # busy, disk full, file changed meanwhile: nothing was written
+            st.error(str(err), icon=":material/error:")
+            return False
+        st.success(f"Import enregistré : {format_int(added)} ajout(s), {format_int(updated)} mise(s) à jour. "
+                   "La version précédente est gardée (page « Structures et versions »).",
+                   icon=":material/check_circle:")
+        return True
+    return False

@@ -8,6 +8,7 @@ import streamlit as st
 from lib.dataset import ERROR
 from lib.entry import FREE_TEXT_FIELDS, answer_lists, answer_row, check_answer, new_answer_id, problems_by_field
 from lib.questionnaire import load_questionnaire
+from lib.store import StoreError
 from lib.ui import page_setup, writable_store
 
 dataset, _view = page_setup("Saisie d'un entretien")
@@ -65,12 +66,16 @@ if state.pop("saisie_envoi", False):
     if not any(p.severity == ERROR for p in problems):
         partner = row["centre_id"] if row["repondant_id"] == row["ecole_id"] else row["ecole_id"]
         label = f"{names.get(row['repondant_id'], '')} ↔ {names.get(partner, '')}"
-        if editing:
-            store.upsert("reponses", pd.DataFrame([row]), ["reponse_id"], f"Modification de l'entretien {label}")
+        try:
+            if editing:
+                store.upsert("reponses", pd.DataFrame([row]), ["reponse_id"], f"Modification de l'entretien {label}")
+            else:
+                store.append("reponses", pd.DataFrame([row]), f"Entretien saisi : {label}")
+        except StoreError as err:  # nothing was written; the form keeps what was typed
+            st.error(str(err), icon=":material/error:")
         else:
-            store.append("reponses", pd.DataFrame([row]), f"Entretien saisi : {label}")
-        saved = row
-        state.pop("saisie_edition", None)
+            saved = row
+            state.pop("saisie_edition", None)
 messages = problems_by_field(problems)
 
 
@@ -130,6 +135,10 @@ else:
     left.button("Modifier cette réponse", on_click=edit_answer, args=(chosen,))
     confirmed = right.checkbox("Je confirme la suppression", key="saisie_confirmer")
     if right.button("Supprimer cette réponse", disabled=not confirmed):
-        store.delete("reponses", ["reponse_id"], [(chosen,)], f"Suppression de la réponse {chosen}")
-        state.pop("saisie_confirmer", None)
-        st.rerun()
+        try:
+            store.delete("reponses", ["reponse_id"], [(chosen,)], f"Suppression de la réponse {chosen}")
+        except StoreError as err:
+            st.error(str(err), icon=":material/error:")
+        else:
+            state.pop("saisie_confirmer", None)
+            st.rerun()

@@ -79,3 +79,31 @@ def test_import_schools_previews_then_writes(tmp_path):
     junk.write_text("nom;telephone\nx;y\n", encoding="utf-8")
     refused = run(str(junk))
     assert refused.returncode == 1 and "REJETÉ notes.csv" in refused.stdout
+
+
+def test_import_survey_with_a_saved_mapping(tmp_path):
+    import os
+
+    from lib.importers import read_export, suggest_mapping
+    from lib.store import Store
+
+    folder = write_tables(tmp_path / "jeu", small_tables())
+    env = {**os.environ, "PASSERELLES_DATA": str(folder)}
+    export = ROOT / "tests" / "fixtures" / "enquetes" / "kobo_labels.csv"
+    mapping = suggest_mapping(read_export(export.read_bytes(), export.name))
+    mapping.constants["vague"] = "2024"
+    Store(folder).save_mapping("kobo-mars.json", mapping.to_json())
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "lib.cli", "import-survey", str(export), *args], cwd=ROOT,
+                              capture_output=True, text=True, env=env, timeout=120)
+
+    missing = run("--mapping", "inconnu")
+    assert missing.returncode == 1 and "paramétrage « inconnu » introuvable" in missing.stdout
+    before = (folder / "reponses.csv").read_bytes()
+    dry = run("--mapping", "Kobo mars", "--dry-run")
+    assert dry.returncode == 0 and "à ajouter" in dry.stdout and (folder / "reponses.csv").read_bytes() == before
+    real = run("--mapping", "Kobo mars")
+    assert real.returncode == 0 and "Écrit :" in real.stdout
+    again = run("--mapping", "Kobo mars")  # next month's export, same rows: nothing new
+    assert again.returncode == 0 and "Rien à écrire" in again.stdout

@@ -110,7 +110,7 @@ def test_another_link_for_the_same_respondent_then_edit_and_delete(user_dataset)
 
 
 def test_centres_table_saves_a_new_centre_and_versions_restore(user_dataset):
-    at = open_page("pages/7_Structures_et_versions.py")
+    at = open_page("pages/8_Structures_et_versions.py")
     assert any("Aucune version précédente" in c.value for c in at.caption)
     before = (user_dataset / "structures.csv").read_bytes()
     table = pd.read_csv(user_dataset / "structures.csv", dtype=str, keep_default_na=False)
@@ -129,7 +129,7 @@ def test_centres_table_saves_a_new_centre_and_versions_restore(user_dataset):
 def test_import_page_walks_through_preview_and_confirm(user_dataset):
     from test_annuaire import ANNUAIRE_HEADER, csv_bytes, school
 
-    at = open_page("pages/6_Imports.py")
+    at = open_page("pages/7_Import_annuaire.py")
     data = csv_bytes(ANNUAIRE_HEADER, [school(21, "École des Tilleuls", commune="95018", ep="REP+"),
                                        school(22, "École Mal Codée", commune="75056", departement="075")])
     at.get("file_uploader")[0].set_value(("annuaire.csv", data, "text/csv"))
@@ -148,9 +148,28 @@ def test_import_page_walks_through_preview_and_confirm(user_dataset):
 
 def test_import_page_refuses_a_binary_file_and_writes_nothing(user_dataset):
     before = {p.name: p.read_bytes() for p in user_dataset.iterdir() if p.is_file()}
-    at = open_page("pages/6_Imports.py")
+    at = open_page("pages/7_Import_annuaire.py")
     at.get("file_uploader")[0].set_value(("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "text/csv"))
     at.run()
     assert any("Fichier refusé" in e.value and "binaire" in e.value for e in at.error)
     assert not [b for b in at.button if b.label == "Confirmer l'import"]
     assert {p.name: p.read_bytes() for p in user_dataset.iterdir() if p.is_file()} == before
+
+
+def test_survey_import_walks_from_mapping_to_confirmation_and_saves_the_mapping(user_dataset):
+    fixture = ROOT / "tests" / "fixtures" / "enquetes" / "kobo_labels.csv"
+    at = open_page("pages/6_Import_enquete.py")
+    at.get("file_uploader")[0].set_value(("kobo_labels.csv", fixture.read_bytes(), "text/csv"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("KoboToolbox" in m.value for m in at.markdown)
+    assert any("indiquez la vague" in e.value for e in at.error)  # required before any preview
+    next(t for t in at.text_input if t.label.startswith("Vague d'enquête")).input("2024").run()
+    assert any("à ajouter" in m.value for m in at.markdown), [m.value for m in at.markdown]
+    before = (user_dataset / "reponses.csv").read_bytes()
+    next(b for b in at.button if b.label == "Confirmer l'import").click().run()
+    assert any("Import enregistré" in s.value for s in at.success)
+    assert (user_dataset / "reponses.csv").read_bytes() != before
+    at.text_input(key="enquete_nom").input("Kobo mars").run()
+    next(b for b in at.button if b.label == "Enregistrer le paramétrage").click().run()
+    assert (user_dataset / "mappings" / "kobo-mars.json").is_file()

@@ -530,3 +530,17 @@ def test_the_demo_data_set_cannot_be_written(monkeypatch: pytest.MonkeyPatch) ->
         with pytest.raises(ReadOnlyDataset, match="démonstration ne sont pas modifiables"):
             write()
     assert (sorted(str(p) for p in DEMO_DIR.rglob("*")), snapshot(DEMO_DIR)) == before
+
+
+def test_import_mappings_are_saved_atomically_and_listed(tmp_path):
+    from lib.store import Store, StoreError, create_user_dataset
+
+    store = Store(create_user_dataset(tmp_path / "jeu"))
+    assert store.mapping_names() == []
+    store.save_mapping("kobo-mars.json", '{"tool": "KoboToolbox"}')
+    store.save_mapping("kobo-mars.json", '{"tool": "KoboToolbox", "v": 2}')
+    assert store.mapping_names() == ["kobo-mars.json"]
+    assert store.read_mapping("kobo-mars.json") == '{"tool": "KoboToolbox", "v": 2}'
+    assert [p.name for p in (tmp_path / "jeu" / "mappings").iterdir()] == ["kobo-mars.json"]  # no temp left
+    with pytest.raises(StoreError):
+        store.save_mapping("../structures.json", "{}")

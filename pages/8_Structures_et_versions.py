@@ -6,6 +6,7 @@ import streamlit as st
 from lib.dataset import ERROR, check_rows
 from lib.formatting import format_int
 from lib.questionnaire import load_questionnaire
+from lib.store import StoreError
 from lib.ui import page_setup, show_problems, writable_store
 
 dataset, _view = page_setup("Structures et versions")
@@ -43,8 +44,12 @@ if st.button("Enregistrer les centres", type="primary"):
         else:
             others = table[~table["id"].isin(centres["id"])]
             merged = pd.concat([others, edited.drop(columns="_line").reindex(columns=table.columns, fill_value="")])
-            if store.replace("structures", merged, "modification", "Centres sociaux et EVS modifiés dans le tableau"):
-                st.success("Centres enregistrés.", icon=":material/check_circle:")
+            try:
+                if store.replace("structures", merged.fillna("").astype(str), "modification",
+                                 "Centres sociaux et EVS modifiés dans le tableau"):
+                    st.success("Centres enregistrés.", icon=":material/check_circle:")
+            except StoreError as err:
+                st.error(str(err), icon=":material/error:")
             show_problems(problems, "")
 
 st.markdown("#### Historique des modifications")
@@ -64,6 +69,9 @@ else:
     chosen = st.selectbox("Version", list(labels), format_func=labels.get, key="version_choisie")
     st.caption("La version actuelle est gardée elle aussi : une restauration peut être annulée.")
     if st.button("Restaurer cette version"):
-        store.restore(chosen)
-        st.success("Version restaurée.", icon=":material/history:")
-        st.rerun()
+        try:
+            store.restore(chosen)
+        except StoreError as err:
+            st.error(str(err), icon=":material/error:")
+        else:
+            st.rerun()

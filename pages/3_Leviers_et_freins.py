@@ -1,0 +1,54 @@
+"""Leviers et freins: what makes links work and what holds them back, by side, territory and quality."""
+
+import streamlit as st
+
+from lib.charts import context_for, display_table, empty_reason, lever_charts
+from lib.metrics import free_text_answers, search_answers
+from lib.territories import territory_column
+from lib.text import fold
+from lib.ui import (cached_analysis, can_see_free_text, download_buttons, nothing_to_show, page_setup,
+                    show_chart)
+
+dataset, view = page_setup("Leviers et freins")
+
+st.title("Leviers et freins")
+st.caption("Ce qui fait que ça marche, ce qui freine : plusieurs réponses possibles. Tous les filtres de la barre "
+           "latérale s'appliquent ; un groupe de moins de 5 réponses n'est pas affiché.")
+nothing_to_show(empty_reason(view.filters, len(view.schools), len(view.reponses), len(dataset.reponses)))
+
+found = cached_analysis(lever_charts, dataset, view.filters)
+pilotage = can_see_free_text()  # the comité de pilotage: per-link lists and free text, never for funders
+tabs = st.tabs(["Leviers", "Freins", "Regards croisés", *(["Paroles recueillies"] if pilotage else [])])
+for tab, question in zip(tabs, ("leviers", "freins")):
+    with tab:
+        for part in ("cote", "territoire", "qualite"):
+            show_chart(found[f"{question}_{part}"])
+
+with tabs[2]:
+    show_chart(found["ecarts"])
+    gaps = found["ecarts_liste"]
+    if pilotage and len(gaps):
+        st.markdown(f"**Les {len(gaps)} liens où l'école et le centre ne jugent pas la qualité de la même façon** "
+                    "— réservé au comité de pilotage")
+        st.dataframe(display_table(gaps), hide_index=True, width="stretch")
+        download_buttons(gaps, "liens-ecarts-de-perception")
+
+if pilotage:
+    with tabs[3]:
+        st.caption("Ressources, outils, pistes et commentaires, tels que recueillis — réservé au comité de "
+                   "pilotage, jamais sur une page destinée aux financeurs.")
+        label = context_for(view.filters).label
+        texts = cached_analysis(free_text_answers, dataset, view.filters, territory_column(view.filters.level), label)
+        query = st.text_input("Rechercher dans les réponses", key="paroles_recherche",
+                              placeholder="Un ou plusieurs mots, sans tenir compte des accents…")
+        matching = search_answers(texts, query)
+        counts = matching[label].value_counts()
+        place = st.selectbox(label, ["tous", *sorted(counts.index, key=fold)], key="paroles_territoire",
+                             format_func=lambda t: f"Tous ({len(matching)} réponses)" if t == "tous"
+                             else f"{t} ({counts[t]})")
+        shown = matching if place == "tous" else matching[matching[label] == place]
+        if shown.empty:
+            st.info("Rien à afficher : aucune réponse libre ne correspond à la recherche et aux filtres.")
+        else:
+            st.dataframe(shown, hide_index=True, width="stretch", height=420)
+            download_buttons(shown, "paroles-recueillies")

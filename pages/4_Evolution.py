@@ -1,0 +1,32 @@
+"""Évolution: each indicator wave after wave, per territory; links new and lost between two waves."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from lib.charts import EVOLUTION_INDICATORS, changes_chart, empty_reason, evolution_charts
+from lib.filters import ALL_WAVES
+from lib.ui import cached_analysis, nothing_to_show, page_setup, show_chart, url_choice
+
+dataset, view = page_setup("Évolution")
+
+st.title("Évolution entre les vagues d'enquête")
+st.caption("Toutes les vagues côte à côte, avec les autres filtres de la barre latérale. La vague choisie dans "
+           "les filtres est celle que l'on compare à une vague antérieure, plus bas.")
+every_wave = replace(view.filters, wave=ALL_WAVES)
+found = cached_analysis(evolution_charts, dataset, every_wave)
+waves = found["vagues"]
+nothing_to_show(empty_reason(every_wave, len(view.schools), found["reponses"], len(dataset.reponses)))
+
+for tab, indicator in zip(st.tabs(list(EVOLUTION_INDICATORS.values())), EVOLUTION_INDICATORS):
+    with tab:
+        show_chart(found[indicator])
+
+st.subheader("Liens nouveaux et liens perdus")
+if len(waves) < 2:
+    st.info(f"Rien à comparer : une seule vague d'enquête ({waves[0]}) dans ce périmètre.")
+    st.stop()
+after = view.filters.wave if view.filters.wave in waves[1:] else waves[-1]
+earlier = waves[: waves.index(after)]
+before = url_choice(f"Comparer la vague {after} avec la vague", earlier, "depuis", earlier[-1], container=st)
+show_chart(cached_analysis(changes_chart, dataset, every_wave, before, after))

@@ -1,0 +1,23 @@
+"""Import de l'annuaire: the Ministry's school directory, previewed before it is written."""
+
+import streamlit as st
+
+from lib.annuaire import preview_school_directory
+from lib.imports import MAX_IMPORT_BYTES, refused
+from lib.ui import import_preview_and_confirm, page_setup, writable_store
+
+dataset, _view = page_setup("Import de l'annuaire")
+st.title("Import de l'annuaire des écoles")
+store = writable_store(dataset)  # the demo is read-only: this offers to create the user's own data set
+st.caption("Chaque import montre un aperçu : rien n'est écrit avant votre confirmation, et la version précédente "
+           "est toujours gardée (page « Structures et versions »).")
+st.markdown("Le fichier CSV « Annuaire de l'éducation » ou « Adresse et géolocalisation des établissements » "
+            "téléchargé sur data.education.gouv.fr : les écoles, collèges et lycées ouverts du département "
+            "sont ajoutés ou mis à jour (nom, position, éducation prioritaire) ; les réponses ne changent pas.")
+upload = st.file_uploader("Fichier de l'annuaire (CSV)", type=["csv", "txt"], key="annuaire_fichier")
+if upload is not None:
+    data = upload.getvalue()
+    preview = (refused(upload.name, "Annuaire", "structures",
+                       f"fichier trop volumineux ({len(data) // 1_000_000} Mo, 50 Mo au plus).")
+               if len(data) > MAX_IMPORT_BYTES else preview_school_directory(data, upload.name, dataset))
+    import_preview_and_confirm(preview, store, ["id"], "annuaire_confirmer")

@@ -1,0 +1,142 @@
+"""The analysis pages under AppTest on the demo: they run, and the sidebar filters change the figures' data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from conftest import small_tables, write_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+LINKS, LEVERS, EVOLUTION = "pages/2_Liens_par_territoire.py", "pages/3_Leviers_et_freins.py", "pages/4_Evolution.py"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(monkeypatch):
+    """Each test sees its own data set: the caches are shared within the process."""
+    monkeypatch.delenv("PASSERELLES_DATA", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def open_page(page: str, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def titled(at: AppTest, start: str) -> dict:
+    found = [f for f in figures(at) if f["layout"]["title"]["text"].startswith(f"<b>{start}")]
+    assert len(found) == 1, [f["layout"]["title"]["text"] for f in figures(at)]
+    return found[0]
+
+
+def rows(figure: dict) -> list[str]:
+    return figure["data"][0]["y"]
+
+
+@pytest.mark.parametrize("page, count", [(LINKS, 7), (LEVERS, 7), (EVOLUTION, 5)])
+def test_each_page_draws_its_charts_with_their_data_on_the_demo(page, count):
+    at = open_page(page)
+    assert len(at.get("plotly_chart")) == count
+    assert all(f["data"] for f in figures(at))
+    assert len(at.get("download_button")) >= 2 * count  # CSV and Excel under each chart
+    assert any(e.label.startswith("Voir les données") for e in at.expander)
+
+
+def test_links_page_follows_the_wave_and_territory_filters():
+    at = open_page(LINKS)
+    before = titled(at, "À quel rythme")
+    at.selectbox(key="f_vague").set_value("2017").run()
+    after = titled(at, "À quel rythme")
+    assert after["data"] != before["data"]
+    assert "vague 2017" in after["layout"]["title"]["subtitle"]["text"]
+    at.multiselect(key="f_territoires").set_value(["Cergy", "Sarcelles"]).run()
+    shown = rows(titled(at, "À quel rythme"))
+    assert shown[0] == "<b>Ensemble</b>" and sorted(shown[1:]) == ["Cergy", "Sarcelles"]
+    assert at.query_params["territoire"] == ["Cergy", "Sarcelles"]
+
+
+def test_levers_page_follows_the_wave_and_territory_filters():
+    at = open_page(LEVERS, vague="2019")
+    before = titled(at, "Écoles et centres sociaux citent-ils les mêmes leviers")
+    at.selectbox(key="f_vague").set_value("2018").run()
+    assert titled(at, "Écoles et centres sociaux citent-ils les mêmes leviers")["data"] != before["data"]
+    at.selectbox(key="f_niveau").set_value("epci").run()
+    everywhere = titled(at, "Les leviers cités diffèrent-ils")
+    assert len(everywhere["data"][0]["x"]) >= 6
+    at.multiselect(key="f_territoires").set_value(["Communauté d'agglomération de Cergy-Pontoise"]).run()
+    one = titled(at, "Les leviers cités diffèrent-ils")
+    assert [x.split(" (n")[0] for x in one["data"][0]["x"]] == ["CA de Cergy-Pontoise"]
+
+
+def test_evolution_page_follows_the_territory_filter_and_compares_the_chosen_wave():
+    at = open_page(EVOLUTION)
+    links = titled(at, "Combien de liens chaque vague")
+    assert [d["name"] for d in links["data"]] == ["Vague 2017", "Vague 2018", "Vague 2019"]
+    assert titled(at, "Quels liens sont apparus")["layout"]["title"]["text"].endswith("entre 2018 et 2019 ?</b>")
+    at.multiselect(key="f_territoires").set_value(["Sarcelles"]).run()
+    assert rows(titled(at, "Combien de liens chaque vague")) == ["Sarcelles"]
+    at.selectbox(key="f_vague").set_value("2018").run()
+    assert titled(at, "Quels liens sont apparus")["layout"]["title"]["text"].endswith("entre 2017 et 2018 ?</b>")
+    at.selectbox(key="f_vague").set_value("2019").run()
+    at.selectbox(key="url_depuis").set_value("2017").run()
+    assert titled(at, "Quels liens sont apparus")["layout"]["title"]["text"].endswith("entre 2017 et 2019 ?</b>")
+    assert at.query_params["depuis"] in ("2017", ["2017"])
+
+
+@pytest.mark.parametrize("page", [LINKS, LEVERS, EVOLUTION])
+def test_an_empty_selection_says_why_instead_of_crashing(page):
+    # Arronville has schools, none of them ever answered.
+    at = open_page(page, vague="2019", territoire="Arronville")
+    assert not at.get("plotly_chart")
+    assert any(i.value.startswith("Rien à afficher : aucune réponse ne correspond aux filtres choisis")
+               and "Arronville" in i.value for i in at.info)
+
+
+def test_evolution_with_a_single_wave_says_there_is_nothing_to_compare(tmp_path, monkeypatch):
+    tables = small_tables()
+    tables["reponses"] = tables["reponses"][tables["reponses"]["vague"] == "2018"]
+    monkeypatch.setenv("PASSERELLES_DATA", str(write_tables(tmp_path / "jeu", tables)))
+    at = open_page(EVOLUTION)
+    assert len(at.get("plotly_chart")) == 4  # the indicators, all under the small-count rule or counts
+    assert any(i.value.startswith("Rien à comparer : une seule vague") for i in at.info)
+
+
+def test_free_text_and_per_link_lists_follow_the_access_rule(monkeypatch):
+    at = open_page(LEVERS, vague="2019")
+    assert [t.label for t in at.tabs] == ["Leviers", "Freins", "Regards croisés", "Paroles recueillies"]
+    texts = at.dataframe[-1].value
+    assert {"Ressources", "Outils", "Pistes", "Commentaire"} <= set(texts.columns)
+    everything = len(texts)
+    at.text_input(key="paroles_recherche").set_value("parents relais").run()
+    found = at.dataframe[-1].value
+    assert 0 < len(found) < everything
+    words = found.apply(lambda row: " ".join(map(str, row)).lower(), axis=1)
+    assert (words.str.contains("parents") & words.str.contains("relais")).all()
+    assert any("réservé au comité de pilotage" in m.value for m in at.markdown)
+
+    import lib.ui
+
+    monkeypatch.setattr(lib.ui, "can_see_free_text", lambda: False)
+    funder = open_page(LEVERS, vague="2019")
+    assert [t.label for t in funder.tabs] == ["Leviers", "Freins", "Regards croisés"]
+    shown = " ".join(" ".join(map(str, d.value.columns)) for d in funder.dataframe)
+    assert "Commentaire" not in shown and "Qualité selon l'école" not in shown
+    assert not any("réservé au comité de pilotage" in m.value for m in funder.markdown)
