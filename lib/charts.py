@@ -11,6 +11,7 @@ headers and plain numbers, for "voir les données" and the downloads.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 import textwrap
@@ -29,6 +30,7 @@ from lib.palette import (CHANGE_COLOURS, EP_COLOURS, NO_QUALITY_COLOUR, QUALITY_
                          SIDE_COLOURS, SMALL_COUNT_COLOUR, quality_colour)
 from lib.questionnaire import load_questionnaire
 from lib.territories import LEVELS, OUTSIDE_EP, territory_column
+from lib.text import fold
 
 # Projected at 1280×720: nothing smaller than 14 px.
 FONT_SIZE = 16
@@ -64,6 +66,7 @@ QUESTIONS: dict[str, tuple[str, str]] = {  # list name → (singular, plural), l
 }
 EPCI_PREFIXES = (("Communauté d'agglomération ", "CA "), ("Communauté de communes ", "CC "),
                  ("Communauté urbaine ", "CU "))
+N_EQ = "n\u00a0=\u00a0"  # "n = 12" never broken across lines
 PNG_HINT = "Image (PNG) : bouton « appareil photo » en haut à droite du graphique."
 
 
@@ -97,7 +100,7 @@ def describe_scope(filters: Filters) -> str:
     q = load_questionnaire()
     parts = ["toutes vagues" if filters.wave == ALL_WAVES else f"vague {filters.wave}"]
     if filters.territories:
-        shown = ", ".join(filters.territories) if len(filters.territories) <= 2 else \
+        shown = ", ".join(map(short_territory, filters.territories)) if len(filters.territories) <= 2 else \
             f"{len(filters.territories)} territoires choisis"
         parts.append(shown)
     if filters.types:
@@ -134,12 +137,16 @@ def empty_reason(filters: Filters, schools: int, answers: int, answers_in_data_s
 
 
 def short_territory(name: object) -> str:
-    """An EPCI's name without its legal form spelled out (``CA de Cergy-Pontoise``); others unchanged."""
+    """A territory's name for a chart: an EPCI's legal form abbreviated (``CA de Cergy-Pontoise``).
+
+    Escaped: plotly reads its texts as HTML, and custom territory names are data.
+    """
     text = str(name)
     for long, short in EPCI_PREFIXES:
         if text.startswith(long):
-            return short + text[len(long):]
-    return text
+            text = short + text[len(long):]
+            break
+    return html.escape(text, quote=False)
 
 
 def wrap(text: str, width: int = LABEL_WIDTH) -> str:
@@ -189,15 +196,15 @@ class Shown:
 
 
 def pick_groups(summary: pd.DataFrame, sort_by: str, context: ChartContext, size: str = "reponses",
-                ascending: bool = False, limit: int = MAX_TERRITORIES) -> Shown:
+                size_label: str = "de réponses", limit: int = MAX_TERRITORIES) -> Shown:
     """Which territories a chart shows: not masked, at most ``limit`` (the largest by ``size``), sorted.
 
     Args:
         summary: one row per group: ``groupe``, ``masque``, ``size`` and ``sort_by``.
-        sort_by: the column that orders the bars (the chart's finding).
+        sort_by: the column that orders the bars, largest first (the chart's finding).
         context: the level, for the note.
         size: the column choosing the largest groups when there are too many.
-        ascending: sort order of ``sort_by``.
+        size_label: how the note says what ``size`` counts.
         limit: how many territories at most.
 
     Returns:
@@ -209,14 +216,14 @@ def pick_groups(summary: pd.DataFrame, sort_by: str, context: ChartContext, size
     kept = rows[~rows["masque"].astype(bool)]
     notes = []
     if len(kept) > limit:
-        notes.append(f"les {limit} {context.plural} comptant le plus de réponses sur {len(kept)} "
+        notes.append(f"les {limit} {context.plural} comptant le plus {size_label} sur {len(kept)} "
                      "(choisissez des territoires dans les filtres pour en voir d'autres)")
         kept = kept.sort_values([size, "groupe"], ascending=[False, True]).head(limit)
     if len(masked):
         names = sorted(masked["groupe"].astype(str).map(short_territory))
         listed = ", ".join(names[:6]) + (f" et {len(names) - 6} autre(s)" if len(names) > 6 else "")
         notes.append(f"non affiché(s), {SMALL_COUNT_NOTE} : {listed}")
-    ordered = kept.sort_values([sort_by, "groupe"], ascending=[ascending, True], na_position="last")
+    ordered = kept.sort_values([sort_by, "groupe"], ascending=[False, True], na_position="last")
     groups = ordered["groupe"].tolist()
     overall = summary[(summary["groupe"] == OVERALL) & ~summary["masque"].astype(bool)]
     if len(overall):
@@ -244,7 +251,7 @@ def _column(cells: list[dict], name: str) -> np.ndarray:
     return np.array([c[name] for c in cells], dtype=float)
 
 
-def _label(group: str, context: ChartContext) -> str:
+def _label(group: str) -> str:
     return "<b>Ensemble</b>" if group == OVERALL else short_territory(group)
 
 
@@ -434,6 +441,38 @@ def _rows_height(n_rows: int, per_row: int = ROW_PX) -> int:
     return 120 + per_row * max(n_rows, 1)
 
 
+@dataclass(frozen=True)
+class Panel:
+    """One panel of side-by-side bars: its title, bar lengths, texts, hover data and colours."""
+
+    title: str
+    values: list
+    texts: list[str]
+    custom: list[list[str]]
+    colours: list[str] | str
+    hover: str
+
+
+def _facet_bars(fig: _Spec, rows: list[str], panels: list[Panel], axis: dict, base: float | None = None) -> None:
+    """Panels of horizontal bars side by side, sharing the rows (territories) and one scale."""
+    width = 1.0 / len(panels)
+    titles: list[dict] = []
+    for i, panel in enumerate(panels):
+        name = "x" if i == 0 else f"x{i + 1}"
+        fig.add_bar(y=rows, x=panel.values, base=base, orientation="h", marker_color=panel.colours, xaxis=name,
+                    yaxis="y", text=panel.texts, textposition="outside", textfont=dict(size=SMALL_SIZE),
+                    cliponaxis=False, customdata=panel.custom, hovertemplate=panel.hover, showlegend=False,
+                    name=panel.title)
+        domain = [i * width + (0.0 if i == 0 else 0.03), (i + 1) * width - 0.03]
+        fig.update_layout(**{"xaxis" if i == 0 else f"xaxis{i + 1}": dict(
+            domain=domain, anchor="y", showgrid=True, automargin=True, tickfont=dict(size=SMALL_SIZE), **axis)})
+        titles.append(dict(text=f"<b>{panel.title}</b>", x=(domain[0] + domain[1]) / 2, xref="paper", y=1.0,
+                           yref="paper", yanchor="bottom", yshift=6, showarrow=False, font=dict(size=FONT_SIZE)))
+    _add_annotations(fig, titles)
+    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=rows)
+    fig.update_layout(bargap=0.3)
+
+
 # --------------------------------------------------------------------------- Liens par territoire
 
 
@@ -455,10 +494,10 @@ def distribution_chart(table: pd.DataFrame, list_name: str, context: ChartContex
     overall = summary[summary["groupe"] == OVERALL]
     total = int(overall["base"].iloc[0]) if len(overall) else 0
     subtitle = _lines(f"Part des {unit} par {choices.title.lower()}", context.sorted_by(key_text),
-                      f"n\u00a0=\u00a0{format_int(total)} {unit}", context.scope)
+                      f"{N_EQ}{format_int(total)} {unit}", context.scope)
     if not shown.groups:
         return _layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, shown.note, legend=False)
-    rows = [_label(g, context) for g in shown.groups]
+    rows = [_label(g) for g in shown.groups]
     colours = SEQUENTIAL[-len(choices.codes):] if len(choices.codes) <= len(SEQUENTIAL) else \
         sample_colorscale(SEQUENTIAL, len(choices.codes))
     by_key = _index(table)
@@ -469,7 +508,7 @@ def distribution_chart(table: pd.DataFrame, list_name: str, context: ChartContex
             y=rows, x=share * 100, orientation="h", name=choices.label(code), marker_color=colour,
             text=[_percent(s) if s >= 0.08 else "" for s in share], textposition="inside",
             insidetextanchor="middle", textfont=dict(size=SMALL_SIZE, color=_text_colour(colour)),
-            customdata=np.column_stack([[short_territory(g) if g != OVERALL else OVERALL for g in shown.groups],
+            customdata=np.column_stack([[short_territory(g) for g in shown.groups],
                                         [format_int(n) for n in _column(cells, "n")],
                                         [format_int(b) for b in _column(cells, "base")],
                                         [_percent(s, 1) for s in share]]),
@@ -477,7 +516,7 @@ def distribution_chart(table: pd.DataFrame, list_name: str, context: ChartContex
                            "sur %{customdata[2]} (%{customdata[3]})<extra></extra>"),
         )
     counts = summary.set_index("groupe").loc[shown.groups]
-    right = _right_labels(fig, rows, [f"n\u00a0=\u00a0{format_int(b)}" for b in counts["base"]], unit)
+    right = _right_labels(fig, rows, [f"{N_EQ}{format_int(b)}" for b in counts["base"]], unit)
     fig.update_layout(barmode="stack", bargap=0.25)
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=rows)
     _percent_axis(fig, f"Part des {unit}")
@@ -498,7 +537,7 @@ def ranked_shares_chart(table: pd.DataFrame, list_name: str, context: ChartConte
     total = int(table["base"].iloc[0]) if len(table) else 0
     singular, plural = QUESTIONS.get(list_name, (list_name, list_name))
     subtitle = _lines(f"Part des {unit} citant chaque {singular} (plusieurs réponses possibles)",
-                      f"n\u00a0=\u00a0{format_int(total)} {unit}", context.scope)
+                      f"{N_EQ}{format_int(total)} {unit}", context.scope)
     fig = _Spec()
     shown = table[~table["masque"].astype(bool)].sort_values("part", ascending=False)
     if shown.empty:
@@ -531,7 +570,7 @@ def _heatmap(fig: _Spec, rows: list[str], row_names: list[str], columns: list[st
     show_text = len(columns) <= 13
     text = [[_percent(v / 100) if show_text and not np.isnan(v) else "" for v in row] for row in z]
     custom = np.dstack([
-        np.array([[short_territory(c) if c != OVERALL else OVERALL for c in column_names]] * len(rows), dtype=object),
+        np.array([[short_territory(c) for c in column_names]] * len(rows), dtype=object),
         np.array([[name] * len(columns) for name in row_names], dtype=object),
         np.vectorize(format_int, otypes=[object])(n), np.vectorize(format_int, otypes=[object])(base),
         np.vectorize(lambda v: _percent(v / 100, 1), otypes=[object])(z),
@@ -568,7 +607,7 @@ def territory_heatmap(table: pd.DataFrame, overall: pd.DataFrame, list_name: str
     territories = [g for g in shown.groups if g != OVERALL]
     total = int(summary["base"].sum())
     subtitle = _lines(f"Part des {unit} de chaque {context.noun} citant chaque {singular}",
-                      context.sorted_by(f"par nombre de {unit}"), f"n\u00a0=\u00a0{format_int(total)} {unit}",
+                      context.sorted_by(f"par nombre de {unit}"), f"{N_EQ}{format_int(total)} {unit}",
                       context.scope)
     fig = _Spec()
     if not territories:
@@ -576,7 +615,7 @@ def territory_heatmap(table: pd.DataFrame, overall: pd.DataFrame, list_name: str
     order = overall.sort_values("part", ascending=False)["code"].tolist() if len(overall) else choices.codes
     bases = summary.set_index("groupe").loc[territories, "base"]
     # With many columns the labels stand on their own; n stays in the hover and the table.
-    columns = [f"{short_territory(t)} (n\u00a0=\u00a0{format_int(b)})" if len(territories) <= 12 else short_territory(t)
+    columns = [f"{short_territory(t)} ({N_EQ}{format_int(b)})" if len(territories) <= 12 else short_territory(t)
                for t, b in zip(territories, bases)]
     _heatmap(fig, order, [choices.label(c) for c in order], columns, territories, table, unit, f"% des {unit}")
     lines = sum(len(textwrap.wrap(choices.label(c), LABEL_WIDTH)) for c in order)
@@ -590,9 +629,7 @@ def quality_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
     choices = load_questionnaire()["qualites"]
     codes = choices.codes
     low, high = codes[: len(codes) // 2], codes[len(codes) // 2:]
-    good = table[table["code"].isin(high)].groupby("groupe", sort=False)["part"].sum(min_count=1)
     summary = _summary(table)
-    summary["cle"] = summary["groupe"].map(good)
     means = table.groupby("groupe", sort=False)["moyenne"].first()
     summary["moyenne"] = summary["groupe"].map(means)
     shown = pick_groups(summary, "moyenne", context)
@@ -600,12 +637,12 @@ def quality_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
     total = int(overall["base"].iloc[0]) if len(overall) else 0
     title = "Les liens sont-ils jugés satisfaisants ?"
     subtitle = _lines("Part des réponses par niveau de qualité (chaque côté qui répond compte)",
-                      context.sorted_by("par qualité moyenne (de 1 à 4)"), f"n\u00a0=\u00a0{format_int(total)} réponses",
+                      context.sorted_by("par qualité moyenne (de 1 à 4)"), f"{N_EQ}{format_int(total)} réponses",
                       context.scope)
     fig = _Spec()
     if not shown.groups:
         return _layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, shown.note, legend=False)
-    rows = [_label(g, context) for g in shown.groups]
+    rows = [_label(g) for g in shown.groups]
     by_key = _index(table)
     # Negative bars stack away from zero in trace order: the middle levels first.
     for code in [*reversed(low), *high]:
@@ -618,7 +655,7 @@ def quality_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
             legendrank=codes.index(code) + 1, text=[_percent(s) if s >= 0.08 else "" for s in share],
             textposition="inside", insidetextanchor="middle",
             textfont=dict(size=SMALL_SIZE, color=_text_colour(colour)),
-            customdata=np.column_stack([[short_territory(g) if g != OVERALL else OVERALL for g in shown.groups],
+            customdata=np.column_stack([[short_territory(g) for g in shown.groups],
                                         [format_int(n) for n in _column(cells, "n")],
                                         [format_int(b) for b in _column(cells, "base")],
                                         [_percent(s, 1) for s in share]]),
@@ -626,7 +663,7 @@ def quality_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
                            "sur %{customdata[2]} (%{customdata[3]})<extra></extra>"),
         )
     counts = summary.set_index("groupe").loc[shown.groups]
-    right = _right_labels(fig, rows, [f"{format_decimal(m, 2)} · n\u00a0=\u00a0{format_int(b)}"
+    right = _right_labels(fig, rows, [f"{format_decimal(m, 2)} · {N_EQ}{format_int(b)}"
                                       for m, b in zip(counts["moyenne"], counts["base"])], "moyenne · n")
     fig.update_layout(barmode="relative", bargap=0.25)
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=rows)
@@ -640,19 +677,18 @@ def coverage_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
     """Share of schools with at least one link: all schools, then REP+, REP and hors EP side by side."""
     whole = table[table["groupe_ep"] == OVERALL].rename(columns={"ecoles": "taille"})
     summary = whole.assign(masque=False, reponses=whole["taille"], cle=whole["couverture"])
-    shown = pick_groups(summary, "cle", context, size="taille")
+    shown = pick_groups(summary, "cle", context, size="taille", size_label="d'établissements")
     overall = whole[whole["groupe"] == OVERALL]
     schools = int(overall["taille"].iloc[0]) if len(overall) else 0
     title = "Quelle part des établissements scolaires a au moins un lien ?"
     subtitle = _lines("Part des établissements cités dans au moins un lien : tous, puis REP+, REP et hors "
                       "éducation prioritaire (EP)",
                       context.sorted_by("par part de tous les établissements"),
-                      f"n\u00a0=\u00a0{format_int(schools)} établissements", context.scope)
+                      f"{N_EQ}{format_int(schools)} établissements", context.scope)
     fig = _Spec()
     if not shown.groups:
         return _layout(_nothing(fig, "aucun établissement scolaire"), title, subtitle, 200, legend=False)
-    note = shown.note.replace("le plus de réponses", "le plus d'établissements")
-    rows = [_label(g, context) for g in shown.groups]
+    rows = [_label(g) for g in shown.groups]
     cells = _index(table, ("groupe", "groupe_ep"))
     panels = []
     for group_ep in (OVERALL, "REP+", "REP", OUTSIDE_EP):
@@ -665,20 +701,20 @@ def coverage_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
             row = cells.get((g, group_ep))
             values.append(float(row["couverture"]) * 100 if found else 0.0)
             texts.append(_percent(row["couverture"]) if found else "–")
-            custom.append([short_territory(g) if g != OVERALL else OVERALL,
+            custom.append([short_territory(g),
                            format_int(row["ecoles_liees"]) if found else "0",
                            format_int(row["ecoles"]) if found else "0",
                            _percent(row["couverture"], 1) if found else "pas d'établissement"])
         colour = SEQUENTIAL[3] if group_ep == OVERALL else EP_COLOURS.get(group_ep, NO_QUALITY_COLOUR)
         panels.append(Panel(name, values, texts, custom, colour,
-                            f"<b>%{{customdata[0]}}</b> — {name}<br>%{{customdata[1]}} établissement(s) avec un lien "
-                            "sur %{customdata[2]} (%{customdata[3]})<extra></extra>"))
-    _facet_bars(fig, [wrap(r, 26) if len(panels) > 2 else r for r in rows], panels,
-                dict(range=[0, 150], tickvals=[0, 100], ticktext=["0", "100\u00a0%"]))
+                            f"<b>%{{customdata[0]}}</b> — {name}<br>%{{customdata[1]}} établissement(s) "
+                            "avec un lien sur %{customdata[2]} (%{customdata[3]})<extra></extra>"))
+    rows = [wrap(r, 26) for r in rows] if len(panels) > 2 else rows  # narrower panels, more room for names
+    _facet_bars(fig, rows, panels, dict(range=[0, 150], tickvals=[0, 100], ticktext=["0", "100\u00a0%"]))
     sizes = whole.set_index("groupe").loc[shown.groups, "taille"]
-    right = _right_labels(fig, [wrap(r, 26) if len(panels) > 2 else r for r in rows],
-                          [f"n\u00a0=\u00a0{format_int(v)}" for v in sizes], "établissements")
-    return _layout(fig, title, subtitle, _rows_height(len(rows)), note, legend=False, header=True, right=right)
+    right = _right_labels(fig, rows, [f"{N_EQ}{format_int(v)}" for v in sizes], "établissements")
+    return _layout(fig, title, subtitle, _rows_height(len(rows)), shown.note, legend=False, header=True,
+                   right=right)
 
 
 # --------------------------------------------------------------------------- Leviers et freins
@@ -692,7 +728,7 @@ def side_comparison_chart(table: pd.DataFrame, list_name: str, context: ChartCon
     overall = table[table["groupe"] == OVERALL]
     total = int(overall["base"].iloc[0]) if len(overall) else 0
     subtitle = _lines(f"Part des réponses de chaque côté citant chaque {singular} (plusieurs réponses possibles)",
-                      f"n\u00a0=\u00a0{format_int(total)} réponses citant au moins un {singular}", context.scope)
+                      f"{N_EQ}{format_int(total)} réponses citant au moins un {singular}", context.scope)
     fig = _Spec()
     sides = _summary(table[table["groupe"] != OVERALL])
     shown_sides = sides[~sides["masque"].astype(bool)]
@@ -708,7 +744,7 @@ def side_comparison_chart(table: pd.DataFrame, list_name: str, context: ChartCon
     for side, base in zip(shown_sides["groupe"], shown_sides["base"]):
         cells = [by_key[(side, c)] for c in order]
         share = _column(cells, "part")
-        fig.add_bar(y=labels, x=share * 100, orientation="h", name=f"{side} (n\u00a0=\u00a0{format_int(base)})",
+        fig.add_bar(y=labels, x=share * 100, orientation="h", name=f"{side} ({N_EQ}{format_int(base)})",
                     marker_color=colour_of.get(side, NO_QUALITY_COLOUR), text=[_percent(s) for s in share],
                     textposition="outside", textfont=dict(size=SMALL_SIZE), cliponaxis=False,
                     customdata=np.column_stack([[choices.label(c) for c in order],
@@ -756,7 +792,7 @@ def lever_quality_heatmap(table: pd.DataFrame, list_name: str, context: ChartCon
     subtitle = _lines(f"Part des réponses citant chaque {singular}, selon la qualité donnée au lien",
                       "en haut, les plus cités pour les bons liens" if lever else
                       "en haut, les plus cités pour les liens difficiles ou à améliorer",
-                      f"n\u00a0=\u00a0{format_int(total)} réponses", context.scope)
+                      f"{N_EQ}{format_int(total)} réponses", context.scope)
     note = f"Non affiché(s), {SMALL_COUNT_NOTE} : {', '.join(hidden)}" if hidden else ""
     fig = _Spec()
     if not kept:
@@ -766,9 +802,10 @@ def lever_quality_heatmap(table: pd.DataFrame, list_name: str, context: ChartCon
     share = (pooled["n"] / pooled["base"]).unstack("bon")
     gap = share.get(True, pd.Series(0.0, index=share.index)).fillna(0) - \
         share.get(False, pd.Series(0.0, index=share.index)).fillna(0)
-    order = sorted(choices.codes, key=lambda c: -(gap.get(c, 0.0) if lever else -gap.get(c, 0.0)))
+    towards = 1.0 if lever else -1.0  # leviers: most tied to good links first; freins: to the others
+    order = sorted(choices.codes, key=lambda c: -towards * gap.get(c, 0.0))
     bases = summary.set_index("groupe")["base"]
-    columns = [f"{wrap(lvl, 14)}<br>(n\u00a0=\u00a0{format_int(bases[lvl])})" for lvl in kept]
+    columns = [f"{wrap(lvl, 14)}<br>({N_EQ}{format_int(bases[lvl])})" for lvl in kept]
     _heatmap(fig, order, [choices.label(c) for c in order], columns, kept, table, "réponses", "% des réponses")
     fig.update_xaxes(tickangle=0)
     lines = sum(len(textwrap.wrap(choices.label(c), LABEL_WIDTH)) for c in order)
@@ -781,7 +818,7 @@ def gap_chart(distribution: pd.DataFrame, context: ChartContext) -> go.Figure:
     base = int(distribution["base"].iloc[0]) if len(distribution) else 0
     fig = _Spec()
     if distribution.empty or distribution["masque"].all():
-        subtitle = _lines("Liens évalués par les deux côtés", f"n\u00a0=\u00a0{format_int(base)} liens", context.scope)
+        subtitle = _lines("Liens évalués par les deux côtés", f"{N_EQ}{format_int(base)} liens", context.scope)
         return _layout(_nothing(fig, f"{SMALL_COUNT_NOTE} de liens évalués par les deux côtés"), title, subtitle,
                        200, legend=False)
     agree = distribution.loc[distribution["ecart"] == 0, "part"].sum()
@@ -790,15 +827,15 @@ def gap_chart(distribution: pd.DataFrame, context: ChartContext) -> go.Figure:
     colours = [SIDE_COLOURS["ecole"] if v > 0 else SIDE_COLOURS["centre"] if v < 0 else SMALL_COUNT_COLOUR
                for v in steps["ecart"]]
     subtitle = _lines("Écart entre la qualité donnée par l'école et celle donnée par le centre social, "
-                      "lien par lien (de 1 à 4)", f"n\u00a0=\u00a0{format_int(base)} liens évalués par les deux côtés",
+                      "lien par lien (de 1 à 4)", f"{N_EQ}{format_int(base)} liens évalués par les deux côtés",
                       f"{_percent(agree)} sans écart", context.scope)
     counts = steps["n"].to_numpy(dtype=float)
     fig.add_bar(x=labels, y=counts, marker_color=colours, name="liens", text=[format_int(n) for n in counts],
                 textposition="outside", textfont=dict(size=SMALL_SIZE), cliponaxis=False,
                 customdata=np.column_stack([labels, [_percent(s, 1) for s in steps["part"]]]),
                 hovertemplate="Écart %{customdata[0]} : %{y} liens (%{customdata[1]})<extra></extra>")
-    fig.update_xaxes(type="category", title_text="← le centre social est plus positif   ·   écart (école − centre)"
-                                                 "   ·   l'école est plus positive →")
+    fig.update_xaxes(type="category", title_text="← le centre social est plus positif   ·   écart (école − "
+                                                 "centre)   ·   l'école est plus positive →")
     fig.update_yaxes(title_text="Liens", rangemode="tozero", range=[0, float(np.nanmax(counts)) * 1.18 + 1])
     return _layout(fig, title, subtitle, 380, legend=False)
 
@@ -862,7 +899,7 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
             if w in overall.index)) if n)
     if not groups:
         return _layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, note, legend=False)
-    rows = [_label(g, context) for g in groups]
+    rows = [_label(g) for g in groups]
     cells = _index(table, ("vague", "territoire"))
     scale = 100.0 if spec.kind == "share" else 1.0
     panels = []
@@ -876,14 +913,14 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
             # An empty cell keeps a zero-length bar so that its text (« – », « < 5 rép. ») shows.
             values.append(0.0 if value is None else value * scale - (1.0 if spec.kind == "mean" else 0.0))
             texts.append(shown_value if value is not None else ("< 5 rép." if small else "–"))
-            custom.append([short_territory(g) if g != OVERALL else OVERALL, wave,
+            custom.append([short_territory(g), wave,
                            shown_value if value is not None else (SMALL_COUNT_NOTE if small else "pas de donnée"),
                            format_int(row["reponses"]) if row is not None else "0",
                            format_int(row["liens"]) if row is not None else "0"])
             colours.append(quality_colour(value) if spec.kind == "mean" else colour)
         panels.append(Panel(f"Vague {wave}", values, texts, custom, colours,
                             "<b>%{customdata[0]}</b> — vague %{customdata[1]}<br>%{customdata[2]}"
-                            "<br>n = %{customdata[3]} réponses, %{customdata[4]} liens<extra></extra>"))
+                            "<br>n\u00a0=\u00a0%{customdata[3]} réponses, %{customdata[4]} liens<extra></extra>"))
     if spec.kind == "share":
         axis = dict(range=[0, 140], tickvals=[0, 100], ticktext=["0", "100\u00a0%"])
     elif spec.kind == "mean":
@@ -896,57 +933,27 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
     return _layout(fig, title, subtitle, _rows_height(len(rows)), note, legend=False, header=True)
 
 
-@dataclass(frozen=True)
-class Panel:
-    """One panel of side-by-side bars: its title, bar lengths, texts, hover data and colours."""
-
-    title: str
-    values: list
-    texts: list[str]
-    custom: list[list[str]]
-    colours: list[str] | str
-    hover: str
-
-
-def _facet_bars(fig: _Spec, rows: list[str], panels: list[Panel], axis: dict, base: float | None = None) -> None:
-    """Panels of horizontal bars side by side, sharing the rows (territories) and one scale."""
-    width = 1.0 / len(panels)
-    titles: list[dict] = []
-    for i, panel in enumerate(panels):
-        name = "x" if i == 0 else f"x{i + 1}"
-        fig.add_bar(y=rows, x=panel.values, base=base, orientation="h", marker_color=panel.colours, xaxis=name,
-                    yaxis="y", text=panel.texts, textposition="outside", textfont=dict(size=SMALL_SIZE),
-                    cliponaxis=False, customdata=panel.custom, hovertemplate=panel.hover, showlegend=False,
-                    name=panel.title)
-        domain = [i * width + (0.0 if i == 0 else 0.03), (i + 1) * width - 0.03]
-        fig.update_layout(**{"xaxis" if i == 0 else f"xaxis{i + 1}": dict(
-            domain=domain, anchor="y", showgrid=True, automargin=True, tickfont=dict(size=SMALL_SIZE), **axis)})
-        titles.append(dict(text=f"<b>{panel.title}</b>", x=(domain[0] + domain[1]) / 2, xref="paper", y=1.0,
-                           yref="paper", yanchor="bottom", yshift=6, showarrow=False, font=dict(size=FONT_SIZE)))
-    _add_annotations(fig, titles)
-    fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=rows)
-    fig.update_layout(bargap=0.3)
-
-
 def link_changes_chart(table: pd.DataFrame, before: str, after: str, context: ChartContext) -> go.Figure:
     """Links lost (left), kept and new (right) between two waves, per territory; biggest net gain first."""
     title = f"Quels liens sont apparus ou ont disparu entre {before} et {after} ?"
     overall = table[table["groupe"] == OVERALL]
     head = overall.iloc[0] if len(overall) else None
-    summary_text = (f"Ensemble : n\u00a0=\u00a0{format_int(head['avant'])} liens en {before}, {format_int(head['apres'])} en {after} "
-                    f"({format_int(head['maintenus'])} maintenus, {format_int(head['nouveaux'])} nouveaux, "
-                    f"{format_int(head['perdus'])} perdus)") if head is not None else ""
+    summary_text = "" if head is None else (
+        f"Ensemble : {N_EQ}{format_int(head['avant'])} liens en {before}, {format_int(head['apres'])} en {after} "
+        f"({format_int(head['maintenus'])} maintenus, {format_int(head['nouveaux'])} nouveaux, "
+        f"{format_int(head['perdus'])} perdus)")
     subtitle = _lines(summary_text, "un lien est un couple école – centre social", context.scope)
-    note = "Un lien absent d'une vague peut aussi être un lien sur lequel personne n'a été interrogé cette année-là."
+    note = ("Un lien absent d'une vague peut aussi être un lien sur lequel personne n'a été interrogé "
+            "cette année-là.")
     territories = table[table["groupe"] != OVERALL]
     summary = territories.assign(masque=False, reponses=territories["avant"] + territories["apres"],
                                  cle=territories["nouveaux"] - territories["perdus"])
-    shown = pick_groups(summary, "cle", context)
+    shown = pick_groups(summary, "cle", context, size_label="de liens")
     fig = _Spec()
     groups = [g for g in shown.groups if g != OVERALL]
     if not groups:
         return _layout(_nothing(fig, f"aucun lien en {before} ni en {after}"), title, subtitle, 200, legend=False)
-    note = " · ".join(n for n in (shown.note.replace("le plus de réponses", "le plus de liens"), note) if n)
+    note = " · ".join(n for n in (shown.note, note) if n)
     rows = [short_territory(g) for g in groups]
     cells = territories.set_index("groupe").loc[groups]
     parts = [("perdus", f"Perdus (en {before}, plus en {after})", -1), ("maintenus", "Maintenus", 1),
@@ -960,8 +967,8 @@ def link_changes_chart(table: pd.DataFrame, before: str, after: str, context: Ch
                     customdata=np.column_stack([rows, [format_int(v) for v in values],
                                                 [format_int(v) for v in cells["avant"]],
                                                 [format_int(v) for v in cells["apres"]]]),
-                    hovertemplate=(f"<b>%{{customdata[0]}}</b><br>{name} : %{{customdata[1]}}<br>"
-                                   f"%{{customdata[2]}} liens en {before}, %{{customdata[3]}} en {after}<extra></extra>"))
+                    hovertemplate=(f"<b>%{{customdata[0]}}</b><br>{name} : %{{customdata[1]}}<br>%{{customdata[2]}} "
+                                   f"liens en {before}, %{{customdata[3]}} en {after}<extra></extra>"))
     right = _right_labels(fig, rows, [f"{format_int(a)} → {format_int(b)}" for a, b in zip(cells["avant"],
                                                                                           cells["apres"])],
                           f"{before} → {after}")
@@ -980,16 +987,10 @@ def link_changes_chart(table: pd.DataFrame, before: str, after: str, context: Ch
 # --------------------------------------------------------------------------- tables behind the charts
 
 
-def _group_name(group: str) -> str:
-    return str(group)
-
-
 def _ordered_groups(table: pd.DataFrame) -> list[str]:
     """``OVERALL`` first, then the territories in French alphabetical order."""
-    from lib.text import fold
-
     groups = table["groupe"].drop_duplicates().tolist()
-    rest = sorted((g for g in groups if g != OVERALL), key=lambda g: fold(g))
+    rest = sorted((g for g in groups if g != OVERALL), key=fold)
     return ([OVERALL] if OVERALL in groups else []) + rest
 
 
@@ -1007,7 +1008,7 @@ def shares_table(table: pd.DataFrame, list_name: str, group_label: str, unit: st
     rows = []
     for group in _ordered_groups(table):
         head = first[group]
-        row = {group_label: _group_name(group), f"{unit.capitalize()} (n)": int(head["base"])}
+        row = {group_label: str(group), f"{unit.capitalize()} (n)": int(head["base"])}
         if unit != "réponses":
             row["Réponses"] = int(head["reponses"])
         if mean:
@@ -1027,7 +1028,7 @@ def coverage_table(table: pd.DataFrame, group_label: str) -> pd.DataFrame:
     ordered = table.assign(_g=table["groupe"].map(order), _e=table["groupe_ep"].map(ep_order).fillna(9)) \
         .sort_values(["_g", "_e"])
     return pd.DataFrame({
-        group_label: ordered["groupe"].map(_group_name).to_numpy(dtype=object),
+        group_label: ordered["groupe"].astype(str).to_numpy(dtype=object),
         "Éducation prioritaire": ordered["groupe_ep"].replace({OVERALL: "Tous les établissements"})
         .to_numpy(dtype=object),
         "Établissements": ordered["ecoles"].astype(int).to_numpy(),
@@ -1056,7 +1057,7 @@ def evolution_table(table: pd.DataFrame, indicator: str, group_label: str) -> pd
     name = EVOLUTION_INDICATORS.get(indicator, spec.label)
     rows = []
     for group in _ordered_groups(table.rename(columns={"territoire": "groupe"})):
-        row: dict = {group_label: _group_name(group)}
+        row: dict = {group_label: str(group)}
         masked = []
         for wave in waves:
             cell = cells.get((group, wave))
@@ -1082,7 +1083,7 @@ def link_changes_table(table: pd.DataFrame, before: str, after: str, group_label
     order = {name: i for i, name in enumerate(_ordered_groups(table))}
     ordered = table.assign(_g=table["groupe"].map(order)).sort_values("_g")
     return pd.DataFrame({
-        group_label: ordered["groupe"].map(_group_name).to_numpy(dtype=object),
+        group_label: ordered["groupe"].astype(str).to_numpy(dtype=object),
         f"Liens en {before}": ordered["avant"].to_numpy(), f"Liens en {after}": ordered["apres"].to_numpy(),
         "Maintenus": ordered["maintenus"].to_numpy(), "Nouveaux": ordered["nouveaux"].to_numpy(),
         "Perdus": ordered["perdus"].to_numpy(),
@@ -1147,14 +1148,16 @@ def link_charts(view: View) -> dict[str, Chart]:
     }
     titles = {"formes": ("Quelles formes prennent les liens ?",
                          "Les formes des liens changent-elles d'un territoire à l'autre ?"),
-              "objets": ("Sur quoi portent les liens ?", "Les objets des liens changent-ils d'un territoire à l'autre ?")}
+              "objets": ("Sur quoi portent les liens ?",
+                         "Les objets des liens changent-ils d'un territoire à l'autre ?")}
     for question, (overall_title, title) in titles.items():
         overall = tables[f"{question}_ensemble"]
         found[f"{question}_ensemble"] = Chart.of(
             question, ranked_shares_chart(overall, question, context, overall_title, "liens"),
             shares_table(overall, question, "Périmètre", "liens"))
         found[question] = Chart.of(
-            f"{question}-par-territoire", territory_heatmap(tables[question], overall, question, context, title, "liens"),
+            f"{question}-par-territoire",
+            territory_heatmap(tables[question], overall, question, context, title, "liens"),
             shares_table(tables[question], question, label, "liens"))
     return found
 

@@ -95,6 +95,9 @@ def decode_bytes(data: bytes, file: str) -> tuple[str, str]:
                 raise CsvError(file, f"le fichier annonce l'encodage {ENCODING_NAMES[encoding]} "
                                f"mais contient des octets invalides (position {err.start}).") from None
     if b"\x00" in data[:_SAMPLE_BYTES]:
+        utf16 = _utf16_without_bom(data)
+        if utf16:
+            return utf16
         raise CsvError(file, "ce n'est pas un fichier texte (contenu binaire) : attendu un fichier CSV.")
     try:
         return data.decode("utf-8"), "utf-8"
@@ -104,6 +107,21 @@ def decode_bytes(data: bytes, file: str) -> tuple[str, str]:
     if best is None:
         raise CsvError(file, "encodage du fichier non reconnu : enregistrez-le au format « CSV UTF-8 ».")
     return str(best), best.encoding
+
+
+def _utf16_without_bom(data: bytes) -> tuple[str, str] | None:
+    """UTF-16 text saved without its BOM: NUL bytes on every other byte of ASCII text."""
+    sample = data[:_SAMPLE_BYTES - _SAMPLE_BYTES % 2]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    for zeros, encoding in ((odd, "utf_16_le"), (even, "utf_16_be")):
+        if zeros.count(0) > 0.9 * len(zeros):
+            try:
+                return data.decode(encoding), "utf_16"
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 def _split_header(text: str, delimiter: str) -> list[str]:
@@ -141,7 +159,8 @@ def parse_text(text: str, file: str, encoding: str, expected: set[str] | None = 
     leaves them) are skipped; their line numbers still count.
     """
     delimiter = detect_delimiter(text, expected)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    # strict: a quote opened and never closed would otherwise swallow the rest of the file into one cell.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -157,7 +176,7 @@ def parse_text(text: str, file: str, encoding: str, expected: set[str] | None = 
             rows.append(record)
             lines.append(start)
     except csv.Error as err:
-        raise CsvError(file, f"CSV mal formé ({err}).", line=reader.line_num) from None
+        raise CsvError(file, csv_error_message(err, next_line), line=next_line) from None
     if header is None:
         raise CsvError(file, "le fichier ne contient aucune ligne d'en-tête.")
     return RawTable(
@@ -169,6 +188,17 @@ def parse_text(text: str, file: str, encoding: str, expected: set[str] | None = 
         encoding=encoding,
         delimiter=delimiter,
     )
+
+
+def csv_error_message(err: csv.Error, line: int) -> str:
+    """A French reason for what Python's csv module refused, at the record starting on ``line``."""
+    if "unexpected end of data" in str(err):
+        return (f"guillemet ouvert ligne {line} et jamais refermé : la suite du fichier serait lue comme une seule "
+                "cellule. Fermez le guillemet (ou retirez-le), ou ré-exportez le fichier complet.")
+    if "expected after" in str(err):
+        return (f"guillemet mal placé ligne {line} : dans une cellule entre guillemets, un guillemet s'écrit "
+                "doublé (\"\").")
+    return f"CSV mal formé ligne {line} ({err})."
 
 
 def read_table(path: Path, expected: set[str] | None = None) -> RawTable:

@@ -32,7 +32,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 from datetime import date, datetime, time
 
 import pandas as pd
@@ -153,9 +153,10 @@ BINARY = UNTICKED | {"1", "y", "x", "oui", "yes", "true", "vrai"}
 class ExportRefused(Exception):
     """A file that cannot be imported at all; the message is French, for the user."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, line: int | None = None):
         super().__init__(message)
         self.message = message
+        self.line = line
 
 
 @dataclass
@@ -321,7 +322,7 @@ def read_export(data: bytes, filename: str) -> SourceTable:
         text, encoding = decode_bytes(data, filename)
         raw = parse_text(text, filename, encoding, expected={normalise_column(m) for m in KOBO_MARKERS})
     except CsvError as err:
-        raise ExportRefused(err.message) from None
+        raise ExportRefused(err.message, err.line) from None
     records = list(zip(raw.lines, raw.rows))
     table = _build_table(filename, raw.original_header, records, "CSV")
     table.encoding, table.delimiter = raw.encoding_label, raw.delimiter
@@ -709,7 +710,9 @@ def preview_export(data: bytes, filename: str, mapping: Mapping, dataset: Datase
     try:
         table = read_export(data, filename)
     except ExportRefused as err:
-        return _refused(filename, mapping.tool, [err.message])
+        refusal = _refused(filename, mapping.tool, [err.message])
+        refusal.problems[0] = replace(refusal.problems[0], line=err.line)
+        return refusal
     return preview_survey(table, mapping, dataset)
 
 
@@ -843,8 +846,11 @@ class _RowBuilder:
         for answer in answers:
             if not answer:
                 continue
-            code = lookup.get(fold(answer)) if fold(answer) in lookup else (answer if answer in choices.codes
-                                                                           else None)
+            if fold(answer) in lookup:
+                code = lookup[fold(answer)]
+            else:  # a code, or a questionnaire label exactly (accents and case aside)
+                by_label = {fold(label): c for c, label in choices.labels.items()}
+                code = answer if answer in choices.codes else by_label.get(fold(answer))
             if code is None:
                 self.problems.append(Problem(self.table.file, line, column, answer,
                                              _unmapped_message(answer, choices)))

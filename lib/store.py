@@ -52,7 +52,7 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from lib import dataset
-from lib.csvio import CsvError, decode_bytes, detect_delimiter, normalise_column
+from lib.csvio import CsvError, csv_error_message, decode_bytes, detect_delimiter, normalise_column
 from lib.dataset import EMAIL_PATTERN, FILES, PHONE_PATTERN, REDACTED, SECRETS_PATH, FileSpec, resolve_data_dir
 
 LOCK_NAME = ".passerelles.lock"
@@ -164,7 +164,7 @@ def _parse(spec: FileSpec, data: bytes | None) -> _Table:
     header_by_comma = {normalise_column(c) for c in next(csv.reader([first_line]), [])}
     # Our own files are recognised at once; sniffing costs milliseconds on every write.
     delimiter = "," if set(spec.required_columns) <= header_by_comma else detect_delimiter(text, set(spec.columns))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -180,7 +180,7 @@ def _parse(spec: FileSpec, data: bytes | None) -> _Table:
                 rows.append(record)
                 lines.append(start)
     except csv.Error as err:
-        raise StoreError(f"{spec.filename}, ligne {reader.line_num} : CSV mal formé ({err}) ; {fix}") from None
+        raise StoreError(f"{spec.filename} : {csv_error_message(err, next_line)} {fix}") from None
     if header is None:
         return _Table(columns, [])
 

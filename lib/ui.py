@@ -374,7 +374,12 @@ def import_preview_and_confirm(preview, store: Store, key: list[str], confirm_ke
                          expanded=bool(preview.rejected)):
             st.dataframe(problems_frame(preview.problems), hide_index=True, width="stretch")
     if not preview.has_changes:
-        st.info("Rien à écrire : le jeu de données contient déjà ces lignes.")
+        if preview.rows_read == 0:
+            st.info("Rien à importer : le fichier ne contient aucune ligne de données.")
+        elif preview.unchanged:
+            st.info("Rien à écrire : le jeu de données contient déjà ces lignes.")
+        else:
+            st.info("Rien à importer : aucune ligne n'est retenue (voir les erreurs et les remarques ci-dessus).")
         return False
     if st.button("Confirmer l'import", type="primary", key=confirm_key):
         try:

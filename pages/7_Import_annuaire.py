@@ -3,7 +3,6 @@
 import streamlit as st
 
 from lib.annuaire import preview_school_directory
-from lib.imports import MAX_IMPORT_BYTES, refused
 from lib.ui import import_preview_and_confirm, page_setup, writable_store
 
 dataset, _view = page_setup("Import de l'annuaire")
@@ -15,9 +14,6 @@ st.markdown("Le fichier CSV « Annuaire de l'éducation » ou « Adresse et géo
             "téléchargé sur data.education.gouv.fr : les écoles, collèges et lycées ouverts du département "
             "sont ajoutés ou mis à jour (nom, position, éducation prioritaire) ; les réponses ne changent pas.")
 upload = st.file_uploader("Fichier de l'annuaire (CSV)", type=["csv", "txt"], key="annuaire_fichier")
-if upload is not None:
-    data = upload.getvalue()
-    preview = (refused(upload.name, "Annuaire", "structures",
-                       f"fichier trop volumineux ({len(data) // 1_000_000} Mo, 50 Mo au plus).")
-               if len(data) > MAX_IMPORT_BYTES else preview_school_directory(data, upload.name, dataset))
+if upload is not None:  # the importer itself refuses files over the limit, binary or empty ones
+    preview = preview_school_directory(upload.getvalue(), upload.name, dataset)
     import_preview_and_confirm(preview, store, ["id"], "annuaire_confirmer")
