@@ -348,8 +348,8 @@ def _plain(node):
     return node
 
 
-def _legend_rows(fig: _Spec, width: int = 780) -> int:
-    """How many rows a horizontal legend takes, for a chart about ``width`` pixels wide."""
+def _legend_rows(fig: _Spec, width: int = 560) -> int:
+    """How many rows a horizontal legend takes above a plot area about ``width`` pixels wide."""
     names = [t.get("name") for t in fig.data if t.get("showlegend") is not False and t.get("name")]
     rows, used = 1, 0
     for name in names:
@@ -385,6 +385,7 @@ def _layout(fig: _Spec, title: str, subtitle: str, height: int, note: str = "", 
         hoverlabel=dict(font_size=15, align="left"),
         uniformtext=dict(minsize=SMALL_SIZE, mode="hide"),
         showlegend=legend,
+        # Above the plot; plotly wraps it to the plot's width (names kept short for that).
         legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom", font=dict(size=15),
                     traceorder="normal", title=None),
     )
@@ -942,7 +943,8 @@ def link_changes_chart(table: pd.DataFrame, before: str, after: str, context: Ch
         f"Ensemble : {N_EQ}{format_int(head['avant'])} liens en {before}, {format_int(head['apres'])} en {after} "
         f"({format_int(head['maintenus'])} maintenus, {format_int(head['nouveaux'])} nouveaux, "
         f"{format_int(head['perdus'])} perdus)")
-    subtitle = _lines(summary_text, "un lien est un couple école – centre social", context.scope)
+    subtitle = _lines(summary_text, f"perdu : cité en {before}, pas en {after} ; nouveau : l'inverse",
+                      "un lien est un couple école – centre social", context.scope)
     note = ("Un lien absent d'une vague peut aussi être un lien sur lequel personne n'a été interrogé "
             "cette année-là.")
     territories = table[table["groupe"] != OVERALL]
@@ -956,8 +958,7 @@ def link_changes_chart(table: pd.DataFrame, before: str, after: str, context: Ch
     note = " · ".join(n for n in (shown.note, note) if n)
     rows = [short_territory(g) for g in groups]
     cells = territories.set_index("groupe").loc[groups]
-    parts = [("perdus", f"Perdus (en {before}, plus en {after})", -1), ("maintenus", "Maintenus", 1),
-             ("nouveaux", f"Nouveaux (en {after}, pas en {before})", 1)]
+    parts = [("perdus", "Perdus", -1), ("maintenus", "Maintenus", 1), ("nouveaux", "Nouveaux", 1)]
     for column, name, sign in parts:
         values = cells[column].to_numpy(dtype=float)
         colour = CHANGE_COLOURS[column]
@@ -1127,6 +1128,12 @@ class Chart:
     @classmethod
     def of(cls, name: str, figure: go.Figure, table: pd.DataFrame) -> Chart:
         return cls(name, figure.to_plotly_json(), table, display_table(table))
+
+    @property
+    def title(self) -> str:
+        """The chart's question as plain text (for screen readers)."""
+        text = self.figure.get("layout", {}).get("title", {}).get("text", "")
+        return html.unescape(re.sub(r"<[^>]+>", "", text))
 
     def to_figure(self) -> go.Figure:
         """The figure again, without plotly's validation (done when it was built)."""

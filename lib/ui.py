@@ -308,7 +308,8 @@ def download_buttons(table: pd.DataFrame, name: str) -> None:
 
 def show_chart(chart: Chart) -> None:
     """A chart, then « Voir les données »: the table behind it and its downloads (CSV, Excel; PNG on the chart)."""
-    st.plotly_chart(chart.to_figure(), theme=None, config=chart_config(chart.name), key=f"graphique_{chart.name}")
+    st.plotly_chart(chart.to_figure(), theme=None, config=chart_config(chart.name), key=f"graphique_{chart.name}",
+                    alt=chart.title)
     with st.expander("Voir les données · télécharger"):
         st.dataframe(chart.shown, hide_index=True, width="stretch")
         download_buttons(chart.table, chart.name)

@@ -26,7 +26,11 @@ st.subheader("Liens nouveaux et liens perdus")
 if len(waves) < 2:
     st.info(f"Rien à comparer : une seule vague d'enquête ({waves[0]}) dans ce périmètre.")
     st.stop()
-after = view.filters.wave if view.filters.wave in waves[1:] else waves[-1]
+chosen = view.filters.wave
+after = chosen if chosen in waves[1:] else waves[-1]
+if chosen not in (after, ALL_WAVES):
+    why = "est la première de ce périmètre" if chosen == waves[0] else "n'a pas de réponse dans ce périmètre"
+    st.caption(f"La vague {chosen} {why} : la comparaison porte sur la vague {after}.")
 earlier = waves[: waves.index(after)]
 before = url_choice(f"Comparer la vague {after} avec la vague", earlier, "depuis", earlier[-1], container=st)
 show_chart(cached_analysis(changes_chart, dataset, every_wave, before, after))

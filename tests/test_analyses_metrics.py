@@ -11,10 +11,10 @@ import pytest
 from conftest import small_tables, uai, write_tables
 from lib.dataset import DEMO_DIR, load_dataset
 from lib.filters import ALL_WAVES, Filters, apply_filters
-from lib.metrics import (MIN_ANSWERS, OVERALL, aggregate_links, coverage_by_group, free_text_answers, frequency_by_group,
-                         gap_distribution, indicators_by_territory, indicators_by_wave, lever_analyses, link_analyses,
-                         link_changes, link_summary, perception_gaps, quality_by_group, search_answers, share_citing,
-                         suppress_small_counts)
+from lib.metrics import (MIN_ANSWERS, OVERALL, aggregate_links, coverage_by_group, free_text_answers,
+                         frequency_by_group, gap_distribution, indicators_by_territory, indicators_by_wave,
+                         lever_analyses, link_analyses, link_changes, link_summary, perception_gaps, quality_by_group,
+                         search_answers, share_citing, suppress_small_counts)
 from lib.questionnaire import load_questionnaire
 
 E1, E2, E3, E4 = uai(1), uai(2), uai(3), uai(4)

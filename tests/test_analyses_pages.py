@@ -140,3 +140,17 @@ def test_free_text_and_per_link_lists_follow_the_access_rule(monkeypatch):
     shown = " ".join(" ".join(map(str, d.value.columns)) for d in funder.dataframe)
     assert "Commentaire" not in shown and "Qualité selon l'école" not in shown
     assert not any("réservé au comité de pilotage" in m.value for m in funder.markdown)
+
+
+def test_the_benchmark_data_set_loads_as_written(tmp_path):
+    """``bench charts`` writes its synthetic data set to CSV for the app: it must load whole and clean."""
+    from lib.bench import synthetic_dataset, write_dataset_csv
+    from lib.dataset import load_dataset
+
+    made = synthetic_dataset(schools=300, centres=20, answers=600)
+    loaded = load_dataset(write_dataset_csv(made, tmp_path / "national"))
+    assert len(loaded.reponses) == 600 and len(loaded.structures) == 320
+    # Some scattered points fall outside the département (placed at the town hall): no row is lost.
+    assert {p.column for p in loaded.errors} <= {"latitude"}
+    assert loaded.reponses["formes"].map(len).sum() == made.reponses["formes"].map(len).sum()
+    assert set(loaded.waves) == {"2017", "2018", "2019"}

@@ -51,7 +51,8 @@ def font_sizes(node) -> list[float]:
     sizes = []
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in ("font", "textfont", "tickfont", "insidetextfont") and isinstance(value, dict) and "size" in value:
+            if key in ("font", "textfont", "tickfont", "insidetextfont") and isinstance(value, dict) \
+                    and "size" in value:
                 sizes.append(value["size"])
             if key == "uniformtext" and isinstance(value, dict):
                 sizes.append(value.get("minsize", 99))
@@ -141,7 +142,8 @@ def test_coverage_panels_side_by_side_with_n_schools(pages):
 
 def test_side_comparison_says_who_answered_and_how_many(pages):
     figure = pages["epci"]["leviers"]["leviers_cote"].to_figure()
-    assert [b.name for b in figure.data] == ["Côté école (n\u00a0=\u00a0346)", "Côté centre social (n\u00a0=\u00a0469)"]
+    names = [f"Côté école ({charts.N_EQ}346)", f"Côté centre social ({charts.N_EQ}469)"]
+    assert [b.name for b in figure.data] == names
 
 
 def test_lever_quality_heatmap_puts_the_leviers_of_good_links_first(pages, demo):
@@ -233,3 +235,20 @@ def test_xlsx_export_one_sheet_per_table_formulas_neutralised():
     assert sheet["A2"].value == "'=HYPERLINK(\"http://x\")" and sheet["A2"].data_type == "s"
     assert sheet["A3"].value == "Cergy" and sheet["B2"].value == 12.5 and sheet["B3"].value is None
     assert sheet.freeze_panes == "A2"
+
+
+def test_territory_names_from_the_data_are_escaped_in_charts(tmp_path):
+    """Plotly reads chart texts as HTML: a custom territory's name is shown, never interpreted."""
+    from conftest import small_tables, write_tables
+
+    tables = small_tables()
+    hostile = "<a href='http://x'>Nord</a> & <b>Cie</b>"
+    tables["territoires"] = pd.DataFrame({"commune_insee": ["95018", "95127", "95585"],
+                                          "territoire": [hostile, hostile, "Sud"]})
+    dataset = load_dataset(write_tables(tmp_path / "jeu", tables))
+    view = apply_filters(dataset, Filters(wave=ALL_WAVES, level="territoire", territories=(hostile,)))
+    found = charts.link_charts(view)
+    text = json.dumps([c.figure for c in found.values()], ensure_ascii=False)
+    assert "&lt;a href='http://x'&gt;Nord&lt;/a&gt; &amp; &lt;b&gt;Cie&lt;/b&gt;" in text
+    assert "<a href" not in text and "<b>Cie" not in text
+    assert hostile in set(found["couverture"].table.iloc[:, 0])  # tables keep it as it is: st.dataframe shows text
