@@ -35,7 +35,7 @@ import pandas as pd
 from pyproj import Transformer
 from pyproj.exceptions import CRSError, ProjError
 
-from lib.csvio import DELIMITER_NAMES, CsvError, RawTable, decode_bytes, normalise_column, parse_text
+from lib.csvio import DELIMITER_NAMES, CsvError, RawTable, decode_bytes, fit_width, normalise_column, parse_text
 from lib.dataset import CLOSED, ERROR, FILES, UAI_PATTERN, WARNING, Dataset, Problem, check_rows, uai_key
 from lib.formatting import format_date, format_int
 from lib.imports import MAX_IMPORT_BYTES, ImportPreview
@@ -399,16 +399,10 @@ def _entries(raw: RawTable, fmt: DirectoryFormat, cols: _Columns, departement: s
     wanted = _departement(departement)
     entries: list[_Entry] = []
     for row, line in zip(raw.rows, raw.lines):
-        if len(row) != width:
-            # Trailing empty cells (a spreadsheet's ";;;") are harmless; anything else is a broken row.
-            if len(row) > width and not any(v.strip() for v in row[width:]):
-                row = row[:width]
-            else:
-                what = "tronquée" if len(row) < width else "avec des valeurs en trop"
-                problems.append(Problem(raw.file, line, None, None,
-                                        f"ligne {what} : {len(row)} valeurs au lieu de {width} "
-                                        f"(séparateur « {raw.delimiter} ») (ligne ignorée)", row_dropped=True))
-                continue
+        row, broken = fit_width(row, width, raw.delimiter)
+        if broken:
+            problems.append(Problem(raw.file, line, None, None, broken + " (ligne ignorée)", row_dropped=True))
+            continue
         commune = _commune(get["commune"](row))
         row_departement = _departement(get["departement"](row))
         if not row_departement and commune:

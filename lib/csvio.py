@@ -33,6 +33,7 @@ ENCODING_NAMES = {
     "utf_32": "UTF-32",
 }
 _SAMPLE_BYTES = 64 * 1024
+NO_HEADER = "le fichier ne contient aucune ligne d'en-tête."
 
 
 class CsvError(Exception):
@@ -152,13 +153,15 @@ def detect_delimiter(text: str, expected: set[str] | None = None) -> str:
     return best if known(best) > known(sniffed) else sniffed
 
 
-def parse_text(text: str, file: str, encoding: str, expected: set[str] | None = None) -> RawTable:
+def parse_text(text: str, file: str, encoding: str, expected: set[str] | None = None,
+               delimiter: str | None = None) -> RawTable:
     """Split decoded text into a :class:`RawTable` (header + rows with start lines).
 
     Rows that are entirely empty (blank lines, or only delimiters as Excel
-    leaves them) are skipped; their line numbers still count.
+    leaves them) are skipped; their line numbers still count. The delimiter
+    is detected unless given.
     """
-    delimiter = detect_delimiter(text, expected)
+    delimiter = delimiter or detect_delimiter(text, expected)
     # strict: a quote opened and never closed would otherwise swallow the rest of the file into one cell.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
@@ -178,7 +181,7 @@ def parse_text(text: str, file: str, encoding: str, expected: set[str] | None = 
     except csv.Error as err:
         raise CsvError(file, csv_error_message(err, next_line), line=next_line) from None
     if header is None:
-        raise CsvError(file, "le fichier ne contient aucune ligne d'en-tête.")
+        raise CsvError(file, NO_HEADER)
     return RawTable(
         file=file,
         header=[normalise_column(c) for c in header],
@@ -188,6 +191,19 @@ def parse_text(text: str, file: str, encoding: str, expected: set[str] | None = 
         encoding=encoding,
         delimiter=delimiter,
     )
+
+
+def fit_width(row: list[str], width: int, delimiter: str) -> tuple[list[str] | None, str | None]:
+    """A row with the header's width, or None and the French reason it is broken.
+
+    Trailing empty cells (a spreadsheet's ";;;") are harmless and cut off.
+    """
+    if len(row) > width and not any(v.strip() for v in row[width:]):
+        return row[:width], None
+    if len(row) == width:
+        return row, None
+    what = "tronquée" if len(row) < width else "avec des valeurs en trop"
+    return None, f"ligne {what} : {len(row)} valeurs au lieu de {width} (séparateur « {delimiter} »)"
 
 
 def csv_error_message(err: csv.Error, line: int) -> str:

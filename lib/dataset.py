@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from lib.csvio import CsvError, RawTable, read_table
+from lib.csvio import CsvError, RawTable, fit_width, read_table
 from lib.questionnaire import ChoiceList, Questionnaire, load_questionnaire, split_codes
 from lib.territories import Reference, assign_territories, load_reference, reference_dir_for
 from lib.text import fold
@@ -322,16 +322,10 @@ def _frame_from_raw(raw: RawTable, spec: FileSpec, problems: list[Problem]) -> p
     width = len(raw.header)
     rows, lines = [], []
     for row, line in zip(raw.rows, raw.lines):
-        if len(row) != width:
-            # Trailing empty cells (Excel's ";;;") are harmless; anything else is a broken row.
-            if len(row) > width and not any(v.strip() for v in row[width:]):
-                row = row[:width]
-            else:
-                what = "tronquée" if len(row) < width else "avec des valeurs en trop"
-                problems.append(Problem(spec.filename, line, None, None,
-                                        f"ligne {what} : {len(row)} valeurs au lieu de {width} "
-                                        f"(séparateur « {raw.delimiter} ») (ligne ignorée)", row_dropped=True))
-                continue
+        row, broken = fit_width(row, width, raw.delimiter)
+        if broken:
+            problems.append(Problem(spec.filename, line, None, None, broken + " (ligne ignorée)", row_dropped=True))
+            continue
         rows.append([v.strip() for v in row])
         lines.append(line)
     frame = pd.DataFrame(rows, columns=raw.header, dtype=object) if rows else pd.DataFrame(columns=raw.header)

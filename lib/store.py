@@ -52,7 +52,7 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from lib import dataset
-from lib.csvio import CsvError, csv_error_message, decode_bytes, detect_delimiter, normalise_column
+from lib.csvio import NO_HEADER, CsvError, decode_bytes, detect_delimiter, normalise_column, parse_text
 from lib.dataset import EMAIL_PATTERN, FILES, PHONE_PATTERN, REDACTED, SECRETS_PATH, FileSpec, resolve_data_dir
 
 LOCK_NAME = ".passerelles.lock"
@@ -164,30 +164,18 @@ def _parse(spec: FileSpec, data: bytes | None) -> _Table:
     header_by_comma = {normalise_column(c) for c in next(csv.reader([first_line]), [])}
     # Our own files are recognised at once; sniffing costs milliseconds on every write.
     delimiter = "," if set(spec.required_columns) <= header_by_comma else detect_delimiter(text, set(spec.columns))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    next_line = 1
     try:
-        for record in reader:
-            start, next_line = next_line, reader.line_num + 1
-            if not "".join(record).strip():  # blank lines: the loader skips them too
-                continue
-            if header is None:
-                header = record
-            else:
-                rows.append(record)
-                lines.append(start)
-    except csv.Error as err:
-        raise StoreError(f"{spec.filename} : {csv_error_message(err, next_line)} {fix}") from None
-    if header is None:
-        return _Table(columns, [])
+        raw = parse_text(text, spec.filename, "", delimiter=delimiter)
+    except CsvError as err:
+        if _is_headerless(err):  # only blank lines or lone delimiters: an empty table
+            return _Table(columns, [])
+        raise StoreError(f"{spec.filename} : {err.message} {fix}") from None
+    header, rows, lines = raw.original_header, raw.rows, raw.lines
 
     names = []
-    for raw in header:
-        normal = normalise_column(raw)
-        names.append(normal if normal in spec.columns else raw.replace("\ufeff", "").strip())
+    for original in header:
+        normal = normalise_column(original)
+        names.append(normal if normal in spec.columns else original)
     width = len(names)
     # Excel leaves empty columns after the last one: harmless when they hold nothing.
     while names and names[-1] == "" and all(len(r) < width or not r[width - 1].strip() for r in rows):
@@ -341,6 +329,10 @@ def _os_problem(err: OSError) -> str:
     if err.errno == errno.EROFS:
         return "disque en lecture seule"
     return f"erreur d'écriture ({err.strerror or err})"
+
+
+def _is_headerless(err: CsvError) -> bool:
+    return err.message == NO_HEADER
 
 
 def _mapping_file(filename: str) -> str:
