@@ -26,8 +26,8 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(table: pd.DataFrame) -> bytes:
-    """CSV for French spreadsheets: ``;``, UTF-8 with BOM (Excel opens it right), formulas neutralised."""
-    return neutralise_formulas(table).to_csv(index=False, sep=";").encode("utf-8-sig")
+    """CSV for French spreadsheets: ``;``, decimal comma, UTF-8 with BOM (Excel opens it right), formulas neutralised."""
+    return neutralise_formulas(table).to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")
 
 
 # --- XLSX (analysis pages)

@@ -21,11 +21,12 @@ def test_french_numbers_and_dates():
 
 def test_formula_cells_are_neutralised_in_csv():
     table = pd.DataFrame({"valeur": ["=HYPERLINK(\"http://x\")", "+33", "-2", "@SUM(A1)", "\tx", "normal"],
-                          "n": [1, -2, 3, 4, 5, 6]})
+                          "n": [1, -2, 3, 4, 5, 6], "part": [0.125, 0.5, 1.0, 0.0, 0.25, 0.75]})
     safe = neutralise_formulas(table)
     assert safe["valeur"].tolist() == ["'=HYPERLINK(\"http://x\")", "'+33", "'-2", "'@SUM(A1)", "'\tx", "normal"]
     assert safe["n"].tolist() == [1, -2, 3, 4, 5, 6]  # real numbers stay numbers
     data = to_csv_bytes(table)
     assert data.startswith(b"\xef\xbb\xbf")
-    back = pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig")
+    back = pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig", decimal=",")
     assert not back["valeur"].str.match(r"^[=+\-@\t]").any()
+    assert "0,125" in data.decode("utf-8-sig") and back["part"].tolist()[0] == 0.125  # French Excel reads a number
