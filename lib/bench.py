@@ -11,7 +11,6 @@ import functools
 import http.server
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -225,49 +224,26 @@ def bench_map_scale(scale: str, repeat: int = 3) -> dict:
     if scale == "demo":
         result["naive_build_ms"], _ = _median_ms(lambda: _naive_html(view), repeat)
         result["speedup"] = round(result["naive_build_ms"] / build_ms, 1)
-        result["filter_rerun_ms"] = map_page_rerun_ms(repeat)
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return result
 
 
-def map_page_rerun_ms(repeat: int) -> float:
-    """Median AppTest rerun of the map page after a wave change, caches warm."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/1_Carte.py").run()
-    waves = ["2017", "2018", "2019"]
-    for wave in waves:  # warm every cache the page uses
-        at.selectbox(key="f_vague").set_value(wave).run()
-    times = []
-    for i in range(repeat * 2):
-        start = time.perf_counter()
-        at.selectbox(key="f_vague").set_value(waves[i % 3]).run()
-        times.append((time.perf_counter() - start) * 1000)
-    return round(statistics.median(times), 1)
-
-
-def bench_map(scales: list[str], repeat: int = 3) -> dict:
-    """Run each scale in a fresh Python process and gather the results."""
+def _run_scales(kind: str, scales: list[str], repeat: int) -> dict:
+    """Each scale in a fresh Python process (its own peak memory, cold caches): scripts/bench_pages.py."""
     results = {}
     for scale in scales:
-        done = subprocess.run([sys.executable, "-m", "lib.bench", "map", scale, str(repeat)], cwd=ROOT,
-                              capture_output=True, text=True)
+        done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_pages.py"), kind, scale, str(repeat)],
+                              cwd=ROOT, capture_output=True, text=True)
         if done.returncode != 0:
             results[scale] = {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "échec"}
         else:
             results[scale] = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"benchmark": "map", "repeat": repeat, "cpu_count": os.cpu_count(), "scales": results}
+    return results
 
 
-if __name__ == "__main__":
-    # python -m lib.bench map SCALE REPEAT: one scale, in this process (used by bench_map).
-    _, kind, scale_name, repeats = sys.argv
-    print(json.dumps(bench_map_scale(scale_name, int(repeats))))
+def bench_map(scales: list[str], repeat: int = 3) -> dict:
+    """``bench map``: build, HTML size, browser drawing, page rerun and memory, per scale."""
+    return {"benchmark": "map", "repeat": repeat, "cpu_count": os.cpu_count(), "scales": _run_scales("map", scales, repeat)}
 
-
-# --- bench charts: the analysis pages, AppTest reruns at demo and national scale
 
 CHART_PAGES = {
     "liens_par_territoire": "pages/2_Liens_par_territoire.py",
@@ -302,66 +278,9 @@ def write_dataset_csv(dataset: Dataset, folder: Path) -> Path:
     return folder
 
 
-def _page_reruns_ms(at, page: str, waves: list[str], repeat: int) -> dict:
-    """First run of a page (its caches cold), then the median rerun after a wave change (caches warm)."""
-    start = time.perf_counter()
-    at.switch_page(page).run()
-    first = (time.perf_counter() - start) * 1000
-    if at.exception:
-        raise RuntimeError(f"{page} : {at.exception[0].value}")
-    for wave in waves:  # every cache the page uses, warm
-        at.selectbox(key="f_vague").set_value(wave).run()
-    times = []
-    for i in range(repeat * 2):
-        start = time.perf_counter()
-        at.selectbox(key="f_vague").set_value(waves[i % len(waves)]).run()
-        times.append((time.perf_counter() - start) * 1000)
-    return {"first_run_ms": round(first, 1), "rerun_ms": round(statistics.median(times), 1)}
-
-
-def bench_charts_scale(scale: str, repeat: int = 3) -> dict:
-    """The analysis pages at one scale, through AppTest, in this process (see :func:`bench_charts`).
-
-    The national data set is written to a temporary folder and loaded by the
-    app as any data set (validated once; the loader's cache then holds it).
-    """
-    from streamlit.testing.v1 import AppTest
-
-    from lib.dataset import DATA_ENV
-
-    with tempfile.TemporaryDirectory() as temporary:
-        if scale == "demo":
-            os.environ[DATA_ENV] = str(DEMO_DIR)
-        else:
-            os.environ[DATA_ENV] = str(write_dataset_csv(synthetic_dataset(**NATIONAL), Path(temporary) / "national"))
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
-        start = time.perf_counter()
-        at.run()
-        load_ms = (time.perf_counter() - start) * 1000
-        from lib.ui import current_dataset
-
-        dataset = current_dataset()
-        waves = dataset.waves
-        result: dict = {"structures": len(dataset.structures), "answers": len(dataset.reponses),
-                        "first_load_ms": round(load_ms, 1),
-                        "baseline_rerun_ms": _page_reruns_ms(at, BASELINE_PAGE, waves, repeat)["rerun_ms"],
-                        "pages": {name: _page_reruns_ms(at, page, waves, repeat) for name, page in CHART_PAGES.items()}}
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    return result
-
-
 def bench_charts(scales: list[str], repeat: int = 3) -> dict:
     """``bench charts``: each scale in a fresh Python process (its own peak memory, cold caches)."""
-    code = ("import json, sys; from lib.bench import bench_charts_scale; "
-            "print(json.dumps(bench_charts_scale(sys.argv[1], int(sys.argv[2]))))")
-    results = {}
-    for scale in scales:
-        done = subprocess.run([sys.executable, "-c", code, scale, str(repeat)], cwd=ROOT, capture_output=True,
-                              text=True)
-        if done.returncode != 0:
-            results[scale] = {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "échec"}
-        else:
-            results[scale] = json.loads(done.stdout.strip().splitlines()[-1])
+    results = _run_scales("charts", scales, repeat)
     return {"benchmark": "charts", "repeat": repeat, "cpu_count": os.cpu_count(),
             "note": "rerun_ms : médiane d'un nouveau calcul de la page après un changement de vague, caches chauds "
                     "(AppTest) ; baseline_rerun_ms : la même chose pour une page sans graphique.",
