@@ -78,3 +78,55 @@ def preview_summary(preview: ImportPreview) -> str:
     return (f"{preview.kind} — {preview.rows_read} ligne(s) lue(s) : {len(preview.added)} à ajouter, "
             f"{len(preview.updated)} à mettre à jour, {preview.unchanged} inchangée(s), "
             f"{len({p.line for p in preview.rejected})} rejetée(s).")
+
+
+def preview_structures_csv(data: bytes, filename: str, dataset, current: pd.DataFrame) -> ImportPreview:
+    """A CSV of centres sociaux / EVS (the columns of structures.csv) as an import preview.
+
+    Schools come from the Ministry's directory; this file may only add or
+    update centres and espaces de vie sociale. ``current`` is structures.csv
+    as stored (strings): an empty cell in an update keeps its value, so a
+    file without coordinates does not erase them.
+    """
+    from lib.csvio import CsvError, decode_bytes, fit_width, parse_text
+    from lib.dataset import FILES, Problem, check_rows
+    from lib.questionnaire import load_questionnaire
+
+    kind, spec = "Tableau de structures (CSV)", FILES["structures"]
+    if len(data) > MAX_IMPORT_BYTES:
+        return refused(filename, kind, "structures", "fichier trop volumineux : la limite est de 50 Mo.")
+    try:
+        text, _encoding = decode_bytes(data, filename)
+        raw = parse_text(text, filename, "", expected=set(spec.columns))
+    except CsvError as err:
+        return refused(filename, kind, "structures", err.message)
+    missing = [c for c in spec.required_columns if c not in raw.header]
+    if missing:
+        return refused(filename, kind, "structures", f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)} "
+                                                     f"(colonnes trouvées : {', '.join(raw.original_header)})")
+    preview = ImportPreview(file=filename, kind=kind, target="structures", rows_read=len(raw.rows))
+    rows, lines = [], []
+    for row, line in zip(raw.rows, raw.lines):
+        row, broken = fit_width(row, len(raw.header), raw.delimiter)
+        if broken:
+            preview.problems.append(Problem(filename, line, None, None, broken + " (ligne ignorée)", row_dropped=True))
+            continue
+        rows.append(dict(zip(raw.header, (v.strip() for v in row))))
+        lines.append(line)
+    table = pd.DataFrame(rows).reindex(columns=list(spec.columns), fill_value="").fillna("").astype(str)
+    table["_line"] = lines
+    centres = table["type"].isin(load_questionnaire().centre_types)
+    for line in table.loc[~centres, "_line"]:
+        preview.problems.append(Problem(filename, int(line), "type", None, "seuls les centres sociaux et espaces de "
+                                        "vie sociale s'ajoutent ici ; les écoles viennent de l'annuaire (ligne "
+                                        "ignorée)", row_dropped=True))
+    table = table[centres]
+    ok, problems = check_rows("structures", table, dataset, filename)
+    preview.problems += problems
+    table = table[ok].drop(columns="_line")
+    known = table["id"].isin(dataset.structures["id"])
+    preview.added = table[~known].reset_index(drop=True)
+    updated = table[known].set_index("id")
+    stored = current.drop_duplicates("id").set_index("id").reindex(index=updated.index, columns=updated.columns)
+    preview.updated = updated.where(updated != "", stored.fillna("")).reset_index()
+    return preview

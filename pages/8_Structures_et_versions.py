@@ -7,7 +7,8 @@ from lib.dataset import ERROR, check_rows
 from lib.formatting import format_int
 from lib.questionnaire import load_questionnaire
 from lib.store import StoreError
-from lib.ui import page_setup, show_problems, writable_store
+from lib.imports import preview_structures_csv
+from lib.ui import import_preview_and_confirm, page_setup, show_problems, writable_store
 
 dataset, _view = page_setup("Structures et versions")
 st.title("Structures et versions")
@@ -51,6 +52,13 @@ if st.button("Enregistrer les centres", type="primary"):
             except StoreError as err:
                 st.error(str(err), icon=":material/error:")
             show_problems(problems, "")
+
+st.markdown("##### Ou depuis un fichier CSV")
+upload = st.file_uploader("Centres sociaux et EVS (CSV, colonnes de structures.csv)", type=["csv", "txt"],
+                          key="centres_fichier")
+if upload is not None:
+    preview = preview_structures_csv(upload.getvalue(), upload.name, dataset, store.read("structures"))
+    import_preview_and_confirm(preview, store, ["id"], "centres_confirmer")
 
 st.markdown("#### Historique des modifications")
 journal = store.journal()

@@ -173,3 +173,31 @@ def test_survey_import_walks_from_mapping_to_confirmation_and_saves_the_mapping(
     at.text_input(key="enquete_nom").input("Kobo mars").run()
     next(b for b in at.button if b.label == "Enregistrer le paramétrage").click().run()
     assert (user_dataset / "mappings" / "kobo-mars.json").is_file()
+
+
+def test_centres_from_a_csv_file(user_dataset):
+    from lib.dataset import load_dataset
+    from lib.imports import preview_structures_csv
+
+    from lib.store import Store
+
+    dataset, current = load_dataset(user_dataset), Store(user_dataset).read("structures")
+    data = ("id;type;nom;commune_insee;adresse;latitude;longitude;qpv\r\n"
+            "CS-3;centre_social;Centre social Trois;95585;1 rue X;;;\r\n"
+            "CS-1;centre_social;Centre social Un (renommé);95018;5 rue E;;;\r\n"
+            "0950099X;college;Collège;95018;;;;\r\n"
+            "CS-4;centre_social;Centre ailleurs;75056;;;;\r\n").encode("cp1252")
+    preview = preview_structures_csv(data, "centres.csv", dataset, current)
+    assert preview.added["id"].tolist() == ["CS-3"] and preview.updated["id"].tolist() == ["CS-1"]
+    rejected = {p.line: p.message for p in preview.rejected}
+    assert "les écoles viennent de l'annuaire" in rejected[4] and "code commune « 75056 » inconnu" in rejected[5]
+    assert preview_structures_csv(b"nom;telephone\nx;y\n", "x.csv", dataset, current).rejected[0].message.startswith(
+        "colonne(s) obligatoire(s) absente(s)")
+
+    at = open_page("pages/8_Structures_et_versions.py")
+    at.get("file_uploader")[0].set_value(("centres.csv", data, "text/csv"))
+    at.run()
+    next(b for b in at.button if b.label == "Confirmer l'import").click().run()
+    saved = pd.read_csv(user_dataset / "structures.csv", dtype=str, keep_default_na=False).set_index("id")
+    assert saved.at["CS-3", "nom"] == "Centre social Trois" and saved.at["CS-1", "nom"] == "Centre social Un (renommé)"
+    assert saved.at["CS-1", "latitude"] == current.set_index("id").at["CS-1", "latitude"] != ""  # kept, not erased
