@@ -83,3 +83,16 @@ def write_tables(folder: Path, tables: dict[str, pd.DataFrame]) -> Path:
 def small_dataset(tmp_path: Path) -> Path:
     """A valid small data set folder."""
     return write_tables(tmp_path / "jeu", small_tables())
+
+
+@pytest.fixture
+def fresh_app(monkeypatch):
+    """For AppTest: no configured data set and empty caches (Streamlit's caches are shared within the process)."""
+    import streamlit as st
+
+    monkeypatch.delenv("PASSERELLES_DATA", raising=False)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()

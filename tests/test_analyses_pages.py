@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from conftest import small_tables, write_tables
@@ -16,15 +15,7 @@ APP = str(ROOT / "app.py")
 LINKS, LEVERS, EVOLUTION = "pages/2_Liens_par_territoire.py", "pages/3_Leviers_et_freins.py", "pages/4_Evolution.py"
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache(monkeypatch):
-    """Each test sees its own data set: the caches are shared within the process."""
-    monkeypatch.delenv("PASSERELLES_DATA", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_app")  # see tests/conftest.py
 
 
 def open_page(page: str, **query) -> AppTest:

@@ -26,29 +26,7 @@ from lib.dataset import ERROR, WARNING, load_dataset, uai_key
 
 SHARED_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 
-# The two published headers, in order (../shared/reference/*.csv).
-ANNUAIRE_HEADER = (
-    "Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement;Statut_public_prive;Adresse_1;Adresse_2;"
-    "Adresse_3;Code_postal;Code_commune;Nom_commune;Code_departement;Code_academie;Code_region;Ecole_maternelle;"
-    "Ecole_elementaire;Voie_generale;Voie_technologique;Voie_professionnelle;Telephone;Fax;Web;Mail;Restauration;"
-    "Hebergement;ULIS;Apprentissage;Segpa;Section_arts;Section_cinema;Section_theatre;Section_sport;"
-    "Section_internationale;Section_europeenne;Lycee_Agricole;Lycee_militaire;Lycee_des_metiers;Post_BAC;"
-    "Appartenance_Education_Prioritaire;GRETA;SIREN_SIRET;Fiche_onisep;position;Type_contrat_prive;"
-    "Libelle_departement;Libelle_academie;Libelle_region;coordX_origine;coordY_origine;epsg_origine;"
-    "nom_circonscription;latitude;longitude;precision_localisation;date_ouverture;date_maj_ligne;etat;"
-    "ministere_tutelle;multi_uai;rpi_concentre;rpi_disperse;code_nature;libelle_nature;Code_type_contrat_prive;"
-    "PIAL;etablissement_mere;type_rattachement_etablissement_mere;code_circonscription;"
-    "code_zone_animation_pedagogique;libelle_zone_animation_pedagogique;code_bassin_formation;"
-    "libelle_bassin_formation"
-).split(";")
-GEOLOC_HEADER = (
-    "numero_uai;appellation_officielle;denomination_principale;patronyme_uai;secteur_public_prive_libe;adresse_uai;"
-    "lieu_dit_uai;boite_postale_uai;code_postal_uai;localite_acheminement_uai;libelle_commune;coordonnee_x;"
-    "coordonnee_y;EPSG;latitude;longitude;appariement;localisation;nature_uai;nature_uai_libe;etat_etablissement;"
-    "etat_etablissement_libe;code_departement;code_region;code_academie;code_commune;libelle_departement;"
-    "libelle_region;libelle_academie;position;secteur_prive_code_type_contrat;secteur_prive_libelle_type_contrat;"
-    "code_ministere;libelle_ministere;date_ouverture"
-).split(";")
+from fixtures.ministry_headers import ANNUAIRE_HEADER, GEOLOC_HEADER  # noqa: E402  (the published headers)
 
 # Cergy's town hall (data/reference, from the DILA directory) and its Lambert-93 position.
 CERGY_LAT, CERGY_LON = 49.05216, 2.03639

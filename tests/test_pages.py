@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from conftest import small_tables, write_tables
@@ -17,15 +16,7 @@ APP = str(ROOT / "app.py")
 PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache(monkeypatch):
-    """Each test sees its own data set: the loader's cache is shared within the process."""
-    monkeypatch.delenv("PASSERELLES_DATA", raising=False)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
+pytestmark = pytest.mark.usefixtures("fresh_app")  # see tests/conftest.py
 
 
 def run_app(**query) -> AppTest:
