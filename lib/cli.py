@@ -1,4 +1,5 @@
-"""Command line: ``check [DIR]``, ``import-schools FILE``, ``bench map`` (``python -m lib.cli …``).
+"""Command line (``python -m lib.cli …``): ``check [DIR]``, ``import-schools FILE``, ``import-survey FILE``,
+``add-user NAME ROLE``, ``report … -o FILE``, ``bench map|charts``.
 
 Without a folder, the data set is the one the app would show (see
 ``lib.dataset.resolve_data_dir``).
@@ -104,6 +105,74 @@ def _import(path: Path, dry_run: bool, key: list[str], make_preview, out) -> int
     return 0
 
 
+def add_user(name: str, role: str, secrets: Path | None, password_stdin: bool, out=sys.stdout,
+             stdin=sys.stdin) -> int:
+    """``add-user NAME ROLE``: ask for a password (twice) and write its argon2 hash to the secrets file."""
+    import getpass
+
+    from lib.access import save_user
+    from lib.dataset import secrets_file
+
+    path = secrets or secrets_file()
+    if password_stdin:
+        password = stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"Mot de passe de {name} : ")
+        if getpass.getpass("Le même, encore une fois : ") != password:
+            print("ERREUR les deux mots de passe diffèrent ; rien n'a été modifié.", file=out)
+            return 1
+    try:
+        created = save_user(path, name, role, password)
+    except (ValueError, OSError) as err:
+        print(f"ERREUR {err}", file=out)
+        return 1
+    verb = "ajouté" if created else "mis à jour (nouveau mot de passe)"
+    print(f"Compte « {name.strip().lower()} » ({role}) {verb} dans {path} ; seule l'empreinte argon2 du mot de "
+          "passe y est écrite.", file=out)
+    return 0
+
+
+def report(territoire: str | None, wave: str | None, role: str, output: Path, folder: Path | None,
+           out=sys.stdout) -> int:
+    """``report``: the fiche territoire (``--territoire``) or the département report as PDF, or the aggregates
+    as XLSX (``-o …xlsx``), the same files as the « Rapports » page, for a role."""
+    from lib.access import ROLES, sees_free_text
+    from lib.reports import aggregates_xlsx, departement_pdf, fiche_pdf, resolve_scope
+
+    if role not in ROLES:
+        print(f"ERREUR rôle « {role} » inconnu (rôles : {', '.join(ROLES)}).", file=out)
+        return 1
+    suffix = output.suffix.lower()
+    if suffix not in (".pdf", ".xlsx"):
+        print(f"ERREUR {output.name} : le fichier de sortie doit finir par .pdf ou .xlsx.", file=out)
+        return 1
+    dataset = load_dataset(folder or resolve_data_dir())
+    waves = dataset.waves
+    if not waves:
+        print("ERREUR le jeu de données ne contient aucune réponse d'enquête.", file=out)
+        return 1
+    wave = wave or waves[-1]
+    if wave not in waves:
+        print(f"ERREUR vague « {wave} » absente du jeu de données (vagues : {', '.join(waves)}).", file=out)
+        return 1
+    try:
+        scope = resolve_scope(dataset, territoire)
+    except ValueError as err:
+        print(f"ERREUR {err}", file=out)
+        return 1
+    free_text = sees_free_text(role)
+    if suffix == ".xlsx":
+        data, what = aggregates_xlsx(dataset, scope, wave), f"chiffres agrégés, {scope.name}"
+    elif territoire:
+        data, what = fiche_pdf(dataset, scope, wave, free_text), f"fiche territoire, {scope.name}"
+    else:
+        data, what = departement_pdf(dataset, wave, free_text), "rapport départemental"
+    output.write_bytes(data)
+    version = "version comité de pilotage" if free_text and suffix == ".pdf" else "version financeurs"
+    print(f"{output} : {what}, vague {wave}, {version} ({format_int(len(data))} octets).", file=out)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description="Passerelles en ligne de commande")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -120,7 +189,25 @@ def main(argv: list[str] | None = None) -> int:
     survey_parser.add_argument("file", type=Path, help="export CSV ou XLSX")
     survey_parser.add_argument("--mapping", required=True, help="nom du paramétrage enregistré depuis l'application")
     survey_parser.add_argument("--dry-run", action="store_true", help="montrer l'aperçu sans rien écrire")
+    user_parser = commands.add_parser("add-user", help="ajouter un compte, ou changer son mot de passe")
+    user_parser.add_argument("name", help="identifiant (minuscules, chiffres, . _ -)")
+    user_parser.add_argument("role", choices=["pilotage", "saisie", "financeur"], help="rôle du compte")
+    user_parser.add_argument("--secrets", type=Path, help="fichier des secrets (défaut : .streamlit/secrets.toml)")
+    user_parser.add_argument("--password-stdin", action="store_true",
+                             help="lire le mot de passe sur l'entrée standard (scripts)")
+    report_parser = commands.add_parser("report", help="fiche territoire ou rapport départemental (PDF), "
+                                                       "chiffres agrégés (XLSX)")
+    report_parser.add_argument("--territoire", help="commune (code INSEE ou nom), intercommunalité (SIREN ou nom) "
+                                                    "ou « departement » ; sans lui : le rapport départemental")
+    report_parser.add_argument("--vague", help="vague d'enquête (défaut : la dernière)")
+    report_parser.add_argument("--role", default="financeur", help="version du document (défaut : financeur)")
+    report_parser.add_argument("--data", type=Path, help="dossier du jeu de données (défaut : celui de l'application)")
+    report_parser.add_argument("-o", "--output", type=Path, required=True, help="fichier à écrire (.pdf ou .xlsx)")
     args = parser.parse_args(argv)
+    if args.command == "add-user":
+        return add_user(args.name, args.role, args.secrets, args.password_stdin)
+    if args.command == "report":
+        return report(args.territoire, args.vague, args.role, args.output, args.data)
     if args.command == "import-survey":
         return import_survey(args.file, args.mapping, args.dry_run)
     if args.command == "import-schools":

@@ -30,6 +30,7 @@ DEMO_DIR = ROOT / "data" / "demo"
 LOCAL_DIR = ROOT / "data" / "local"
 SECRETS_PATH = ROOT / ".streamlit" / "secrets.toml"
 DATA_ENV = "PASSERELLES_DATA"
+SECRETS_ENV = "PASSERELLES_SECRETS"  # another secrets file (tests, a server keeping its secrets elsewhere)
 
 ERROR = "erreur"
 WARNING = "avertissement"
@@ -139,19 +140,29 @@ class Dataset:
 # --------------------------------------------------------------------------- paths
 
 
-def resolve_data_dir(env: Mapping[str, str] | None = None, secrets_path: Path = SECRETS_PATH) -> Path:
+def secrets_file(env: Mapping[str, str] | None = None) -> Path:
+    """The app's secrets file (data set folder, users): ``$PASSERELLES_SECRETS``, else ``.streamlit/secrets.toml``."""
+    env = os.environ if env is None else env
+    return Path(env[SECRETS_ENV]).expanduser() if env.get(SECRETS_ENV) else SECRETS_PATH
+
+
+def read_secrets(path: Path) -> dict:
+    """The secrets file as a dict; ``{}`` when it is missing or unreadable (the app then runs as the demo)."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+
+
+def resolve_data_dir(env: Mapping[str, str] | None = None, secrets_path: Path | None = None) -> Path:
     """Which data set to show: ``$PASSERELLES_DATA``, else ``data_dir`` in secrets,
     else ``data/local/`` when it exists, else the demo."""
     env = os.environ if env is None else env
     if env.get(DATA_ENV):
         return Path(env[DATA_ENV]).expanduser().resolve()
-    if secrets_path.is_file():
-        try:
-            secrets = tomllib.loads(secrets_path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            secrets = {}
-        if secrets.get("data_dir"):
-            return Path(str(secrets["data_dir"])).expanduser().resolve()
+    secrets = read_secrets(secrets_file(env) if secrets_path is None else secrets_path)
+    if secrets.get("data_dir"):
+        return Path(str(secrets["data_dir"])).expanduser().resolve()
     if LOCAL_DIR.is_dir():
         return LOCAL_DIR
     return DEMO_DIR

@@ -53,7 +53,7 @@ from filelock import FileLock, Timeout
 
 from lib import dataset
 from lib.csvio import NO_HEADER, CsvError, decode_bytes, detect_delimiter, normalise_column, parse_text
-from lib.dataset import EMAIL_PATTERN, FILES, PHONE_PATTERN, REDACTED, SECRETS_PATH, FileSpec, resolve_data_dir
+from lib.dataset import EMAIL_PATTERN, FILES, PHONE_PATTERN, REDACTED, FileSpec, resolve_data_dir
 
 LOCK_NAME = ".passerelles.lock"
 JOURNAL_NAME = "journal.csv"
@@ -824,7 +824,7 @@ def _refuse_unknown_columns(spec: FileSpec, given: _Table, current: _Table) -> N
 # --------------------------------------------------------------------------- the user's own data set
 
 
-def user_dataset_dir(env: Mapping[str, str] | None = None, secrets_path: Path = SECRETS_PATH) -> Path:
+def user_dataset_dir(env: Mapping[str, str] | None = None, secrets_path: Path | None = None) -> Path:
     """Where the user's own data set lives: the configured folder, or ``data/local/`` instead of the demo."""
     folder = resolve_data_dir(env, secrets_path)
     return dataset.LOCAL_DIR if _inside_demo(folder) else folder
