@@ -5,9 +5,10 @@ import streamlit as st
 from lib.filters import ALL_WAVES
 from lib.formatting import format_int, format_percent
 from lib.metrics import key_figures
-from lib.ui import PAGES, page_setup
+from lib.access import pages_for
+from lib.ui import current_role, page_setup
 
-dataset, view = page_setup("Accueil", home=True)
+dataset, view = page_setup(__file__)
 departement = dataset.reference.departement_name
 
 st.title("Passerelles")
@@ -72,5 +73,5 @@ Quand les deux côtés répondent sur le même lien, leurs regards sont comparé
 )
 
 st.markdown("#### Pour aller plus loin")
-for script, label, icon in PAGES[1:]:
-    st.page_link(script, label=label, icon=icon)
+for page in pages_for(current_role())[1:]:
+    st.page_link(page.script, label=page.label, icon=page.icon)

@@ -7,12 +7,20 @@ The only module of ``lib/`` that imports streamlit. Every page starts with
 from __future__ import annotations
 
 from dataclasses import astuple, replace
+import math
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from lib.dataset import Dataset, dataset_signature, load_dataset, problems_frame, resolve_data_dir
+from lib.access import (FAILED_LOGIN_PAUSE, OPEN_ROLE, PAGES, ROLE_HELP, ROLES, LoginThrottle, Page, authenticate,
+                        home_of, load_users, may_open, may_write, page_of, pages_for, sees_details,
+                        sees_free_text)
+from lib.dataset import (DEMO_DIR, Dataset, dataset_signature, is_demo_dir, load_dataset, problems_frame,
+                         resolve_data_dir, secrets_file)
 from lib.filters import (
     ALL_WAVES,
     Filters,
@@ -35,24 +43,23 @@ from lib.questionnaire import load_questionnaire
 from lib.territories import LEVELS, territory_options
 from lib.text import markdown_escape
 
-# The menu: (script, label, icon). Pages are added here as they are built.
-PAGES: list[tuple[str, str, str]] = [
-    ("app.py", "Accueil", ":material/home:"),
-    ("pages/1_Carte.py", "Carte des partenariats", ":material/map:"),
-    ("pages/2_Liens_par_territoire.py", "Liens par territoire", ":material/bar_chart:"),
-    ("pages/3_Leviers_et_freins.py", "Leviers et freins", ":material/balance:"),
-    ("pages/4_Evolution.py", "Évolution", ":material/timeline:"),
-    ("pages/5_Saisie.py", "Saisie d'un entretien", ":material/edit_note:"),
-    ("pages/6_Import_enquete.py", "Import d'enquête", ":material/upload_file:"),
-    ("pages/7_Import_annuaire.py", "Import de l'annuaire", ":material/school:"),
-    ("pages/8_Structures_et_versions.py", "Structures et versions", ":material/history:"),
-    ("pages/9_Controle_des_donnees.py", "Contrôle des données", ":material/fact_check:"),
-]
-
 FAVICON = Path(__file__).resolve().parents[1] / "static" / "passerelles.png"
 _FILTERS_KEY = "filters"
 _WIDGET_KEYS = {"wave": "f_vague", "level": "f_niveau", "territories": "f_territoires", "types": "f_types",
                 "forms": "f_formes", "frequencies": "f_frequences", "qualities": "f_qualites"}
+_USER_KEY = "_passerelles_user"  # the logged-in user's name (server side: a browser cannot set it)
+_ACCESS_KEY = "_passerelles_access"  # this run's Access, set by page_setup
+_VIEW_AS_KEY = "voir_comme"  # open access only: the role the demo is shown as (widget)
+_VIEW_AS_KEPT = "_voir_comme"  # the same, kept across pages (Streamlit forgets a widget's value on another page)
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who is looking: the role, the user's name (None in open access), and whether the app is in open access."""
+
+    role: str
+    user: str | None
+    open: bool
 
 
 @st.cache_resource(show_spinner="Chargement des données…", max_entries=4)
@@ -69,34 +76,171 @@ def _load_cached(folder: str, signature: tuple) -> Dataset:
     return load_dataset(Path(folder))
 
 
-def current_dataset() -> Dataset:
-    """The data set the app shows (reloaded when one of its files changes)."""
+def shown_data_dir(access: Access) -> tuple[Path, Path | None]:
+    """The folder to show, and the real data set refused because no user is configured (else None)."""
     folder = resolve_data_dir()
+    if access.open and not is_demo_dir(folder):
+        return DEMO_DIR, folder
+    return folder, None
+
+
+def current_dataset() -> Dataset:
+    """The data set the app shows (reloaded when one of its files changes); the demo in open access."""
+    folder, _refused = shown_data_dir(current_access())
     return _load_cached(str(folder), dataset_signature(folder))
 
 
-def page_setup(title: str, home: bool = False) -> tuple[Dataset, View]:
-    """Page config, menu, data-set banner and sidebar filters; returns the data and the filtered view."""
+def page_setup(script: str) -> tuple[Dataset, View]:
+    """Every page's first call (``page_setup(__file__)``): login, access check, menu, banner, sidebar filters.
+
+    A page the role may not open shows « Accès réservé » and stops before any
+    data is read. Returns the data set and the view of the sidebar filters.
+    """
+    page = page_of(script)
     # A local icon: a Material icon here would be fetched from Google's servers.
-    st.set_page_config(page_title=f"{title} · Passerelles", page_icon=str(FAVICON), layout="wide")
-    dataset = current_dataset()
-    menu()
+    st.set_page_config(page_title=f"{page.label} · Passerelles", page_icon=str(FAVICON), layout="wide")
+    access = _resolve_access()
+    if not may_open(page, access.role):
+        if page.script == "app.py":  # the home of a role without Accueil is its first page
+            st.switch_page(home_of(access.role).script)
+        menu(access)
+        refuse(page, access)
+    folder, refused = shown_data_dir(access)
+    dataset = _load_cached(str(folder), dataset_signature(folder))
+    menu(access)
     filters = sidebar_filters(dataset)
-    dataset_banner(dataset, compact=not home)
+    dataset_banner(dataset, compact=page.script != "app.py", access=access, refused=refused)
     return dataset, apply_filters(dataset, filters)
 
 
-def menu() -> None:
-    """The pages the user may open (role checks come with the access rules)."""
+@st.cache_resource
+def _throttle() -> LoginThrottle:
+    """Failed logins per user name, shared by every session of the server."""
+    return LoginThrottle()
+
+
+def _resolve_access() -> Access:
+    """This run's Access; without a logged-in user (users configured), the login form and a stop."""
+    state = st.session_state
+    users = load_users(secrets_file())
+    if not users.configured:
+        role = state.get(_VIEW_AS_KEY, state.get(_VIEW_AS_KEPT, OPEN_ROLE))
+        role = state[_VIEW_AS_KEY] = state[_VIEW_AS_KEPT] = role if role in ROLES else OPEN_ROLE
+        access = Access(role, None, True)
+    else:
+        user = users.users.get(state.get(_USER_KEY) or "")
+        if user is None:  # never logged in, logged out, or removed from the secrets since
+            state.pop(_ACCESS_KEY, None)
+            login_form(users)
+        access = Access(user.role, user.name, False)  # the role as configured now, not at login
+    state[_ACCESS_KEY] = access
+    return access
+
+
+def current_access() -> Access:
+    """The Access of this run (page_setup resolved it)."""
+    access = st.session_state.get(_ACCESS_KEY)
+    return access if isinstance(access, Access) else _resolve_access()
+
+
+def current_role() -> str:
+    return current_access().role
+
+
+def can_see_free_text() -> bool:
+    """Free-text answers are for the comité de pilotage (roles pilotage and saisie), never for funders."""
+    return sees_free_text(current_role())
+
+
+def can_see_details() -> bool:
+    """Per-link lists and per-structure quality: comité de pilotage only."""
+    return sees_details(current_role())
+
+
+def can_write() -> bool:
+    """Data entry, imports, new meetings: the saisie role."""
+    return may_write(current_role())
+
+
+def login_form(users) -> None:
+    """The login page: name and password; a wrong one is answered after a pause, repeated ones lock the name."""
+    st.title("Passerelles")
+    st.markdown("Les liens entre écoles et centres sociaux. **Accès réservé** aux partenaires du projet : "
+                "connectez-vous avec l'identifiant que vous a donné le comité de pilotage.")
+    if users.problems:
+        for problem in users.problems:
+            print(f"passerelles: secrets: {problem}", file=sys.stderr)  # for the administrator, not the visitor
+        if not users.users:
+            st.error("La configuration des comptes est incorrecte : personne ne peut se connecter. "
+                     "L'administrateur trouvera le détail dans le journal du serveur.", icon=":material/error:")
+    with st.form("connexion", clear_on_submit=True):
+        name = st.text_input("Identifiant", autocomplete="username")
+        password = st.text_input("Mot de passe", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Se connecter", type="primary")
+    if submitted:
+        throttle = _throttle()
+        wait = throttle.wait(name)
+        if wait > 0:
+            st.error(f"Trop d'essais manqués pour cet identifiant : réessayez dans {math.ceil(wait)} s.",
+                     icon=":material/timer:")
+        else:
+            user = authenticate(users, name, password)
+            if user is not None:
+                throttle.succeeded(name)
+                st.session_state.clear()  # a new session: nothing carried over from before the login
+                st.session_state[_USER_KEY] = user.name
+                st.rerun()
+            lock = throttle.failed(name)
+            time.sleep(FAILED_LOGIN_PAUSE)
+            message = "Identifiant ou mot de passe incorrect."
+            if lock:
+                message += f" Trop d'essais manqués : cet identifiant est bloqué {math.ceil(lock)} s."
+            st.error(message, icon=":material/error:")
+    st.stop()
+
+
+def _logout() -> None:
+    st.session_state.clear()
+
+
+def refuse(page: Page, access: Access) -> None:
+    """« Accès réservé »: the page's content is never computed for a role that may not see it."""
+    st.title("Accès réservé")
+    why = f" : {page.why_closed}" if page.why_closed else ""
+    st.error(f"La page « {page.label} » n'est pas ouverte au rôle « {ROLES[access.role]} »{why}.",
+             icon=":material/lock:")
+    st.page_link(home_of(access.role).script, label=f"Aller à « {home_of(access.role).label} »",
+                 icon=":material/arrow_forward:")
+    st.stop()
+
+
+def menu(access: Access) -> None:
+    """The pages the role may open, who is logged in, and the way out."""
     with st.sidebar:
         st.markdown("### Passerelles")
-        for script, label, icon in PAGES:
-            st.page_link(script, label=label, icon=icon)
+        for page in pages_for(access.role):
+            st.page_link(page.script, label=page.label, icon=page.icon)
+        st.divider()
+        if access.open:
+            st.selectbox("Voir la démonstration comme", list(ROLES), key=_VIEW_AS_KEY, format_func=ROLES.get,
+                         help="Accès libre : aucun compte n'est configuré. Chaque rôle voit ses propres pages : "
+                              + " ; ".join(f"{ROLES[r]} : {ROLE_HELP[r]}" for r in ROLES) + ".")
+        else:
+            st.caption(f"Connecté : **{markdown_escape(access.user or '')}** · {ROLES[access.role]}")
+            st.button("Se déconnecter", on_click=_logout, icon=":material/logout:", key="deconnexion")
         st.divider()
 
 
-def dataset_banner(dataset: Dataset, compact: bool = False) -> None:
+def dataset_banner(dataset: Dataset, compact: bool = False, access: Access | None = None,
+                   refused: Path | None = None) -> None:
     """Say which data set is shown; the demo is always labelled as such (one line off the home page)."""
+    if access is not None and access.open:
+        st.warning("**Démonstration — accès libre** : aucun compte n'est configuré, seules les données fictives "
+                   "de démonstration s'ouvrent.", icon=":material/lock_open:")
+    if refused is not None:
+        st.error(f"Le jeu de données `{refused}` n'est pas ouvert : Passerelles n'ouvre des données réelles "
+                 "qu'avec des comptes. Créez-en un avec `python -m lib.cli add-user NOM ROLE` (rôles : "
+                 f"{', '.join(ROLES)}), puis rechargez la page.", icon=":material/lock:")
     if dataset.is_demo and compact:
         st.caption(":material/science: **Données de démonstration** — structures et réponses fictives.")
     elif dataset.is_demo:
@@ -217,16 +361,6 @@ def assets_url() -> str:
     return f"/{base}/app/static/node_modules" if base else "/app/static/node_modules"
 
 
-def can_see_free_text() -> bool:
-    """Free-text answers are for the comité de pilotage only.
-
-    There are no accounts yet: the app runs as the comité de pilotage's
-    working tool; the funders' role and its restrictions come with the access
-    rules.
-    """
-    return True
-
-
 def show_structure_card(card: StructureCard | None, free_text: bool) -> None:
     """The card beside the map: identity, partners per wave, and (pilotage only) what was said."""
     if card is None:
@@ -327,8 +461,14 @@ def writable_store(dataset: Dataset) -> Store:
     """The store of the data set shown; on the demo, the offer to create the user's own and a stop."""
     if not dataset.is_demo:
         return Store(dataset.folder)
-    target = user_dataset_dir()
     st.warning(READ_ONLY_MESSAGE, icon=":material/lock:")
+    if current_access().open:  # a real data set would not open without users: say how to create them first
+        st.markdown("Pour saisir et importer vos propres données, créez d'abord les comptes des personnes qui "
+                    "utiliseront Passerelles, par exemple `python -m lib.cli add-user prenom.nom saisie` (rôles : "
+                    f"{', '.join(f'`{r}`' for r in ROLES)}). L'application demandera alors de se connecter et "
+                    "proposera de créer votre jeu de données.")
+        st.stop()
+    target = user_dataset_dir()
     st.markdown(f"Votre propre jeu de données sera créé dans `{target}` (vide : vous y importerez l'annuaire "
                 "des écoles, vos centres sociaux et vos enquêtes). Il n'est jamais envoyé sur Internet.")
     if st.button("Créer mon jeu de données", type="primary"):

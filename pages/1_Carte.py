@@ -10,7 +10,7 @@ from lib.territories import LEVELS, territory_column
 from lib.ui import (assets_url, can_see_free_text, page_setup, set_url_param, show_structure_card,
                     show_territory_card, url_choice)
 
-dataset, view = page_setup("Carte des partenariats")
+dataset, view = page_setup(__file__)
 state = st.session_state
 
 st.title("Carte des partenariats")

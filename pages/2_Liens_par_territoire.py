@@ -5,7 +5,7 @@ import streamlit as st
 from lib.charts import empty_reason, link_charts
 from lib.ui import cached_analysis, nothing_to_show, page_setup, show_chart
 
-dataset, view = page_setup("Liens par territoire")
+dataset, view = page_setup(__file__)
 
 st.title("Liens par territoire")
 st.caption("Un lien est un couple école – centre social ; il compte dans le territoire de son école. "

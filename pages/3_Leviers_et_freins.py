@@ -6,10 +6,10 @@ from lib.charts import context_for, display_table, empty_reason, lever_charts
 from lib.metrics import free_text_answers, search_answers
 from lib.territories import territory_column
 from lib.text import fold
-from lib.ui import (cached_analysis, can_see_free_text, download_buttons, nothing_to_show, page_setup,
+from lib.ui import (cached_analysis, can_see_details, can_see_free_text, download_buttons, nothing_to_show, page_setup,
                     show_chart)
 
-dataset, view = page_setup("Leviers et freins")
+dataset, view = page_setup(__file__)
 
 st.title("Leviers et freins")
 st.caption("Ce qui fait que ça marche, ce qui freine : plusieurs réponses possibles. Tous les filtres de la barre "
@@ -17,8 +17,9 @@ st.caption("Ce qui fait que ça marche, ce qui freine : plusieurs réponses poss
 nothing_to_show(empty_reason(view.filters, len(view.schools), len(view.reponses), len(dataset.reponses)))
 
 found = cached_analysis(lever_charts, dataset, view.filters)
-pilotage = can_see_free_text()  # the comité de pilotage: per-link lists and free text, never for funders
-tabs = st.tabs(["Leviers", "Freins", "Regards croisés", *(["Paroles recueillies"] if pilotage else [])])
+# The comité de pilotage's: the list of links whose sides disagree, and what was said. Never for funders.
+details, free_text = can_see_details(), can_see_free_text()
+tabs = st.tabs(["Leviers", "Freins", "Regards croisés", *(["Paroles recueillies"] if free_text else [])])
 for tab, question in zip(tabs, ("leviers", "freins")):
     with tab:
         for part in ("cote", "territoire", "qualite"):
@@ -27,13 +28,13 @@ for tab, question in zip(tabs, ("leviers", "freins")):
 with tabs[2]:
     show_chart(found["ecarts"])
     gaps = found["ecarts_liste"]
-    if pilotage and len(gaps):
+    if details and len(gaps):
         st.markdown(f"**Les {len(gaps)} liens où l'école et le centre ne jugent pas la qualité de la même façon** "
                     "— réservé au comité de pilotage")
         st.dataframe(display_table(gaps), hide_index=True, width="stretch")
         download_buttons(gaps, "liens-ecarts-de-perception")
 
-if pilotage:
+if free_text:
     with tabs[3]:
         st.caption("Ressources, outils, pistes et commentaires, tels que recueillis — réservé au comité de "
                    "pilotage, jamais sur une page destinée aux financeurs.")

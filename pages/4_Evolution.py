@@ -8,7 +8,7 @@ from lib.charts import EVOLUTION_INDICATORS, changes_chart, empty_reason, evolut
 from lib.filters import ALL_WAVES
 from lib.ui import cached_analysis, nothing_to_show, page_setup, show_chart, url_choice
 
-dataset, view = page_setup("Évolution")
+dataset, view = page_setup(__file__)
 
 st.title("Évolution entre les vagues d'enquête")
 st.caption("Toutes les vagues côte à côte, avec les autres filtres de la barre latérale. La vague choisie dans "

@@ -11,7 +11,7 @@ from lib.questionnaire import load_questionnaire
 from lib.store import StoreError
 from lib.ui import page_setup, writable_store
 
-dataset, _view = page_setup("Saisie d'un entretien")
+dataset, _view = page_setup(__file__)
 state = st.session_state
 st.title("Saisie d'un entretien")
 store = writable_store(dataset)  # the demo is read-only: this offers to create the user's own data set

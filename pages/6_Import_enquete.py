@@ -10,7 +10,7 @@ from lib.questionnaire import load_questionnaire
 from lib.store import StoreError
 from lib.ui import import_preview_and_confirm, page_setup, writable_store
 
-dataset, _view = page_setup("Import d'enquête")
+dataset, _view = page_setup(__file__)
 state = st.session_state
 st.title("Import d'un export d'enquête")
 store = writable_store(dataset)  # the demo is read-only: this offers to create the user's own data set

@@ -5,7 +5,7 @@ import streamlit as st
 from lib.annuaire import preview_school_directory
 from lib.ui import import_preview_and_confirm, page_setup, writable_store
 
-dataset, _view = page_setup("Import de l'annuaire")
+dataset, _view = page_setup(__file__)
 st.title("Import de l'annuaire des écoles")
 store = writable_store(dataset)  # the demo is read-only: this offers to create the user's own data set
 st.caption("Chaque import montre un aperçu : rien n'est écrit avant votre confirmation, et la version précédente "

@@ -10,7 +10,7 @@ from lib.store import StoreError
 from lib.imports import preview_structures_csv
 from lib.ui import import_preview_and_confirm, page_setup, show_problems, writable_store
 
-dataset, _view = page_setup("Structures et versions")
+dataset, _view = page_setup(__file__)
 st.title("Structures et versions")
 store = writable_store(dataset)  # the demo is read-only: this offers to create the user's own data set
 

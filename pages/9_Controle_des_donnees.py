@@ -7,7 +7,7 @@ from lib.export import to_csv_bytes
 from lib.formatting import format_int
 from lib.ui import page_setup
 
-dataset, _view = page_setup("Contrôle des données")
+dataset, _view = page_setup(__file__)
 
 st.title("Contrôle des données")
 st.markdown(

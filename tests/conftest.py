@@ -86,13 +86,51 @@ def small_dataset(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fresh_app(monkeypatch):
-    """For AppTest: no configured data set and empty caches (Streamlit's caches are shared within the process)."""
+def fresh_app(monkeypatch, tmp_path):
+    """For AppTest: no configured data set, no users (open access), and empty caches.
+
+    Streamlit's caches are shared within the process; a secrets file of the
+    developer's machine must not change what the tests see.
+    """
     import streamlit as st
 
     monkeypatch.delenv("PASSERELLES_DATA", raising=False)
+    monkeypatch.setenv("PASSERELLES_SECRETS", str(tmp_path / "pas-de-secrets.toml"))
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+# --------------------------------------------------------------------------- users and roles
+
+# One test user per role (name → role, password).
+TEST_USERS = {"comite": ("pilotage", "comite-mot-de-passe"), "enquetes": ("saisie", "enquetes-mot-de-passe"),
+              "caf95": ("financeur", "caf95-mot-de-passe")}
+USER_OF_ROLE = {role: name for name, (role, _password) in TEST_USERS.items()}
+
+
+def write_users(path: Path, users: dict[str, tuple[str, str]] = TEST_USERS) -> Path:
+    """A secrets file declaring ``users`` with argon2id hashes (cheap parameters: tests, not production)."""
+    from argon2 import PasswordHasher
+
+    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    lines = [f'[users.{name}]\nrole = "{role}"\npassword_hash = "{hasher.hash(password)}"\n'
+             for name, (role, password) in users.items()]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def with_users(fresh_app, tmp_path, monkeypatch) -> Path:
+    """Users configured (one per role, TEST_USERS): the app asks for a login. Use with ``fresh_app``."""
+    path = write_users(tmp_path / "secrets.toml")
+    monkeypatch.setenv("PASSERELLES_SECRETS", str(path))
+    return path
+
+
+def log_in(at, role: str):
+    """An AppTest session already logged in as the test user of ``role`` (the login form is tested on its own)."""
+    at.session_state["_passerelles_user"] = USER_OF_ROLE[role]
+    return at

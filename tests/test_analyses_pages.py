@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import small_tables, write_tables
+from conftest import log_in, small_tables, write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -18,8 +18,10 @@ LINKS, LEVERS, EVOLUTION = "pages/2_Liens_par_territoire.py", "pages/3_Leviers_e
 pytestmark = pytest.mark.usefixtures("fresh_app")  # see tests/conftest.py
 
 
-def open_page(page: str, **query) -> AppTest:
+def open_page(page: str, role: str | None = None, **query) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    if role:
+        log_in(at, role)
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
@@ -101,17 +103,19 @@ def test_an_empty_selection_says_why_instead_of_crashing(page):
                and "Arronville" in i.value for i in at.info)
 
 
+@pytest.mark.usefixtures("with_users")
 def test_evolution_with_a_single_wave_says_there_is_nothing_to_compare(tmp_path, monkeypatch):
     tables = small_tables()
     tables["reponses"] = tables["reponses"][tables["reponses"]["vague"] == "2018"]
     monkeypatch.setenv("PASSERELLES_DATA", str(write_tables(tmp_path / "jeu", tables)))
-    at = open_page(EVOLUTION)
+    at = open_page(EVOLUTION, "pilotage")
     assert len(at.get("plotly_chart")) == 4  # the indicators, all under the small-count rule or counts
     assert any(i.value.startswith("Rien à comparer : une seule vague") for i in at.info)
 
 
-def test_free_text_and_per_link_lists_follow_the_access_rule(monkeypatch):
-    at = open_page(LEVERS, vague="2019")
+@pytest.mark.usefixtures("with_users")
+def test_free_text_and_per_link_lists_follow_the_access_rule():
+    at = open_page(LEVERS, "pilotage", vague="2019")
     assert [t.label for t in at.tabs] == ["Leviers", "Freins", "Regards croisés", "Paroles recueillies"]
     texts = at.dataframe[-1].value
     assert {"Ressources", "Outils", "Pistes", "Commentaire"} <= set(texts.columns)
@@ -123,10 +127,7 @@ def test_free_text_and_per_link_lists_follow_the_access_rule(monkeypatch):
     assert (words.str.contains("parents") & words.str.contains("relais")).all()
     assert any("réservé au comité de pilotage" in m.value for m in at.markdown)
 
-    import lib.ui
-
-    monkeypatch.setattr(lib.ui, "can_see_free_text", lambda: False)
-    funder = open_page(LEVERS, vague="2019")
+    funder = open_page(LEVERS, "financeur", vague="2019")
     assert [t.label for t in funder.tabs] == ["Leviers", "Freins", "Regards croisés"]
     shown = " ".join(" ".join(map(str, d.value.columns)) for d in funder.dataframe)
     assert "Commentaire" not in shown and "Qualité selon l'école" not in shown

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import small_tables, write_tables
+from conftest import log_in, small_tables, write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -19,8 +19,10 @@ PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
 pytestmark = pytest.mark.usefixtures("fresh_app")  # see tests/conftest.py
 
 
-def run_app(**query) -> AppTest:
+def run_app(role: str | None = None, **query) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    if role:
+        log_in(at, role)
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
@@ -82,11 +84,12 @@ def test_level_change_clears_territories_and_lists_the_level_options():
     assert "territoire" not in at.query_params
 
 
+@pytest.mark.usefixtures("with_users")
 def test_user_data_set_with_errors_shows_the_report(tmp_path, monkeypatch):
     tables = small_tables()
     tables["reponses"].loc[0, "qualite"] = "9"
     monkeypatch.setenv("PASSERELLES_DATA", str(write_tables(tmp_path / "jeu", tables)))
-    at = run_app()
+    at = run_app("pilotage")
     assert not at.info or all("démonstration" not in i.value for i in at.info)
     assert any("1 erreur(s)" in w.value for w in at.warning)
     at.switch_page("pages/9_Controle_des_donnees.py").run()
@@ -94,9 +97,10 @@ def test_user_data_set_with_errors_shows_the_report(tmp_path, monkeypatch):
     assert report.loc[0, ["fichier", "ligne", "colonne"]].tolist() == ["reponses.csv", 2, "qualite"]
 
 
+@pytest.mark.usefixtures("with_users")
 def test_empty_data_set_does_not_crash(tmp_path, monkeypatch):
     monkeypatch.setenv("PASSERELLES_DATA", str(tmp_path / "nulle-part"))
-    at = run_app()
+    at = run_app("pilotage")
     assert metric(at, "Liens recensés") == "0"
     at.switch_page("pages/9_Controle_des_donnees.py").run()
     assert not at.exception

@@ -9,13 +9,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import small_tables, uai, write_tables
+from conftest import log_in, small_tables, uai, write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 
 
-pytestmark = pytest.mark.usefixtures("fresh_app")  # see tests/conftest.py
+# Users configured, each test logged in as « saisie »: a real data set opens only with users.
+pytestmark = pytest.mark.usefixtures("fresh_app", "with_users")  # see tests/conftest.py
 
 
 @pytest.fixture
@@ -27,6 +28,7 @@ def user_dataset(tmp_path, monkeypatch) -> Path:
 
 def open_page(page: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
+    log_in(at, "saisie")
     at.run()
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -36,7 +38,7 @@ def open_page(page: str) -> AppTest:
 def test_the_demo_offers_to_create_the_users_own_data_set():
     at = open_page("pages/5_Saisie.py")
     assert "ne sont pas modifiables" in at.warning[0].value
-    assert [b.label for b in at.button] == ["Créer mon jeu de données"]
+    assert [b.label for b in at.main.button] == ["Créer mon jeu de données"]
     assert not at.get("form")  # no form to type into the demo
 
 

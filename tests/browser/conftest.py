@@ -92,6 +92,8 @@ def server_env(data_dir: Path | None, extra: dict[str, str] | None = None) -> di
     env["PYTHONUNBUFFERED"] = "1"
     if data_dir is not None:
         env["PASSERELLES_DATA"] = str(Path(data_dir).resolve())
+    # No users unless a test gives its own secrets file: a developer's .streamlit/secrets.toml stays out.
+    env["PASSERELLES_SECRETS"] = str(ARTIFACTS / "pas-de-secrets.toml")
     env.update(extra or {})
     return env
 
