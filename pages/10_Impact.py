@@ -1,0 +1,66 @@
+"""Impact du projet: the funders' home. Headline figures per wave and their change, evolution per territory, method."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from lib.charts import EVOLUTION_INDICATORS, describe_scope, empty_reason, evolution_charts
+from lib.filters import ALL_WAVES, apply_filters
+from lib.formatting import format_date, format_int
+from lib.impact import headlines, impact_by_wave, impact_table, method_facts, shown_wave
+from lib.metrics import MIN_ANSWERS
+from lib.ui import cached_analysis, download_buttons, nothing_to_show, page_setup, show_chart
+
+dataset, view = page_setup(__file__)
+
+st.title("Impact du projet")
+st.caption(f"{describe_scope(view.filters)}. Chiffres agrégés seulement : aucune réponse individuelle, aucun texte "
+           f"libre ; un chiffre qui repose sur moins de {MIN_ANSWERS} réponses n'est pas affiché.")
+every_wave = replace(view.filters, wave=ALL_WAVES)
+all_waves = apply_filters(dataset, every_wave)
+table = impact_by_wave(all_waves, dataset.rencontres, dataset.participations)
+wave = shown_wave(table, view.filters.wave)
+nothing_to_show(empty_reason(every_wave, len(view.schools), int(table["reponses"].sum()), len(dataset.reponses)))
+
+previous = table["vague"].tolist().index(wave) - 1
+compared = f", comparée à la vague {table['vague'].iloc[previous]}" if previous >= 0 else " (première vague)"
+st.subheader(f"Vague {wave}{compared}")
+if view.filters.wave == ALL_WAVES:
+    st.caption("Toutes les vagues sont choisies dans les filtres : les chiffres sont ceux de la dernière vague.")
+columns = st.columns(3)
+for index, headline in enumerate(headlines(table, wave)):
+    with columns[index % 3]:
+        arrow = {1: "up", -1: "down"}.get(headline.direction, "off")
+        colour = {1: "green", -1: "red"}.get(headline.direction, "gray")
+        st.metric(headline.label, headline.value, delta=headline.delta, delta_color=colour, delta_arrow=arrow,
+                  help=headline.help, border=True, chart_data=list(headline.series) or None, chart_type="bar")
+        st.caption(headline.detail)
+
+st.subheader("Vague après vague")
+st.dataframe(impact_table(table), hide_index=True, width="stretch")
+download_buttons(impact_table(table), "impact-par-vague")
+
+st.subheader("Par territoire")
+found = cached_analysis(evolution_charts, dataset, every_wave)
+for tab, indicator in zip(st.tabs(list(EVOLUTION_INDICATORS.values())), EVOLUTION_INDICATORS):
+    with tab:
+        show_chart(found[indicator])
+
+facts = method_facts(all_waves)
+with st.container(border=True):
+    st.markdown("##### Méthode")
+    modes = ", ".join(f"{label.lower()} : {format_int(n)}" for label, n in facts["modes"].items())
+    st.markdown(
+        f"- **Enquêtes** : {len(facts['vagues'])} vague(s) ({', '.join(facts['vagues'])}), du "
+        f"{format_date(facts['debut'])} au {format_date(facts['fin'])} ; {format_int(facts['reponses'])} réponses "
+        f"({modes}), {format_int(facts['cote_ecole'])} côté école et {format_int(facts['cote_centre'])} côté centre "
+        "social.\n"
+        "- **Un lien** est un couple école – centre social (ou espace de vie sociale) cité dans au moins une réponse "
+        "d'une vague ; il compte dans le territoire de son école. Quand les deux côtés répondent, leurs avis sur la "
+        "qualité sont moyennés.\n"
+        "- **Satisfaisant ou mieux** : qualité moyenne du lien d'au moins 3 sur l'échelle de 1 (difficile) à 4 "
+        "(très satisfaisante).\n"
+        "- **Rencontres** : les séances (rencontre départementale, groupes de réflexion, comité de pilotage) de "
+        "l'année de la vague.\n"
+        f"- **Petits effectifs** : une part ou une moyenne qui repose sur moins de {MIN_ANSWERS} réponses est "
+        "masquée, ici comme dans les graphiques et les rapports.")
