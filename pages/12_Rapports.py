@@ -1,0 +1,66 @@
+"""Rapports: the fiche territoire (PDF), the département report (PDF) and the aggregates (Excel) to download."""
+
+import streamlit as st
+
+from lib.export import XLSX_MIME
+from lib.filters import ALL_WAVES
+from lib.reports import aggregates_xlsx, departement_pdf, fiche_pdf, report_filename, scope_choices
+from lib.ui import can_see_free_text, current_access, nothing_to_show, page_setup, url_choice
+
+dataset, view = page_setup(__file__)
+
+st.title("Rapports")
+st.caption("Des documents à imprimer ou à joindre à une demande de financement, faits des mêmes chiffres que les "
+           "pages de Passerelles. Un chiffre qui repose sur moins de 5 réponses n'y figure pas.")
+waves = dataset.waves
+nothing_to_show(None if waves else "le jeu de données ne contient encore aucune réponse d'enquête.")
+
+scopes = {f"{scope.level}:{'|'.join(scope.territories)}": scope for scope in scope_choices(dataset)}
+left, right = st.columns(2)
+with left:
+    key = url_choice("Territoire", list(scopes), "territoire", next(iter(scopes)),
+                     format_func=lambda k: scopes[k].name, container=st)
+with right:
+    default_wave = view.filters.wave if view.filters.wave != ALL_WAVES else waves[-1]
+    wave = url_choice("Vague d'enquête", waves, "vague_rapport", default_wave,
+                      format_func=lambda w: f"Vague {w}", container=st)
+scope = scopes[key]
+
+if can_see_free_text():
+    funders = st.toggle("Version financeurs", value=False, key="version_financeurs",
+                        help="Sans aucune réponse libre (ressources, outils, pistes, commentaires) : la version à "
+                             "joindre à une demande de financement.")
+else:
+    funders = True
+    st.info("Version financeurs : chiffres agrégés, aucune réponse libre, petits effectifs masqués.",
+            icon=":material/verified_user:")
+free_text = not funders
+version = "financeurs" if funders else "pilotage"
+if not current_access().open and dataset.is_demo:
+    st.caption("Les documents produits sur la démonstration portent la mention « données de démonstration ».")
+
+fiche, report, table = st.columns(3)
+with fiche.container(border=True):
+    st.markdown(f"**Fiche territoire** · {scope.name}, vague {wave}")
+    st.caption("Une page : chiffres clés et leur évolution, carte du territoire, fréquence et qualité des liens, "
+               "leviers et freins" + (", quelques pistes recueillies." if free_text else "."))
+    st.download_button("Fiche (PDF)", data=lambda: fiche_pdf(dataset, scope, wave, free_text),
+                       file_name=report_filename(f"fiche-{version}", scope, wave, "pdf"), mime="application/pdf",
+                       on_click="ignore", key="fiche_pdf", icon=":material/download:", type="primary")
+with report.container(border=True):
+    st.markdown(f"**Rapport départemental** · vague {wave}")
+    st.caption("Plusieurs pages pour tout le département : chiffres clés, évolution entre les vagues, un tableau "
+               "par intercommunalité, carte, leviers et freins, méthode.")
+    departement = next(iter(scopes.values()))
+    st.download_button("Rapport (PDF)", data=lambda: departement_pdf(dataset, wave, free_text),
+                       file_name=report_filename(f"rapport-{version}", departement, wave, "pdf"),
+                       mime="application/pdf", on_click="ignore", key="rapport_pdf", icon=":material/download:")
+with table.container(border=True):
+    st.markdown(f"**Chiffres agrégés** · {scope.name}, vague {wave}")
+    st.caption("Un onglet par graphique, prêt pour Excel ou LibreOffice ; jamais de réponse libre ni de ligne par "
+               "lien.")
+    st.download_button("Tableaux (Excel)", data=lambda: aggregates_xlsx(dataset, scope, wave),
+                       file_name=report_filename("chiffres", scope, wave, "xlsx"), mime=XLSX_MIME,
+                       on_click="ignore", key="chiffres_xlsx", icon=":material/download:")
+st.caption("Les mêmes documents sans l'interface : `python -m lib.cli report --territoire … --vague … "
+           "--role financeur -o fiche.pdf`.")
