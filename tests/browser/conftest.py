@@ -446,3 +446,34 @@ def assert_no_exception(page) -> None:
     if count:
         texts = "\n---\n".join(boxes.nth(i).inner_text() for i in range(count))
         pytest.fail(f"the page shows {count} Streamlit exception(s) at {page.url}:\n{texts}", pytrace=False)
+
+
+# --------------------------------------------------------------------------- users and login
+
+sys.path.insert(0, str(ROOT / "tests"))
+from conftest import TEST_USERS, USER_OF_ROLE, write_users  # noqa: E402  (the unit tests' users)
+
+
+def users_env(folder: Path) -> dict[str, str]:
+    """``extra_env`` for ``start_app``: users configured (one per role, see tests/conftest.py TEST_USERS)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return {"PASSERELLES_SECRETS": str(write_users(folder / "secrets.toml"))}
+
+
+def log_in(page, role: str, *expected, timeout: int = APP_TIMEOUT_MS) -> None:
+    """On the login form the app shows: type the test user of ``role`` and its password, submit, wait."""
+    from playwright.sync_api import expect
+
+    name = USER_OF_ROLE[role]
+    main = page.locator('[data-testid="stMain"]')
+    expect(main.get_by_label("Identifiant")).to_be_visible(timeout=timeout)
+    main.get_by_label("Identifiant").fill(name)
+    main.get_by_label("Mot de passe").fill(TEST_USERS[name][1])
+    with expect_rerun(page, *expected, timeout=timeout):
+        main.get_by_role("button", name="Se connecter").click()
+
+
+def open_logged_in(page, url: str, role: str, *expected, timeout: int = APP_TIMEOUT_MS) -> None:
+    """Go to ``url`` (a new session: the login form), log in as ``role`` and wait for the page."""
+    open_app(page, url, page.locator('[data-testid="stMain"]').get_by_label("Identifiant"), timeout=timeout)
+    log_in(page, role, *expected, timeout=timeout)

@@ -12,7 +12,7 @@ try:
 except ImportError:  # the browser fixture then skips these tests (or fails them under REQUIRE_BROWSER=1)
     expect = None
 
-from .conftest import assert_no_exception, expect_rerun, open_app, wait_for_app
+from .conftest import assert_no_exception, expect_rerun, open_logged_in, users_env, wait_for_app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conftest import small_tables, uai, write_tables  # noqa: E402  (the unit tests' small data set)
@@ -28,8 +28,9 @@ def hostile_server(start_app, tmp_path_factory) -> str:
     tables = small_tables()
     tables["structures"].loc[3, "nom"] = HOSTILE  # E4, alone in Sarcelles (others share a town hall with a centre)
     tables["structures"].loc[4, "nom"] = TEMPLATE
-    folder = write_tables(tmp_path_factory.mktemp("hostile") / "jeu", tables)
-    return start_app(folder, name="hostile")
+    root = tmp_path_factory.mktemp("hostile")
+    folder = write_tables(root / "jeu", tables)
+    return start_app(folder, name="hostile", extra_env=users_env(root))
 
 
 def map_frame(page):
@@ -54,7 +55,7 @@ def centre_on(frame, structure_id: str) -> dict[str, float]:
 
 
 def test_html_in_a_name_is_shown_as_text(page, hostile_server: str) -> None:
-    open_app(page, f"{hostile_server}/Carte?fond=aucun&vague=toutes")
+    open_logged_in(page, f"{hostile_server}/Carte?fond=aucun&vague=toutes", "pilotage")
     frame = map_frame(page)
     frame.locator("#map_div").hover(position=centre_on(frame, uai(4)))
     tooltip = frame.locator(".leaflet-tooltip")
@@ -71,7 +72,7 @@ def test_html_in_a_name_is_shown_as_text(page, hostile_server: str) -> None:
 
 
 def test_template_code_in_a_name_is_not_run(page, hostile_server: str) -> None:
-    open_app(page, f"{hostile_server}/Carte?fond=aucun&vague=toutes&structure=CS-1")
+    open_logged_in(page, f"{hostile_server}/Carte?fond=aucun&vague=toutes&structure=CS-1", "pilotage")
     expect(page.locator('[data-testid="stMain"] h3', has_text=TEMPLATE)).to_be_visible()
     frame = map_frame(page)
     frame.locator("#map_div").hover(position=centre_on(frame, "CS-1"))

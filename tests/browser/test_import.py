@@ -13,7 +13,7 @@ try:
 except ImportError:  # the browser fixture then skips these tests (or fails them under REQUIRE_BROWSER=1)
     expect = None
 
-from .conftest import assert_no_exception, expect_rerun, open_app
+from .conftest import assert_no_exception, expect_rerun, open_logged_in, users_env
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conftest import small_tables, write_tables  # noqa: E402  (the unit tests' small data set)
@@ -24,8 +24,9 @@ KOBO = Path(__file__).resolve().parents[1] / "fixtures" / "enquetes" / "kobo_lab
 
 @pytest.fixture(scope="module")
 def writable(start_app, tmp_path_factory) -> tuple[str, Path]:
-    folder = write_tables(tmp_path_factory.mktemp("import") / "jeu", small_tables())
-    return start_app(folder, name="import"), folder
+    root = tmp_path_factory.mktemp("import")
+    folder = write_tables(root / "jeu", small_tables())
+    return start_app(folder, name="import", extra_env=users_env(root)), folder
 
 
 def main(page):
@@ -35,7 +36,7 @@ def main(page):
 def test_upload_a_kobo_export_and_confirm(page, writable) -> None:
     base_url, folder = writable
     before = pd.read_csv(folder / "reponses.csv", dtype=str)
-    open_app(page, f"{base_url}/Import_enquete", main(page).get_by_text("Export de l'outil d'enquête"))
+    open_logged_in(page, f"{base_url}/Import_enquete", "saisie", main(page).get_by_text("Export de l'outil d'enquête"))
     with expect_rerun(page, main(page).get_by_text("KoboToolbox")):
         page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(KOBO))
     vague = main(page).get_by_label("Vague d'enquête (si le fichier n'a pas de colonne)")
