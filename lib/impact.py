@@ -77,7 +77,8 @@ def impact_by_wave(view: View, rencontres: pd.DataFrame, participations: pd.Data
         ratings = int(in_wave["qualite"].notna().sum())
         meetings = meetings_of_wave(rencontres, wave)
         attended = participations[among(participations["rencontre_id"], meetings["rencontre_id"])]
-        attendees = attended.loc[among(attended["structure_id"], structure_ids), "structure_id"].nunique()
+        attended = attended[among(attended["structure_id"], structure_ids)]  # the view's structures only
+        attendees = attended["structure_id"].nunique()
         satisfying = int((wave_links["qualite"].to_numpy(dtype=float)[rated] >= SATISFYING).sum())
         rows.append({
             "vague": wave,
@@ -96,7 +97,7 @@ def impact_by_wave(view: View, rencontres: pd.DataFrame, participations: pd.Data
             "liens_satisfaisants": satisfying,
             "part_satisfaisants": satisfying / rated.sum() if rated.any() else np.nan,
             "reponses_notees": ratings,
-            "rencontres": len(meetings),
+            "rencontres": attended["rencontre_id"].nunique(),  # the year's sessions they took part in
             "structures_rencontres": int(attendees),
             "masque_qualite": ratings < MIN_ANSWERS,
         })
@@ -137,21 +138,26 @@ HEADLINES = {
 }
 
 
+def count_of(n: float | int, singular: str, plural: str | None = None) -> str:
+    """``1 réponse``, ``12 réponses``, ``0 réponse`` (French: 0 and 1 take the singular)."""
+    return f"{format_int(n)} {singular if abs(n) < 2 else (plural or singular + 's')}"
+
+
 def _detail(row: pd.Series, code: str) -> str:
     if code == "structures_enquetees":
         return f"{format_int(row['ecoles_enquetees'])} côté école, {format_int(row['centres_enquetes'])} côté centre"
     if code == "liens":
-        return f"{format_int(row['reponses'])} réponses"
+        return count_of(row["reponses"], "réponse")
     if code == "part_ecoles_liees":
-        return f"{format_int(row['ecoles_liees'])} sur {format_int(row['ecoles'])} établissements"
+        return f"{format_int(row['ecoles_liees'])} sur {count_of(row['ecoles'], 'établissement')}"
     if code == "part_ep_liees":
-        return f"{format_int(row['ecoles_ep_liees'])} sur {format_int(row['ecoles_ep'])} établissements"
+        return f"{format_int(row['ecoles_ep_liees'])} sur {count_of(row['ecoles_ep'], 'établissement')}"
     if code == "part_satisfaisants":
         if row["masque_qualite"]:
             return SMALL_COUNT_NOTE
-        return f"{format_int(row['liens_satisfaisants'])} sur {format_int(row['liens_notes'])} liens évalués"
+        return f"{format_int(row['liens_satisfaisants'])} sur {count_of(row['liens_notes'], 'lien évalué', 'liens évalués')}"
     if code == "structures_rencontres":
-        return f"{format_int(row['rencontres'])} séance(s) dans l'année"
+        return f"présentes à {count_of(row['rencontres'], 'séance')} de l'année"
     return ""
 
 
@@ -186,6 +192,8 @@ def _delta(row: pd.Series, previous: pd.Series | None, code: str, kind: str) -> 
     else:
         change = (float(now) - float(before)) * 100
         text = f"{'+' if change > 0 else ''}{format_decimal(change)}{NBSP}point{'s' if abs(change) >= 2 else ''}"
+    if abs(change) < 0.05:
+        return f"stable depuis {previous['vague']}"
     return f"{text.replace('-', '−')} depuis {previous['vague']}"
 
 

@@ -104,11 +104,13 @@ def page_setup(script: str) -> tuple[Dataset, View]:
         if page.script == "app.py":  # the home of a role without Accueil is its first page
             st.switch_page(home_of(access.role).script)
         menu(access)
+        account_box(access)
         refuse(page, access)
     folder, refused = shown_data_dir(access)
     dataset = _load_cached(str(folder), dataset_signature(folder))
     menu(access)
     filters = sidebar_filters(dataset)
+    account_box(access)
     dataset_banner(dataset, compact=page.script != "app.py", access=access, refused=refused)
     return dataset, apply_filters(dataset, filters)
 
@@ -221,6 +223,12 @@ def menu(access: Access) -> None:
         for page in pages_for(access.role):
             st.page_link(page.script, label=page.label, icon=page.icon)
         st.divider()
+
+
+def account_box(access: Access) -> None:
+    """At the foot of the sidebar: who is logged in and the way out; in open access, the role to preview."""
+    with st.sidebar:
+        st.divider()
         if access.open:
             st.selectbox("Voir la démonstration comme", list(ROLES), key=_VIEW_AS_KEY, format_func=ROLES.get,
                          help="Accès libre : aucun compte n'est configuré. Chaque rôle voit ses propres pages : "
@@ -228,13 +236,13 @@ def menu(access: Access) -> None:
         else:
             st.caption(f"Connecté : **{markdown_escape(access.user or '')}** · {ROLES[access.role]}")
             st.button("Se déconnecter", on_click=_logout, icon=":material/logout:", key="deconnexion")
-        st.divider()
 
 
 def dataset_banner(dataset: Dataset, compact: bool = False, access: Access | None = None,
                    refused: Path | None = None) -> None:
     """Say which data set is shown; the demo is always labelled as such (one line off the home page)."""
-    if access is not None and access.open:
+    open_access = access is not None and access.open
+    if open_access and not compact:
         st.warning("**Démonstration — accès libre** : aucun compte n'est configuré, seules les données fictives "
                    "de démonstration s'ouvrent.", icon=":material/lock_open:")
     if refused is not None:
@@ -242,7 +250,8 @@ def dataset_banner(dataset: Dataset, compact: bool = False, access: Access | Non
                  "qu'avec des comptes. Créez-en un avec `python -m lib.cli add-user NOM ROLE` (rôles : "
                  f"{', '.join(ROLES)}), puis rechargez la page.", icon=":material/lock:")
     if dataset.is_demo and compact:
-        st.caption(":material/science: **Données de démonstration** — structures et réponses fictives.")
+        st.caption(":material/science: **Données de démonstration** — structures et réponses fictives"
+                   + (" · **démonstration — accès libre**, aucun compte configuré." if open_access else "."))
     elif dataset.is_demo:
         st.info(
             f"**Données de démonstration** — structures et réponses fictives, placées sur les communes réelles "

@@ -94,6 +94,7 @@ def test_shared_url_restores_filters_and_they_follow_the_session(page, app_serve
     open_app(page, app_server + "/?vague=2018", page.locator('[data-testid="stMain"]').get_by_text("(vague 2018)"))
     expect(wave_box(page)).to_have_value("Vague 2018")
 
+    wave_box(page).scroll_into_view_if_needed()  # below the menu: scrolled first, so the click opens the list
     wave_box(page).click()
     expect(page.get_by_role("option", name="Vague 2018", exact=True)).to_be_visible()
     options = page.get_by_role("option").all_inner_texts()
