@@ -251,3 +251,15 @@ def test_the_chart_tables_funders_download_hold_no_free_text(free_texts: list[st
                           for cell in row if cell is not None)
     assert "Ensemble" in exported  # the check reads the cells
     assert not [text for text in free_texts if text in exported]
+
+
+@pytest.mark.usefixtures("with_users")
+def test_the_reports_page_gives_funders_their_version_only():
+    funder = open_page("pages/12_Rapports.py", FINANCEUR)
+    assert not funder.toggle and any("Version financeurs" in i.value for i in funder.info)
+    buttons = funder.get("download_button")
+    assert [b.proto.label for b in buttons] == ["Fiche (PDF)", "Rapport (PDF)", "Tableaux (Excel)"]
+    comite = open_page("pages/12_Rapports.py", PILOTAGE)
+    assert [t.label for t in comite.toggle] == ["Version financeurs"] and comite.toggle[0].value is False
+    comite.selectbox(key="url_territoire").set_value("commune:Argenteuil").run()
+    assert not comite.exception and any("Argenteuil" in m.value for m in comite.markdown)
