@@ -27,22 +27,14 @@ from lib.filters import Filters
 from lib.formatting import format_date, format_int
 from lib.maps import (ASSETS_URL, BASEMAPS, _TILES, AreasLayer, Legend, OfflineFullscreen, OfflineMap, PointsLayer,
                       escape, structure_points, territory_geometries)
-from lib.palette import NO_DATA_COLOUR, OTHER_TYPE_COLOUR, SEQUENTIAL, SIDE_COLOURS, TYPE_COLOURS
+from lib.palette import (MEETING_TYPE_COLOURS, NO_DATA_COLOUR, OTHER_TYPE_COLOUR, SEQUENTIAL, SIDE_COLOURS,
+                         TYPE_COLOURS)
 from lib.questionnaire import ChoiceList, load_questionnaire
 from lib.store import Store, StoreError
 from lib.territories import LEVELS, Reference, territory_column
 from lib.text import fold
 
 FORM_LABEL = "formulaire des rencontres"
-# Meeting types, Okabe–Ito (colour-blind safe): the centres' group green and the schools' group orange,
-# as the two sides everywhere else.
-MEETING_TYPE_COLOURS: dict[str, str] = {
-    "lancement": "#CC79A7",
-    "rencontre_departementale": "#D55E00",
-    "groupe_centres_sociaux": "#009E73",
-    "groupe_acteurs_scolaires": "#E69F00",
-    "pilotage": "#0072B2",
-}
 FAMILIES = {"ecole": "Établissements scolaires", "centre": "Centres sociaux et EVS"}
 FRENCH_MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
 PERIODS = {"seance": "Par séance", "trimestre": "Par trimestre"}

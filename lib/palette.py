@@ -41,3 +41,13 @@ SIDE_COLOURS: dict[str, str] = {"ecole": "#E69F00", "centre": "#009E73"}
 EP_COLOURS: dict[str, str] = {"REP+": "#D55E00", "REP": "#E69F00", "Hors éducation prioritaire": "#56B4E9"}
 # Links between two waves: lost, kept, new.
 CHANGE_COLOURS: dict[str, str] = {"perdus": "#D55E00", "maintenus": "#BBBBBB", "nouveaux": "#0072B2"}
+
+# Meeting types, Okabe–Ito (colour-blind safe): the centres' group green and the schools' group orange,
+# as the two sides everywhere else.
+MEETING_TYPE_COLOURS: dict[str, str] = {
+    "lancement": "#CC79A7",
+    "rencontre_departementale": "#D55E00",
+    "groupe_centres_sociaux": "#009E73",
+    "groupe_acteurs_scolaires": "#E69F00",
+    "pilotage": "#0072B2",
+}
