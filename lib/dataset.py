@@ -520,7 +520,8 @@ def _quality_problem(value: str, choices: ChoiceList) -> str:
     return f"qualité « {value} » invalide : attendu un nombre entier ({scale}){hint}"
 
 
-def _check_rencontres(frame: pd.DataFrame, q: Questionnaire, ref: Reference, problems: list[Problem]) -> pd.DataFrame:
+def check_rencontres(frame: pd.DataFrame, q: Questionnaire, ref: Reference, problems: list[Problem]) -> pd.DataFrame:
+    """The loader's rules for meetings (also the Rencontres form's); appends to ``problems``, returns kept rows."""
     c = _Checker(FILES["rencontres"], frame, problems)
     c.required("rencontre_id", "identifiant de rencontre")
     c.unique(["rencontre_id"], "identifiant de rencontre")
@@ -543,8 +544,9 @@ def _check_rencontres(frame: pd.DataFrame, q: Questionnaire, ref: Reference, pro
     return typed.reset_index(drop=True)
 
 
-def _check_participations(frame: pd.DataFrame, rencontres: pd.DataFrame, structures: pd.DataFrame,
+def check_participations(frame: pd.DataFrame, rencontres: pd.DataFrame, structures: pd.DataFrame,
                           problems: list[Problem]) -> pd.DataFrame:
+    """The loader's rules for attendance, against known meetings and structures; returns kept rows."""
     c = _Checker(FILES["participations"], frame, problems)
     has_meeting = c.required("rencontre_id", "identifiant de rencontre")
     c.flag(has_meeting & ~frame["rencontre_id"].isin(rencontres["rencontre_id"]), "rencontre_id",
@@ -616,8 +618,8 @@ def load_dataset(folder: Path, questionnaire: Questionnaire | None = None) -> Da
     structures = _check_structures(frames["structures"], q, reference, problems)
     structures = assign_territories(structures, reference, territoires)
     reponses = _check_reponses(frames["reponses"], q, structures, problems)
-    rencontres = _check_rencontres(frames["rencontres"], q, reference, problems)
-    participations = _check_participations(frames["participations"], rencontres, structures, problems)
+    rencontres = check_rencontres(frames["rencontres"], q, reference, problems)
+    participations = check_participations(frames["participations"], rencontres, structures, problems)
     return Dataset(
         folder=folder,
         is_demo=is_demo_dir(folder),

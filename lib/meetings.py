@@ -21,8 +21,8 @@ import plotly.graph_objects as go
 
 from lib.charts import LABEL_WIDTH, MAX_TERRITORIES, N_EQ, SMALL_SIZE, ChartContext, _layout, _lines, _Spec, \
     short_territory, wrap
-from lib.dataset import (EMAIL_PATTERN, ERROR, FILES, PHONE_PATTERN, Dataset, Problem, _check_participations,
-                         _check_rencontres)
+from lib.dataset import (EMAIL_PATTERN, ERROR, FILES, PHONE_PATTERN, Dataset, Problem, check_participations,
+                         check_rencontres)
 from lib.filters import Filters
 from lib.formatting import format_date, format_int
 from lib.maps import (ASSETS_URL, BASEMAPS, _TILES, AreasLayer, Legend, OfflineFullscreen, OfflineMap, PointsLayer,
@@ -619,7 +619,7 @@ def check_meeting(row: dict[str, str], participations: pd.DataFrame, dataset: Da
     """
     problems: list[Problem] = []
     found: list[Problem] = []
-    _check_rencontres(_loader_frame("rencontres", pd.DataFrame([row])), load_questionnaire(), dataset.reference,
+    check_rencontres(_loader_frame("rencontres", pd.DataFrame([row])), load_questionnaire(), dataset.reference,
                       found)
     problems += [_plain_message(p) for p in found]
     for column, what in (("titre", "le titre"), ("lieu", "le lieu")):
@@ -642,7 +642,7 @@ def check_meeting(row: dict[str, str], participations: pd.DataFrame, dataset: Da
         return problems
     found = []
     frame = _loader_frame("participations", participations)
-    _check_participations(frame, pd.DataFrame({"rencontre_id": [row["rencontre_id"]]}), dataset.structures, found)
+    check_participations(frame, pd.DataFrame({"rencontre_id": [row["rencontre_id"]]}), dataset.structures, found)
     by_line = dict(zip(frame["_line"], frame["structure_id"]))
     for problem in found:
         field = f"participants_{by_line.get(problem.line, '')}" if problem.column == "participants" else "presences"
