@@ -117,7 +117,6 @@ class Headline:
     delta: str | None  # e.g. "+3,2 points depuis 2017"; None for the first wave
     help: str
     direction: int = 0  # sign of the change since the previous wave (0: none, or not comparable)
-    series: tuple[float, ...] = ()  # the figure wave after wave, up to this one (masked waves left out)
 
 
 HEADLINES = {
@@ -175,11 +174,6 @@ def _direction(row: pd.Series, previous: pd.Series | None, code: str) -> int:
     return 0 if abs(change) < 1e-9 else (1 if change > 0 else -1)
 
 
-def _series(table: pd.DataFrame, at: int, code: str) -> tuple[float, ...]:
-    values = table[code].iloc[: at + 1].astype(float)
-    return tuple(round(v * 100, 1) if HEADLINES[code][1] == "share" else v for v in values.dropna().tolist())
-
-
 def _delta(row: pd.Series, previous: pd.Series | None, code: str, kind: str) -> str | None:
     if previous is None:
         return None
@@ -206,7 +200,7 @@ def headlines(table: pd.DataFrame, wave: str) -> list[Headline]:
     row = table.iloc[at]
     previous = table.iloc[at - 1] if at > 0 else None
     return [Headline(code, label, _value(row, code, kind), _detail(row, code), _delta(row, previous, code, kind), text,
-                     _direction(row, previous, code), _series(table, at, code))
+                     _direction(row, previous, code))
             for code, (label, kind, text) in HEADLINES.items()]
 
 

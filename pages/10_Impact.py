@@ -14,7 +14,8 @@ from lib.ui import cached_analysis, download_buttons, nothing_to_show, page_setu
 dataset, view = page_setup(__file__)
 
 st.title("Impact du projet")
-st.caption(f"{describe_scope(view.filters)}. Chiffres agrégés seulement : aucune réponse individuelle, aucun texte "
+perimeter = " · ".join(describe_scope(view.filters).split(" · ")[1:]) or f"tout le {dataset.reference.departement_name}"
+st.caption(f"Périmètre : {perimeter}. Chiffres agrégés seulement : aucune réponse individuelle, aucun texte "
            f"libre ; un chiffre qui repose sur moins de {MIN_ANSWERS} réponses n'est pas affiché.")
 every_wave = replace(view.filters, wave=ALL_WAVES)
 all_waves = apply_filters(dataset, every_wave)
@@ -33,7 +34,7 @@ for index, headline in enumerate(headlines(table, wave)):
         arrow = {1: "up", -1: "down"}.get(headline.direction, "off")
         colour = {1: "green", -1: "red"}.get(headline.direction, "gray")
         st.metric(headline.label, headline.value, delta=headline.delta, delta_color=colour, delta_arrow=arrow,
-                  help=headline.help, border=True, chart_data=list(headline.series) or None, chart_type="bar")
+                  help=headline.help, border=True)
         st.caption(headline.detail)
 
 st.subheader("Vague après vague")
