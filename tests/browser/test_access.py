@@ -128,3 +128,29 @@ def test_the_open_demo_says_so(page, app_server: str) -> None:
         page.keyboard.press("Enter")
     assert menu(page) == [p.label for p in pages_for(FINANCEUR)]
     save_screenshot(page, "impact-demo-financeur")
+
+
+def test_a_funder_downloads_the_fiche_and_the_tables_without_free_text(page, with_users: str) -> None:
+    """The PDF and the workbook a funder gets from « Rapports », read back: no free text, the right version."""
+    import io
+
+    import pypdfium2
+    from openpyxl import load_workbook
+
+    open_app(page, with_users + "/Rapports", main(page).get_by_label("Identifiant"))
+    log_in(page, FINANCEUR, main(page).get_by_role("heading", name="Rapports", level=1))
+    expect(main(page).get_by_text("Version financeurs : chiffres agrégés")).to_be_visible()
+    with page.expect_download() as fiche:
+        main(page).get_by_role("button", name="Fiche (PDF)").click()
+    assert fiche.value.suggested_filename.startswith("fiche-financeurs-")
+    pdf = pypdfium2.PdfDocument(open(fiche.value.path(), "rb").read())
+    text = " ".join(" ".join(p.get_textpage().get_text_range().split()) for p in pdf)
+    assert len(pdf) == 1 and "Version financeurs" in text
+    with page.expect_download() as tables:
+        main(page).get_by_role("button", name="Tableaux (Excel)").click()
+    workbook = load_workbook(io.BytesIO(open(tables.value.path(), "rb").read()))
+    cells = " ".join(str(c) for sheet in workbook for row in sheet.iter_rows(values_only=True) for c in row if c)
+    assert len(workbook.sheetnames) > 10
+    for said in SAID.values():
+        assert said.split(" : ")[1] not in text and said.split(" : ")[1] not in cells
+    assert_no_exception(page)
