@@ -285,3 +285,28 @@ def bench_charts(scales: list[str], repeat: int = 3) -> dict:
             "note": "rerun_ms : médiane d'un nouveau calcul de la page après un changement de vague, caches chauds "
                     "(AppTest) ; baseline_rerun_ms : la même chose pour une page sans graphique.",
             "scales": results}
+
+
+def bench_reports(repeat: int = 3) -> dict:
+    """``bench reports``: PDF and XLSX build times on the demo (median, warm process: the page's case)."""
+    from lib.reports import aggregates_xlsx, departement_pdf, fiche_pdf, resolve_scope
+
+    dataset = load_dataset(DEMO_DIR)
+    wave = dataset.waves[-1]
+    fiche_pdf(dataset, resolve_scope(dataset, "Argenteuil"), wave, False)  # fonts and imports, once
+    results = {}
+    for territoire in ("Argenteuil", "CA Val Parisis", None):
+        scope = resolve_scope(dataset, territoire)
+        for free_text in (False, True):
+            version = "comite" if free_text else "financeurs"
+            results[f"fiche_ms[{scope.name}, {version}]"], data = _median_ms(
+                lambda: fiche_pdf(dataset, scope, wave, free_text), repeat)
+            results[f"fiche_bytes[{scope.name}, {version}]"] = len(data)
+    for free_text in (False, True):
+        version = "comite" if free_text else "financeurs"
+        results[f"rapport_ms[{version}]"], data = _median_ms(lambda: departement_pdf(dataset, wave, free_text), repeat)
+        results[f"rapport_bytes[{version}]"] = len(data)
+    results["xlsx_ms[departement]"], data = _median_ms(
+        lambda: aggregates_xlsx(dataset, resolve_scope(dataset, None), wave), repeat)
+    return {"benchmark": "reports", "repeat": repeat, "cpu_count": os.cpu_count(), "wave": wave, "scale": "demo",
+            "results": results}

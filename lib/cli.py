@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     check_parser = commands.add_parser("check", help="vérifier un jeu de données")
     check_parser.add_argument("folder", nargs="?", type=Path, help="dossier du jeu de données")
     bench_parser = commands.add_parser("bench", help="mesurer les performances (JSON)")
-    bench_parser.add_argument("target", choices=["map", "charts"], help="ce qui est mesuré")
+    bench_parser.add_argument("target", choices=["map", "charts", "reports"], help="ce qui est mesuré")
     bench_parser.add_argument("--scales", default="demo,national", help="échelles, séparées par des virgules")
     bench_parser.add_argument("--repeat", type=int, default=3, help="répétitions (la médiane est donnée)")
     schools_parser = commands.add_parser("import-schools", help="importer l'annuaire de l'éducation")
@@ -215,10 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return check(args.folder)
     if args.command == "bench":
-        from lib.bench import bench_charts, bench_map
+        from lib.bench import bench_charts, bench_map, bench_reports
 
-        run = bench_charts if args.target == "charts" else bench_map
-        print(json.dumps(run(args.scales.split(","), args.repeat), indent=2, ensure_ascii=False))
+        if args.target == "reports":
+            result = bench_reports(args.repeat)  # demo scale only
+        else:
+            run = bench_charts if args.target == "charts" else bench_map
+            result = run(args.scales.split(","), args.repeat)
+        print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
     return 2
 
