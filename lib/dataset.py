@@ -478,11 +478,7 @@ def _check_reponses(frame: pd.DataFrame, q: Questionnaire, structures: pd.DataFr
     quality[bad_quality] = np.nan
 
     c.flag(frame["formes"].map(len) == 0, "formes", "aucune forme de lien indiquée", WARNING)
-    for column in FREE_TEXT_COLUMNS:
-        personal = frame[column].str.contains(EMAIL_PATTERN) | frame[column].str.contains(PHONE_PATTERN)
-        c.flag(personal, column, lambda v: "donnée personnelle (adresse e-mail ou numéro de téléphone) "
-                                           "dans un texte libre : à retirer du fichier", drop=False)
-        frame.loc[personal, column] = REDACTED
+    _mask_personal_data(c, frame, FREE_TEXT_COLUMNS, "un texte libre")
 
     key = frame["vague"] + "\x1f" + frame["ecole_id"] + "\x1f" + frame["centre_id"] + "\x1f" + frame["repondant_id"]
     dup = key.duplicated(keep="first") & ~c.drop
@@ -520,6 +516,15 @@ def _quality_problem(value: str, choices: ChoiceList) -> str:
     return f"qualité « {value} » invalide : attendu un nombre entier ({scale}){hint}"
 
 
+def _mask_personal_data(c: _Checker, frame: pd.DataFrame, columns, what: str) -> None:
+    """Flag and mask e-mail addresses and phone numbers: no person's contact details in a data set."""
+    for column in columns:
+        personal = frame[column].str.contains(EMAIL_PATTERN) | frame[column].str.contains(PHONE_PATTERN)
+        c.flag(personal, column, lambda v: "donnée personnelle (adresse e-mail ou numéro de téléphone) "
+                                           f"dans {what} : à retirer du fichier", drop=False)
+        frame.loc[personal, column] = REDACTED
+
+
 def check_rencontres(frame: pd.DataFrame, q: Questionnaire, ref: Reference, problems: list[Problem]) -> pd.DataFrame:
     """The loader's rules for meetings (also the Rencontres form's); appends to ``problems``, returns kept rows."""
     c = _Checker(FILES["rencontres"], frame, problems)
@@ -537,6 +542,7 @@ def check_rencontres(frame: pd.DataFrame, q: Questionnaire, ref: Reference, prob
     for column in ("heure_debut", "heure_fin"):
         c.flag((frame[column] != "") & ~frame[column].str.match(TIME_PATTERN), column,
                lambda v: f"heure « {v} » illisible (attendu 09:00 ou 9h00)", drop=False)
+    _mask_personal_data(c, frame, ("titre", "lieu"), "un intitulé de rencontre")
     keep = ~c.drop
     typed = frame.loc[keep, ["rencontre_id", "titre", "type", "lieu", "commune_insee", "heure_debut", "heure_fin"]].copy()
     typed.insert(1, "date", dates[keep])

@@ -21,7 +21,7 @@ import plotly.graph_objects as go
 
 from lib.charts import LABEL_WIDTH, MAX_TERRITORIES, N_EQ, SMALL_SIZE, ChartContext, _layout, _lines, _Spec, \
     short_territory, wrap
-from lib.dataset import (EMAIL_PATTERN, ERROR, FILES, PHONE_PATTERN, Dataset, Problem, check_participations,
+from lib.dataset import (ERROR, FILES, Dataset, Problem, check_participations,
                          check_rencontres)
 from lib.filters import Filters
 from lib.formatting import format_date, format_int
@@ -623,11 +623,7 @@ def check_meeting(row: dict[str, str], participations: pd.DataFrame, dataset: Da
                       found)
     problems += [_plain_message(p) for p in found]
     for column, what in (("titre", "le titre"), ("lieu", "le lieu")):
-        text = row.get(column, "")
-        if EMAIL_PATTERN.search(text) or PHONE_PATTERN.search(text):
-            problems.append(Problem(FORM_LABEL, None, column, text,
-                                    f"donnée personnelle (adresse e-mail ou numéro de téléphone) dans {what} : "
-                                    "à retirer (aucune coordonnée de personne dans les données)"))
+        text = row.get(column, "")  # an e-mail address or a phone number: the loader's rule, above
         if len(text) > MAX_LABEL_LENGTH:
             problems.append(Problem(FORM_LABEL, None, column, None,
                                     f"{what} est trop long ({format_int(len(text))} caractères, "

@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from lib.charts import EVOLUTION_INDICATORS, describe_scope, empty_reason, evolution_charts
+from lib.charts import EVOLUTION_INDICATORS, describe_scope, display_table, empty_reason, evolution_charts
 from lib.filters import ALL_WAVES, apply_filters
 from lib.formatting import format_date, format_int
 from lib.impact import headlines, impact_by_wave, impact_table, method_facts, shown_wave
@@ -38,7 +38,7 @@ for index, headline in enumerate(headlines(table, wave)):
         st.caption(headline.detail)
 
 st.subheader("Vague après vague")
-st.dataframe(impact_table(table), hide_index=True, width="stretch")
+st.dataframe(display_table(impact_table(table)), hide_index=True, width="stretch")
 download_buttons(impact_table(table), "impact-par-vague")
 
 st.subheader("Par territoire")

@@ -393,3 +393,14 @@ def test_closed_status(tmp_path):
     assert dataset.problems == [] and dataset.structures.set_index("id").at[uai(1), "statut"] == "ferme"
     dataset = load_with(tmp_path / "b", closed("fermé depuis 2019"))
     assert "valeur attendue : ferme ou vide" in only_problem(dataset).message
+
+
+def test_contact_details_in_a_meeting_title_or_place_are_flagged_and_masked(tmp_path):
+    tables = small_tables()
+    tables["rencontres"].loc[0, "titre"] = "Réunion — inscription auprès de m.martin@centre.fr"
+    tables["rencontres"].loc[0, "lieu"] = "Salle B, appeler le 01 23 45 67 89"
+    dataset = load_dataset(write_tables(tmp_path / "jeu", tables))
+    found = {(p.column, p.line) for p in dataset.errors if "donnée personnelle" in p.message}
+    assert found == {("titre", 2), ("lieu", 2)}
+    assert dataset.rencontres.loc[0, "titre"] == dataset.rencontres.loc[0, "lieu"] == "[masqué : donnée personnelle]"
+    assert len(dataset.rencontres) == 1  # the meeting itself is kept
