@@ -174,7 +174,8 @@ return layer;"""
 class PointsLayer(_JsonLayer):
     """Structures as circles on the shared canvas, from :func:`structure_points`.
 
-    A point is [lat, lon, kind, place, flags, id, name]; kinds are [colour,
+    A point is [lat, lon, kind, place, flags, id, name] and, optionally, a
+    radius in pixels (else 8 for a centre, 5 for a school); kinds are [colour,
     label] by structure type, places the commune names. flags: 1 = position
     approximative (dashed, faded), 2 = REP, 4 = REP+ (thicker outline),
     16 = centre (bigger, white outline). Names and labels are escaped by the
@@ -194,7 +195,7 @@ function tip(p) {
 for (var i = 0; i < points.length; i++) {
   var p = points[i], f = p[4], centre = f & 16;
   var m = L.circleMarker([p[0], p[1]], {
-    radius: centre ? 8 : 5, color: centre ? '#ffffff' : '#222222', weight: (f & 4) ? 3 : ((f & 2) ? 2 : 1),
+    radius: p[7] || (centre ? 8 : 5), color: centre ? '#ffffff' : '#222222', weight: (f & 4) ? 3 : ((f & 2) ? 2 : 1),
     fillColor: kinds[p[2]][0], fillOpacity: (f & 1) ? 0.35 : 0.9, dashArray: (f & 1) ? '2 2' : null
   });
   m.feature = {type: 'Feature', properties: {kind: 'structure', id: p[5]}};

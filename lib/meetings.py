@@ -451,12 +451,6 @@ def over_time_chart(table: pd.DataFrame, period: str, scope: str = "") -> go.Fig
 # --------------------------------------------------------------------------- map
 
 
-class AttendancePointsLayer(PointsLayer):
-    """The main map's structure points, sized by sessions attended (``p[7]``: the radius)."""
-
-    _script = PointsLayer._script.replace("radius: centre ? 8 : 5", "radius: p[7]")
-
-
 def attendance_points(structures: pd.DataFrame, counts: pd.DataFrame) -> dict:
     """:func:`lib.maps.structure_points` of the structures that came, with sessions and participants.
 
@@ -515,9 +509,9 @@ def attendance_map(reference: Reference, structures: pd.DataFrame, counts: pd.Da
     AreasLayer("Communes", geometries, properties).add_to(fmap)
     came = structures[structures["id"].isin(counts["Identifiant"])] if len(counts) else structures.iloc[0:0]
     families = came["famille"] if len(came) else pd.Series(dtype=object)
-    AttendancePointsLayer("Établissements scolaires",
+    PointsLayer("Établissements scolaires",
                           attendance_points(came[families == "ecole"], counts)).add_to(fmap)
-    AttendancePointsLayer("Centres sociaux et EVS",
+    PointsLayer("Centres sociaux et EVS",
                           attendance_points(came[families == "centre"], counts)).add_to(fmap)
     Legend(attendance_legend_html(came)).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
