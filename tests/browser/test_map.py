@@ -85,10 +85,17 @@ def test_clicking_a_centre_opens_its_card_and_the_url_keeps_it(page, app_server:
     centre = placed("centre_social")
     open_app(page, f"{app_server}{MAP_PATH}?fond=aucun&vague=toutes", title(page, "Carte des partenariats"))
     frame = map_frame(page)
-    position = centre_on(frame, centre["id"])
     card = page.locator('[data-testid="stMain"] h3', has_text=centre["nom"])
-    with expect_rerun(page, card):
-        frame.locator("#map_div").click(position=position)
+    # Once in a CI run (2 busy cores) the map was back at its first view when the click landed, which
+    # opened a neighbour's card: centre again and click again, at most three times, before failing.
+    for _attempt in range(3):
+        position = centre_on(frame, centre["id"])
+        with expect_rerun(page, page.locator('[data-testid="stMain"] h3').first):
+            frame.locator("#map_div").click(position=position)
+        if card.count():
+            break
+        frame = map_frame(page)
+    expect(card).to_be_visible()
     expect(page.locator('[data-testid="stMain"]').get_by_text("partenaire(s)")).to_be_visible()
     expect(page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').first).to_be_visible()
     page.wait_for_url(re.compile(rf"[?&]structure={centre['id']}(&|$)"))
