@@ -477,6 +477,27 @@ def _facet_bars(fig: _Spec, rows: list[str], panels: list[Panel], axis: dict, ba
 # --------------------------------------------------------------------------- Liens par territoire
 
 
+def _share_bar(fig: _Spec, rows: list[str], groups: list[str], cells: list[dict], name: str, colour: str, unit: str,
+               sign: int = 1, legendrank: int | None = None) -> None:
+    """One category's stacked bar across the territories: its share written inside, counts in the hover.
+
+    ``sign=-1`` draws it to the left of zero (the low end of a diverging scale).
+    """
+    share = _column(cells, "part")
+    options = {} if legendrank is None else {"legendrank": legendrank}
+    fig.add_bar(
+        y=rows, x=sign * share * 100, orientation="h", name=name, marker_color=colour, **options,
+        text=[_percent(s) if s >= 0.08 else "" for s in share], textposition="inside",
+        insidetextanchor="middle", textfont=dict(size=SMALL_SIZE, color=_text_colour(colour)),
+        customdata=np.column_stack([[short_territory(g) for g in groups],
+                                    [format_int(n) for n in _column(cells, "n")],
+                                    [format_int(b) for b in _column(cells, "base")],
+                                    [_percent(s, 1) for s in share]]),
+        hovertemplate=(f"<b>%{{customdata[0]}}</b><br>{name} : %{{customdata[1]}} {unit} "
+                       "sur %{customdata[2]} (%{customdata[3]})<extra></extra>"),
+    )
+
+
 def distribution_chart(table: pd.DataFrame, list_name: str, context: ChartContext, title: str, unit: str,
                        key_code: str, key_text: str) -> go.Figure:
     """100 % stacked horizontal bars of an ordered answer (frequency), one bar per territory.
@@ -503,19 +524,8 @@ def distribution_chart(table: pd.DataFrame, list_name: str, context: ChartContex
         sample_colorscale(SEQUENTIAL, len(choices.codes))
     by_key = _index(table)
     for code, colour in zip(choices.codes, colours):
-        cells = [by_key[(g, code)] for g in shown.groups]
-        share = _column(cells, "part")
-        fig.add_bar(
-            y=rows, x=share * 100, orientation="h", name=choices.label(code), marker_color=colour,
-            text=[_percent(s) if s >= 0.08 else "" for s in share], textposition="inside",
-            insidetextanchor="middle", textfont=dict(size=SMALL_SIZE, color=_text_colour(colour)),
-            customdata=np.column_stack([[short_territory(g) for g in shown.groups],
-                                        [format_int(n) for n in _column(cells, "n")],
-                                        [format_int(b) for b in _column(cells, "base")],
-                                        [_percent(s, 1) for s in share]]),
-            hovertemplate=(f"<b>%{{customdata[0]}}</b><br>{choices.label(code)} : %{{customdata[1]}} {unit} "
-                           "sur %{customdata[2]} (%{customdata[3]})<extra></extra>"),
-        )
+        _share_bar(fig, rows, shown.groups, [by_key[(g, code)] for g in shown.groups], choices.label(code),
+                   colour, unit)
     counts = summary.set_index("groupe").loc[shown.groups]
     right = _right_labels(fig, rows, [f"{N_EQ}{format_int(b)}" for b in counts["base"]], unit)
     fig.update_layout(barmode="stack", bargap=0.25)
@@ -647,22 +657,9 @@ def quality_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
     by_key = _index(table)
     # Negative bars stack away from zero in trace order: the middle levels first.
     for code in [*reversed(low), *high]:
-        colour = QUALITY_COLOURS.get(int(code), NO_QUALITY_COLOUR)
-        cells = [by_key[(g, code)] for g in shown.groups]
-        share = _column(cells, "part")
-        sign = -1 if code in low else 1
-        fig.add_bar(
-            y=rows, x=sign * share * 100, orientation="h", name=choices.label(code), marker_color=colour,
-            legendrank=codes.index(code) + 1, text=[_percent(s) if s >= 0.08 else "" for s in share],
-            textposition="inside", insidetextanchor="middle",
-            textfont=dict(size=SMALL_SIZE, color=_text_colour(colour)),
-            customdata=np.column_stack([[short_territory(g) for g in shown.groups],
-                                        [format_int(n) for n in _column(cells, "n")],
-                                        [format_int(b) for b in _column(cells, "base")],
-                                        [_percent(s, 1) for s in share]]),
-            hovertemplate=(f"<b>%{{customdata[0]}}</b><br>{choices.label(code)} : %{{customdata[1]}} réponses "
-                           "sur %{customdata[2]} (%{customdata[3]})<extra></extra>"),
-        )
+        _share_bar(fig, rows, shown.groups, [by_key[(g, code)] for g in shown.groups], choices.label(code),
+                   QUALITY_COLOURS.get(int(code), NO_QUALITY_COLOUR), "réponses", sign=-1 if code in low else 1,
+                   legendrank=codes.index(code) + 1)
     counts = summary.set_index("groupe").loc[shown.groups]
     right = _right_labels(fig, rows, [f"{format_decimal(m, 2)} · {N_EQ}{format_int(b)}"
                                       for m, b in zip(counts["moyenne"], counts["base"])], "moyenne · n")
