@@ -49,6 +49,9 @@ class View:
     structures: pd.DataFrame
     reponses: pd.DataFrame
     schools: pd.DataFrame = field(repr=False)
+    # The data set's meetings and attendance, whole: who counts is decided with ``structures``.
+    rencontres: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    participations: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
 
 def available_levels(dataset: Dataset) -> list[str]:
@@ -154,7 +157,8 @@ def apply_filters(dataset: Dataset, filters: Filters) -> View:
     # Centres outside the chosen territory still show when they work with its schools.
     partner_centres = structures[among(structures["id"], reponses["centre_id"])]
     kept = pd.concat([schools, centres, partner_centres]).drop_duplicates("id")
-    return View(filters=filters, structures=kept, reponses=reponses, schools=schools)
+    return View(filters=filters, structures=kept, reponses=reponses, schools=schools,
+                rencontres=dataset.rencontres, participations=dataset.participations)
 
 
 

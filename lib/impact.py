@@ -10,12 +10,12 @@ small-count rule on every share resting on answers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from lib.filters import View, among
+from lib.filters import ALL_WAVES, Filters, View, among, apply_filters
 from lib.formatting import NBSP, format_decimal, format_int, format_percent
 from lib.metrics import MIN_ANSWERS, SMALL_COUNT_NOTE, link_summary
 from lib.questionnaire import load_questionnaire
@@ -44,12 +44,12 @@ def meetings_of_wave(rencontres: pd.DataFrame, wave: str) -> pd.DataFrame:
     return rencontres[(dates.dt.year == year).fillna(False).to_numpy(dtype=bool)]
 
 
-def impact_by_wave(view: View, rencontres: pd.DataFrame, participations: pd.DataFrame) -> pd.DataFrame:
+def impact_by_wave(view: View) -> pd.DataFrame:
     """The headline figures of every wave of a view (filtered on every wave).
 
     Args:
-        view: the filtered data over every wave (``Filters.wave == ALL_WAVES``).
-        rencontres, participations: the data set's meetings and attendance.
+        view: the filtered data over every wave (``Filters.wave == ALL_WAVES``),
+            with the data set's meetings and attendance.
 
     Returns:
         One row per wave, in order, with the columns of ``COLUMNS``:
@@ -60,8 +60,8 @@ def impact_by_wave(view: View, rencontres: pd.DataFrame, participations: pd.Data
         them. ``part_satisfaisants`` is blank (``masque_qualite``) when it rests
         on fewer than MIN_ANSWERS ratings.
     """
-    reponses = view.reponses
-    schools = view.schools
+    reponses, schools = view.reponses, view.schools
+    rencontres, participations = view.rencontres, view.participations
     in_ep = schools["education_prioritaire"].isin(["REP", "REP+"]).to_numpy(dtype=bool)
     links = link_summary(reponses)
     structure_ids = view.structures["id"]
@@ -234,14 +234,9 @@ def method_facts(view: View) -> dict[str, object]:
     }
 
 
-def impact_for(dataset, filters) -> pd.DataFrame:
+def impact_for(dataset, filters: Filters) -> pd.DataFrame:
     """``impact_by_wave`` of a data set for the filters' territories and types, over every wave."""
-    from dataclasses import replace
-
-    from lib.filters import ALL_WAVES, apply_filters
-
-    view = apply_filters(dataset, replace(filters, wave=ALL_WAVES))
-    return impact_by_wave(view, dataset.rencontres, dataset.participations)
+    return impact_by_wave(apply_filters(dataset, replace(filters, wave=ALL_WAVES)))
 
 
 def shown_wave(table: pd.DataFrame, wave: str) -> str | None:

@@ -296,7 +296,7 @@ def _figures(dataset: Dataset, scope: Scope, wave: str) -> _Figures:
     filters = Filters(wave=ALL_WAVES, level=scope.level, territories=scope.territories)
     view_all = apply_filters(dataset, filters)
     view = apply_filters(dataset, replace(filters, wave=wave))
-    impact = impact_by_wave(view_all, dataset.rencontres, dataset.participations)
+    impact = impact_by_wave(view_all)
     column = territory_column(scope.level)
     return _Figures(scope, wave, view_all, view, impact, headlines(impact, wave), link_analyses(view, column),
                     lever_analyses(view, column), method_facts(view))
@@ -1053,7 +1053,7 @@ def _epci_rows(table: pd.DataFrame, numbers: dict[str, int]) -> tuple[list[list[
 def _epci_table(dataset: Dataset, name: str, number: int, wave: str, width: float) -> Flowable:
     """One EPCI's headline figures, as on the impact page with that EPCI chosen."""
     view_all = apply_filters(dataset, Filters(wave=ALL_WAVES, level="epci", territories=(name,)))
-    impact = impact_by_wave(view_all, dataset.rencontres, dataset.participations)
+    impact = impact_by_wave(view_all)
     items = headlines(impact, wave)
     at = impact[impact["vague"] == wave]
     facts = (f"{_count(at['ecoles'].iloc[0], 'établissement scolaire', 'établissements scolaires')} · "
@@ -1258,7 +1258,7 @@ def aggregates_xlsx(dataset: Dataset, scope: Scope, wave: str, generated: date |
     filters = Filters(wave=ALL_WAVES, level=scope.level, territories=scope.territories)
     view_all = apply_filters(dataset, filters)
     view = apply_filters(dataset, replace(filters, wave=wave))
-    impact = impact_table(impact_by_wave(view_all, dataset.rencontres, dataset.participations))
+    impact = impact_table(impact_by_wave(view_all))
     used: set[str] = {"à lire"}
     impact_title = _sheet_title("Chiffres clés par vague", scope.level, used)
     sheets: dict[str, pd.DataFrame] = {impact_title: impact}

@@ -5,7 +5,7 @@ from dataclasses import replace
 import streamlit as st
 
 from lib.charts import EVOLUTION_INDICATORS, describe_scope, display_table, empty_reason, evolution_charts
-from lib.filters import ALL_WAVES, apply_filters
+from lib.filters import ALL_WAVES
 from lib.formatting import format_date, format_int
 from lib.impact import headlines, impact_by_wave, impact_table, method_facts, shown_wave
 from lib.metrics import MIN_ANSWERS
@@ -18,8 +18,7 @@ perimeter = " · ".join(describe_scope(view.filters).split(" · ")[1:]) or f"tou
 st.caption(f"Périmètre : {perimeter}. Chiffres agrégés seulement : aucune réponse individuelle, aucun texte "
            f"libre ; un chiffre qui repose sur moins de {MIN_ANSWERS} réponses n'est pas affiché.")
 every_wave = replace(view.filters, wave=ALL_WAVES)
-all_waves = apply_filters(dataset, every_wave)
-table = impact_by_wave(all_waves, dataset.rencontres, dataset.participations)
+table = cached_analysis(impact_by_wave, dataset, every_wave)
 wave = shown_wave(table, view.filters.wave)
 nothing_to_show(empty_reason(every_wave, len(view.schools), int(table["reponses"].sum()), len(dataset.reponses)))
 
@@ -38,8 +37,9 @@ for index, headline in enumerate(headlines(table, wave)):
         st.caption(headline.detail)
 
 st.subheader("Vague après vague")
-st.dataframe(display_table(impact_table(table)), hide_index=True, width="stretch")
-download_buttons(impact_table(table), "impact-par-vague")
+by_wave = impact_table(table)
+st.dataframe(display_table(by_wave), hide_index=True, width="stretch")
+download_buttons(by_wave, "impact-par-vague")
 
 st.subheader("Par territoire")
 found = cached_analysis(evolution_charts, dataset, every_wave)
@@ -47,7 +47,7 @@ for tab, indicator in zip(st.tabs(list(EVOLUTION_INDICATORS.values())), EVOLUTIO
     with tab:
         show_chart(found[indicator])
 
-facts = method_facts(all_waves)
+facts = cached_analysis(method_facts, dataset, every_wave)
 with st.container(border=True):
     st.markdown("##### Méthode")
     modes = ", ".join(f"{label.lower()} : {format_int(n)}" for label, n in facts["modes"].items())

@@ -68,7 +68,7 @@ def save_pngs(pdf: bytes, stem: str, numbered: bool = False) -> int:
 def expected_headlines(dataset, scope: Scope, wave: str):
     """What the impact page shows for this scope and wave."""
     view = apply_filters(dataset, Filters(wave=ALL_WAVES, level=scope.level, territories=scope.territories))
-    return headlines(impact_by_wave(view, dataset.rencontres, dataset.participations), wave)
+    return headlines(impact_by_wave(view), wave)
 
 
 def free_text_sentences(reponses: pd.DataFrame) -> set[str]:
