@@ -130,6 +130,23 @@ def with_users(fresh_app, tmp_path, monkeypatch) -> Path:
     return path
 
 
+def app_test(script: str = "app.py", role: str | None = None, **query):
+    """An AppTest of ``script`` after a first run of the app, logged in as ``role`` if given, with ``query``
+    in the URL; fails on an exception. The app runs first as a browser's first visit does."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=90)
+    for key, value in query.items():
+        at.query_params[key] = value
+    if role:
+        log_in(at, role)
+    at.run()
+    if script != "app.py":
+        at.switch_page(script).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 def log_in(at, role: str):
     """An AppTest session already logged in as the test user of ``role`` (the login form is tested on its own)."""
     at.session_state["_passerelles_user"] = USER_OF_ROLE[role]

@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import log_in, small_tables, write_tables
+from conftest import app_test, small_tables, write_tables
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 LINKS, LEVERS, EVOLUTION = "pages/2_Liens_par_territoire.py", "pages/3_Leviers_et_freins.py", "pages/4_Evolution.py"
 
 
 pytestmark = pytest.mark.usefixtures("fresh_app")  # see tests/conftest.py
-
-
-def open_page(page: str, role: str | None = None, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if role:
-        log_in(at, role)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def figures(at: AppTest) -> list[dict]:
@@ -46,7 +31,7 @@ def rows(figure: dict) -> list[str]:
 
 @pytest.mark.parametrize("page, count", [(LINKS, 7), (LEVERS, 7), (EVOLUTION, 5)])
 def test_each_page_draws_its_charts_with_their_data_on_the_demo(page, count):
-    at = open_page(page)
+    at = app_test(page)
     assert len(at.get("plotly_chart")) == count
     assert all(f["data"] for f in figures(at))
     assert len(at.get("download_button")) >= 2 * count  # CSV and Excel under each chart
@@ -54,7 +39,7 @@ def test_each_page_draws_its_charts_with_their_data_on_the_demo(page, count):
 
 
 def test_links_page_follows_the_wave_and_territory_filters():
-    at = open_page(LINKS)
+    at = app_test(LINKS)
     before = titled(at, "À quel rythme")
     at.selectbox(key="f_vague").set_value("2017").run()
     after = titled(at, "À quel rythme")
@@ -67,7 +52,7 @@ def test_links_page_follows_the_wave_and_territory_filters():
 
 
 def test_levers_page_follows_the_wave_and_territory_filters():
-    at = open_page(LEVERS, vague="2019")
+    at = app_test(LEVERS, vague="2019")
     before = titled(at, "Écoles et centres sociaux citent-ils les mêmes leviers")
     at.selectbox(key="f_vague").set_value("2018").run()
     assert titled(at, "Écoles et centres sociaux citent-ils les mêmes leviers")["data"] != before["data"]
@@ -80,7 +65,7 @@ def test_levers_page_follows_the_wave_and_territory_filters():
 
 
 def test_evolution_page_follows_the_territory_filter_and_compares_the_chosen_wave():
-    at = open_page(EVOLUTION)
+    at = app_test(EVOLUTION)
     links = titled(at, "Combien de liens chaque vague")
     assert [d["name"] for d in links["data"]] == ["Vague 2017", "Vague 2018", "Vague 2019"]
     assert titled(at, "Quels liens sont apparus")["layout"]["title"]["text"].endswith("entre 2018 et 2019 ?</b>")
@@ -97,7 +82,7 @@ def test_evolution_page_follows_the_territory_filter_and_compares_the_chosen_wav
 @pytest.mark.parametrize("page", [LINKS, LEVERS, EVOLUTION])
 def test_an_empty_selection_says_why_instead_of_crashing(page):
     # Arronville has schools, none of them ever answered.
-    at = open_page(page, vague="2019", territoire="Arronville")
+    at = app_test(page, vague="2019", territoire="Arronville")
     assert not at.get("plotly_chart")
     assert any(i.value.startswith("Rien à afficher : aucune réponse ne correspond aux filtres choisis")
                and "Arronville" in i.value for i in at.info)
@@ -108,14 +93,14 @@ def test_evolution_with_a_single_wave_says_there_is_nothing_to_compare(tmp_path,
     tables = small_tables()
     tables["reponses"] = tables["reponses"][tables["reponses"]["vague"] == "2018"]
     monkeypatch.setenv("PASSERELLES_DATA", str(write_tables(tmp_path / "jeu", tables)))
-    at = open_page(EVOLUTION, "pilotage")
+    at = app_test(EVOLUTION, "pilotage")
     assert len(at.get("plotly_chart")) == 4  # the indicators, all under the small-count rule or counts
     assert any(i.value.startswith("Rien à comparer : une seule vague") for i in at.info)
 
 
 @pytest.mark.usefixtures("with_users")
 def test_free_text_and_per_link_lists_follow_the_access_rule():
-    at = open_page(LEVERS, "pilotage", vague="2019")
+    at = app_test(LEVERS, "pilotage", vague="2019")
     assert [t.label for t in at.tabs] == ["Leviers", "Freins", "Regards croisés", "Paroles recueillies"]
     texts = at.dataframe[-1].value
     assert {"Ressources", "Outils", "Pistes", "Commentaire"} <= set(texts.columns)
@@ -127,7 +112,7 @@ def test_free_text_and_per_link_lists_follow_the_access_rule():
     assert (words.str.contains("parents") & words.str.contains("relais")).all()
     assert any("réservé au comité de pilotage" in m.value for m in at.markdown)
 
-    funder = open_page(LEVERS, "financeur", vague="2019")
+    funder = app_test(LEVERS, "financeur", vague="2019")
     assert [t.label for t in funder.tabs] == ["Leviers", "Freins", "Regards croisés"]
     shown = " ".join(" ".join(map(str, d.value.columns)) for d in funder.dataframe)
     assert "Commentaire" not in shown and "Qualité selon l'école" not in shown

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from conftest import log_in, small_tables, write_tables
+from conftest import app_test, small_tables, write_tables
 from lib.dataset import DEMO_DIR, load_dataset
 from lib.filters import Filters, apply_filters
 from lib.impact import count_of, headlines, impact_by_wave, impact_for, meetings_of_wave, wave_year
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 
 
 
@@ -79,12 +75,7 @@ def test_the_impact_page_shows_the_headlines_and_the_pdf_says_the_same():
 
     from lib.reports import fiche_pdf, resolve_scope
 
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params["vague"] = "2019"
-    log_in(at, "financeur")
-    at.run()
-    at.switch_page("pages/10_Impact.py").run()
-    assert not at.exception, [e.value for e in at.exception]
+    at = app_test("pages/10_Impact.py", "financeur", vague="2019")
     shown = {m.label: m.value for m in at.metric}
     dataset = load_dataset(DEMO_DIR)
     expected = headlines(impact_for(dataset, Filters()), "2019")

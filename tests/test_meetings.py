@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import log_in, small_tables, uai, write_tables
+from conftest import app_test, small_tables, uai, write_tables
 from lib import meetings
 from lib.charts import ChartContext
 from lib.dataset import load_dataset
@@ -331,12 +331,7 @@ def test_a_failed_attendance_takes_the_meeting_out_again(tmp_path, monkeypatch):
 
 
 def open_page(role: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if role:
-        log_in(at, role)
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return app_test(PAGE, role)
 
 
 def plotly_data(at: AppTest, index: int) -> list[dict]:

@@ -9,25 +9,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import log_in, small_tables, write_tables
+from conftest import app_test, small_tables, write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
 
 
 pytestmark = pytest.mark.usefixtures("fresh_app")  # see tests/conftest.py
-
-
-def run_app(role: str | None = None, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if role:
-        log_in(at, role)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -35,7 +23,7 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def test_home_on_the_demo_says_it_is_the_demo():
-    at = run_app()
+    at = app_test()
     assert at.title[0].value == "Passerelles"
     assert any("Données de démonstration" in i.value for i in at.info)
     assert int(metric(at, "Établissements scolaires").replace("\u00a0", "")) > 1000
@@ -44,7 +32,7 @@ def test_home_on_the_demo_says_it_is_the_demo():
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_and_leaves_the_shared_data_set_untouched(page):
-    at = run_app()
+    at = app_test()
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title
@@ -58,7 +46,7 @@ def test_every_page_runs_and_leaves_the_shared_data_set_untouched(page):
 
 
 def test_wave_filter_changes_figures_and_url():
-    at = run_app()
+    at = app_test()
     latest_answers = metric(at, "Réponses")
     at.selectbox(key="f_vague").set_value("2017").run()
     assert metric(at, "Réponses") != latest_answers
@@ -69,15 +57,15 @@ def test_wave_filter_changes_figures_and_url():
 
 
 def test_territory_filter_from_a_shared_link():
-    whole = run_app(vague="2018")
-    one = run_app(vague="2018", territoire="Sarcelles")
+    whole = app_test("app.py", vague="2018")
+    one = app_test("app.py", vague="2018", territoire="Sarcelles")
     assert one.multiselect(key="f_territoires").value == ["Sarcelles"]
     assert int(metric(one, "Liens recensés").replace("\u00a0", "")) < int(
         metric(whole, "Liens recensés").replace("\u00a0", ""))
 
 
 def test_level_change_clears_territories_and_lists_the_level_options():
-    at = run_app(territoire="Cergy")
+    at = app_test("app.py", territoire="Cergy")
     at.selectbox(key="f_niveau").set_value("epci").run()
     assert at.multiselect(key="f_territoires").value == []
     assert "Communauté d'agglomération de Cergy-Pontoise" in at.multiselect(key="f_territoires").options
@@ -89,7 +77,7 @@ def test_user_data_set_with_errors_shows_the_report(tmp_path, monkeypatch):
     tables = small_tables()
     tables["reponses"].loc[0, "qualite"] = "9"
     monkeypatch.setenv("PASSERELLES_DATA", str(write_tables(tmp_path / "jeu", tables)))
-    at = run_app("pilotage")
+    at = app_test("app.py", "pilotage")
     assert not at.info or all("démonstration" not in i.value for i in at.info)
     assert any("1 erreur(s)" in w.value for w in at.warning)
     at.switch_page("pages/9_Controle_des_donnees.py").run()
@@ -100,7 +88,7 @@ def test_user_data_set_with_errors_shows_the_report(tmp_path, monkeypatch):
 @pytest.mark.usefixtures("with_users")
 def test_empty_data_set_does_not_crash(tmp_path, monkeypatch):
     monkeypatch.setenv("PASSERELLES_DATA", str(tmp_path / "nulle-part"))
-    at = run_app("pilotage")
+    at = app_test("app.py", "pilotage")
     assert metric(at, "Liens recensés") == "0"
     at.switch_page("pages/9_Controle_des_donnees.py").run()
     assert not at.exception
@@ -113,7 +101,7 @@ def map_script(at: AppTest) -> str:
 
 
 def test_map_page_draws_the_demo_and_filters_change_its_layers():
-    at = run_app()
+    at = app_test()
     at.switch_page("pages/1_Carte.py").run()
     assert not at.exception
     script = map_script(at)
@@ -126,7 +114,7 @@ def test_map_page_draws_the_demo_and_filters_change_its_layers():
 
 
 def test_map_card_from_the_search_box_and_shared_link():
-    at = run_app()
+    at = app_test()
     at.switch_page("pages/1_Carte.py").run()
     at.selectbox(key="carte_recherche").set_value("CS-95-001").run()
     assert any("Centre social Les Sources" in s.value for s in at.subheader)
@@ -134,17 +122,14 @@ def test_map_card_from_the_search_box_and_shared_link():
     partners = at.dataframe[0].value
     assert len(partners) >= 12 and set(partners["Vague"]) == {"2017", "2018", "2019"}
 
-    shared = AppTest.from_file(APP, default_timeout=60)
-    shared.query_params.update({"structure": "CS-95-001", "indicateur": "qualite", "fond": "aucun"})
-    shared.run()
-    shared.switch_page("pages/1_Carte.py").run()
+    shared = app_test("pages/1_Carte.py", structure="CS-95-001", indicateur="qualite", fond="aucun")
     assert not shared.exception
     assert shared.selectbox(key="url_indicateur").value == "qualite"
     assert "basemaps.cartocdn.com" not in map_script(shared)
 
 
 def test_answer_filters_in_the_sidebar_change_the_figures():
-    at = run_app(vague="toutes")
+    at = app_test("app.py", vague="toutes")
     everything = metric(at, "Réponses")
     at.multiselect(key="f_qualites").set_value(["4"]).run()
     assert int(metric(at, "Réponses").replace("\u00a0", "")) < int(everything.replace("\u00a0", ""))

@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from streamlit.testing.v1 import AppTest
 
-from conftest import TEST_USERS, USER_OF_ROLE, log_in, small_tables, write_tables, write_users
+from conftest import TEST_USERS, USER_OF_ROLE, app_test, small_tables, write_tables, write_users
 from lib.access import FINANCEUR, PAGES, PILOTAGE, ROLES, SAISIE, may_open, pages_for
 from lib.charts import evolution_charts, lever_charts, link_charts
 from lib.dataset import DEMO_DIR, load_dataset
 from lib.export import to_csv_bytes, to_xlsx_bytes
 from lib.filters import Filters, apply_filters
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 FREE_TEXT_COLUMNS = ["ressources", "outils", "pistes", "commentaire"]
 
 pytestmark = pytest.mark.usefixtures("fresh_app")  # see tests/conftest.py
-
-
-def open_page(script: str, role: str | None = None, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    if role:
-        log_in(at, role)
-    at.run()
-    if script != "app.py":
-        at.switch_page(script).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def walk(node):
@@ -77,7 +61,7 @@ CASES = [(role, page.script) for role in ROLES for page in PAGES]
 @pytest.mark.usefixtures("with_users")
 @pytest.mark.parametrize("role, script", CASES, ids=[f"{r}-{s.split('/')[-1][:-3]}" for r, s in CASES])
 def test_each_role_sees_its_pages_and_only_them(role: str, script: str):
-    at = open_page(script, role)
+    at = app_test(script, role)
     page = next(p for p in PAGES if p.script == script)
     assert menu_labels(at) == [p.label for p in pages_for(role)]
     assert f"**{USER_OF_ROLE[role]}**" in " ".join(c.value for c in at.sidebar.caption)
@@ -99,7 +83,7 @@ def test_each_role_sees_its_pages_and_only_them(role: str, script: str):
 @pytest.mark.usefixtures("with_users")
 @pytest.mark.parametrize("script", [p.script for p in PAGES])
 def test_without_login_every_page_shows_only_the_login_form(script: str):
-    at = open_page(script)
+    at = app_test(script)
     assert title(at) == "Passerelles"
     assert [t.label for t in at.text_input] == ["Identifiant", "Mot de passe"]
     assert not at.metric and not at.dataframe and not at.get("plotly_chart") and not menu_labels(at)
@@ -117,7 +101,7 @@ def submit_login(at: AppTest, name: str, password: str) -> AppTest:
 
 @pytest.mark.usefixtures("with_users")
 def test_right_password_opens_the_session_wrong_one_does_not():
-    at = open_page("app.py")
+    at = app_test("app.py")
     submit_login(at, "comite", "mauvais-mot-de-passe")
     assert "Identifiant ou mot de passe incorrect." in at.error[0].value
     assert title(at) == "Passerelles" and not at.metric and "_passerelles_user" not in at.session_state
@@ -131,14 +115,14 @@ def test_right_password_opens_the_session_wrong_one_does_not():
 
 @pytest.mark.usefixtures("with_users")
 def test_a_funder_logging_in_lands_on_the_impact_page():
-    at = open_page("app.py")
+    at = app_test("app.py")
     submit_login(at, "CAF95", TEST_USERS["caf95"][1])
     assert not at.exception and title(at) == "Impact du projet"
 
 
 @pytest.mark.usefixtures("with_users")
 def test_repeated_failures_lock_the_name():
-    at = open_page("app.py")
+    at = app_test("app.py")
     for _ in range(4):
         submit_login(at, "enquetes", "pas-le-bon")
     assert "bloqué" in at.error[0].value
@@ -148,7 +132,7 @@ def test_repeated_failures_lock_the_name():
 
 @pytest.mark.usefixtures("with_users")
 def test_logout_ends_the_session():
-    at = open_page("pages/2_Liens_par_territoire.py", PILOTAGE)
+    at = app_test("pages/2_Liens_par_territoire.py", PILOTAGE)
     assert title(at) == "Liens par territoire"
     at.sidebar.button(key="deconnexion").click().run()
     assert title(at) == "Passerelles" and [t.label for t in at.text_input] == ["Identifiant", "Mot de passe"]
@@ -158,7 +142,7 @@ def test_logout_ends_the_session():
 def test_a_user_removed_from_the_secrets_is_logged_out(tmp_path, monkeypatch):
     secrets = write_users(tmp_path / "secrets.toml")
     monkeypatch.setenv("PASSERELLES_SECRETS", str(secrets))
-    at = open_page("pages/4_Evolution.py", PILOTAGE)
+    at = app_test("pages/4_Evolution.py", PILOTAGE)
     assert title(at).startswith("Évolution")
     write_users(secrets, {"caf95": TEST_USERS["caf95"]})
     at.run()
@@ -168,7 +152,7 @@ def test_a_user_removed_from_the_secrets_is_logged_out(tmp_path, monkeypatch):
 def test_a_role_changed_in_the_secrets_applies_at_the_next_run(tmp_path, monkeypatch):
     secrets = write_users(tmp_path / "secrets.toml")
     monkeypatch.setenv("PASSERELLES_SECRETS", str(secrets))
-    at = open_page("pages/1_Carte.py", PILOTAGE)
+    at = app_test("pages/1_Carte.py", PILOTAGE)
     assert title(at) == "Carte des partenariats"
     write_users(secrets, {"comite": ("financeur", "comite-mot-de-passe")})
     at.run()
@@ -179,7 +163,7 @@ def test_a_role_changed_in_the_secrets_applies_at_the_next_run(tmp_path, monkeyp
 
 
 def test_without_users_the_demo_is_open_and_says_so():
-    at = open_page("app.py")
+    at = app_test("app.py")
     assert any("Démonstration — accès libre" in w.value for w in at.warning)
     assert menu_labels(at) == [p.label for p in pages_for(SAISIE)]
     at.sidebar.selectbox(key="voir_comme").set_value(FINANCEUR).run()
@@ -192,7 +176,7 @@ def test_without_users_the_demo_is_open_and_says_so():
 def test_without_users_a_real_data_set_is_refused(tmp_path, monkeypatch):
     folder = write_tables(tmp_path / "vraies-donnees", small_tables())
     monkeypatch.setenv("PASSERELLES_DATA", str(folder))
-    at = open_page("app.py")
+    at = app_test("app.py")
     assert any(f"`{folder}` n'est pas ouvert" in e.value for e in at.error)
     assert any("Données de démonstration" in i.value for i in at.info)  # the demo instead
     at.switch_page("pages/5_Saisie.py").run()
@@ -204,7 +188,7 @@ def test_with_users_the_real_data_set_opens(tmp_path, monkeypatch):
     folder = write_tables(tmp_path / "vraies-donnees", small_tables())
     monkeypatch.setenv("PASSERELLES_DATA", str(folder))
     monkeypatch.setenv("PASSERELLES_SECRETS", str(write_users(tmp_path / "secrets.toml")))
-    at = open_page("app.py", PILOTAGE)
+    at = app_test("app.py", PILOTAGE)
     assert not any("n'est pas ouvert" in e.value for e in at.error)
     assert not any("Données de démonstration" in i.value for i in at.info)
     assert any(str(folder) in c.value for c in at.caption)
@@ -216,7 +200,7 @@ def test_with_users_the_real_data_set_opens(tmp_path, monkeypatch):
 @pytest.mark.usefixtures("with_users")
 @pytest.mark.parametrize("script", [p.script for p in pages_for(FINANCEUR)])
 def test_a_funders_session_never_receives_free_text(script: str, free_texts: list[str]):
-    received = page_bytes(open_page(script, FINANCEUR, {"vague": "2019"}))
+    received = page_bytes(app_test(script, FINANCEUR, vague="2019"))
     leaked = [text for text in free_texts if text.encode("utf-8") in received]
     assert not leaked, leaked[:3]
 
@@ -224,14 +208,14 @@ def test_a_funders_session_never_receives_free_text(script: str, free_texts: lis
 @pytest.mark.usefixtures("with_users")
 def test_the_free_text_check_would_see_free_text(free_texts: list[str]):
     """The same check on the comité's Leviers et freins page does find the answers (it can fail)."""
-    received = page_bytes(open_page("pages/3_Leviers_et_freins.py", PILOTAGE))
+    received = page_bytes(app_test("pages/3_Leviers_et_freins.py", PILOTAGE))
     assert sum(text.encode("utf-8") in received for text in free_texts) > 10
 
 
 @pytest.mark.usefixtures("with_users")
 def test_the_funders_leviers_page_has_no_per_link_list():
-    pilotage = open_page("pages/3_Leviers_et_freins.py", PILOTAGE)
-    funder = open_page("pages/3_Leviers_et_freins.py", FINANCEUR)
+    pilotage = app_test("pages/3_Leviers_et_freins.py", PILOTAGE)
+    funder = app_test("pages/3_Leviers_et_freins.py", FINANCEUR)
     assert "Paroles recueillies" in [t.label for t in pilotage.tabs]
     assert "Paroles recueillies" not in [t.label for t in funder.tabs]
     assert len(funder.dataframe) < len(pilotage.dataframe)  # the list of links whose sides disagree is gone
@@ -255,11 +239,11 @@ def test_the_chart_tables_funders_download_hold_no_free_text(free_texts: list[st
 
 @pytest.mark.usefixtures("with_users")
 def test_the_reports_page_gives_funders_their_version_only():
-    funder = open_page("pages/12_Rapports.py", FINANCEUR)
+    funder = app_test("pages/12_Rapports.py", FINANCEUR)
     assert not funder.toggle and any("Version financeurs" in i.value for i in funder.info)
     buttons = funder.get("download_button")
     assert [b.proto.label for b in buttons] == ["Fiche (PDF)", "Rapport (PDF)", "Tableaux (Excel)"]
-    comite = open_page("pages/12_Rapports.py", PILOTAGE)
+    comite = app_test("pages/12_Rapports.py", PILOTAGE)
     assert [t.label for t in comite.toggle] == ["Version financeurs"] and comite.toggle[0].value is False
     comite.selectbox(key="url_territoire").set_value("commune:Argenteuil").run()
     assert not comite.exception and any("Argenteuil" in m.value for m in comite.markdown)

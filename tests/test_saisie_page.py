@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import log_in, small_tables, uai, write_tables
+from conftest import app_test, small_tables, uai, write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 
 
 # Users configured, each test logged in as « saisie »: a real data set opens only with users.
@@ -26,17 +25,8 @@ def user_dataset(tmp_path, monkeypatch) -> Path:
     return folder
 
 
-def open_page(page: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    log_in(at, "saisie")
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 def test_the_demo_offers_to_create_the_users_own_data_set():
-    at = open_page("pages/5_Saisie.py")
+    at = app_test("pages/5_Saisie.py", "saisie")
     assert "ne sont pas modifiables" in at.warning[0].value
     assert [b.label for b in at.main.button] == ["Créer mon jeu de données"]
     assert not at.get("form")  # no form to type into the demo
@@ -51,7 +41,7 @@ def fill(at: AppTest, respondent: str, partner: str, **choices) -> None:
 
 
 def test_a_saved_interview_is_on_the_map(user_dataset):
-    at = open_page("pages/5_Saisie.py")
+    at = app_test("pages/5_Saisie.py", "saisie")
     fill(at, "CS-2", uai(1), mode="telephone", formes=["clas"], frequence="hebdomadaire", qualite="4")
     at.button[0].click().run()  # the form's submit button
     assert not at.exception
@@ -70,7 +60,7 @@ def test_a_saved_interview_is_on_the_map(user_dataset):
 
 def test_errors_are_shown_next_to_the_field_and_nothing_is_written(user_dataset):
     before = (user_dataset / "reponses.csv").read_bytes()
-    at = open_page("pages/5_Saisie.py")
+    at = app_test("pages/5_Saisie.py", "saisie")
     fill(at, "CS-1", "CS-2", mode="telephone")  # two centres: no school in the link
     at.button[0].click().run()
     assert any("du même côté" in e.value for e in at.error)
@@ -78,7 +68,7 @@ def test_errors_are_shown_next_to_the_field_and_nothing_is_written(user_dataset)
 
 
 def test_another_link_for_the_same_respondent_then_edit_and_delete(user_dataset):
-    at = open_page("pages/5_Saisie.py")
+    at = app_test("pages/5_Saisie.py", "saisie")
     fill(at, uai(3), "CS-1", mode="sur_site", formes=["fetes"], qualite="2")
     at.button[0].click().run()
     next(b for b in at.button if b.label.startswith("Saisir un autre lien")).click().run()
@@ -105,7 +95,7 @@ def test_another_link_for_the_same_respondent_then_edit_and_delete(user_dataset)
 
 
 def test_centres_table_saves_a_new_centre_and_versions_restore(user_dataset):
-    at = open_page("pages/8_Structures_et_versions.py")
+    at = app_test("pages/8_Structures_et_versions.py", "saisie")
     assert any("Aucune version précédente" in c.value for c in at.caption)
     before = (user_dataset / "structures.csv").read_bytes()
     table = pd.read_csv(user_dataset / "structures.csv", dtype=str, keep_default_na=False)
@@ -124,7 +114,7 @@ def test_centres_table_saves_a_new_centre_and_versions_restore(user_dataset):
 def test_import_page_walks_through_preview_and_confirm(user_dataset):
     from test_annuaire import ANNUAIRE_HEADER, csv_bytes, school
 
-    at = open_page("pages/7_Import_annuaire.py")
+    at = app_test("pages/7_Import_annuaire.py", "saisie")
     data = csv_bytes(ANNUAIRE_HEADER, [school(21, "École des Tilleuls", commune="95018", ep="REP+"),
                                        school(22, "École Mal Codée", commune="75056", departement="075")])
     at.get("file_uploader")[0].set_value(("annuaire.csv", data, "text/csv"))
@@ -143,7 +133,7 @@ def test_import_page_walks_through_preview_and_confirm(user_dataset):
 
 def test_import_page_refuses_a_binary_file_and_writes_nothing(user_dataset):
     before = {p.name: p.read_bytes() for p in user_dataset.iterdir() if p.is_file()}
-    at = open_page("pages/7_Import_annuaire.py")
+    at = app_test("pages/7_Import_annuaire.py", "saisie")
     at.get("file_uploader")[0].set_value(("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "text/csv"))
     at.run()
     assert any("Fichier refusé" in e.value and "binaire" in e.value for e in at.error)
@@ -153,7 +143,7 @@ def test_import_page_refuses_a_binary_file_and_writes_nothing(user_dataset):
 
 def test_survey_import_walks_from_mapping_to_confirmation_and_saves_the_mapping(user_dataset):
     fixture = ROOT / "tests" / "fixtures" / "enquetes" / "kobo_labels.csv"
-    at = open_page("pages/6_Import_enquete.py")
+    at = app_test("pages/6_Import_enquete.py", "saisie")
     at.get("file_uploader")[0].set_value(("kobo_labels.csv", fixture.read_bytes(), "text/csv"))
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -189,7 +179,7 @@ def test_centres_from_a_csv_file(user_dataset):
     assert preview_structures_csv(b"nom;telephone\nx;y\n", "x.csv", dataset, current).rejected[0].message.startswith(
         "colonne(s) obligatoire(s) absente(s)")
 
-    at = open_page("pages/8_Structures_et_versions.py")
+    at = app_test("pages/8_Structures_et_versions.py", "saisie")
     at.get("file_uploader")[0].set_value(("centres.csv", data, "text/csv"))
     at.run()
     next(b for b in at.button if b.label == "Confirmer l'import").click().run()
