@@ -130,13 +130,16 @@ class StructureMatch:
 
 
 def structure_key(value: str, commune: str = "") -> str:
-    """The key of a value (and its commune column, if any) in ``Mapping.values``: ``value`` or ``"value || commune"``."""
+    """The key of a value (and its commune column's) in ``Mapping.values``: ``value`` or ``"value || commune"``."""
     value, commune = value.strip(), commune.strip()
     return f"{value} || {commune}" if commune else value
 
 
 def normalise_words(text: str) -> str:
-    """Folded words: no accents, case or punctuation, "St"/"Ste" spelt out: ``"St-Ouen l'Aumône"`` → ``"saint ouen l aumone"``."""
+    """Folded words: no accents, case or punctuation; "St"/"Ste" spelt out.
+
+    ``"St-Ouen l'Aumône"`` → ``"saint ouen l aumone"``.
+    """
     words = re.sub(r"[\W_]+", " ", fold(text)).split()
     return " ".join(_WORD_FORMS.get(w, w) for w in words)
 
@@ -211,7 +214,7 @@ class StructureMatcher:
     # ------------------------------------------------------------------ communes
 
     def commune_code(self, text: str) -> str | None:
-        """The INSEE code of a commune given as a code, a name ("St-Ouen-l'Aumône"), "95310 Saint-Ouen…", or a near spelling."""
+        """The INSEE code of a commune given as a code, a name, "95310 Saint-Ouen…", or a near spelling."""
         text = text.strip()
         if not text:
             return None
