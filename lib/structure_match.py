@@ -100,7 +100,8 @@ _NOISE = {"ecole", "publique", "public", "privee", "prive"}
 _WORD_FORMS = {"st": "saint", "ste": "sainte"}
 _NEAR_KINDS = {frozenset({"ep", "ee"}), frozenset({"ep", "em"}), frozenset({"cs", "evs"})}
 _UAI_IN_TEXT = re.compile(r"\b(\d{7}[A-Z])\b")
-_COMMUNE_SUFFIX = re.compile(r"^(.+?)\s*(?:\(([^()]+)\)|\s[-–—,/]\s*([^-–—,/()]+))\s*$")
+_BRACKETS_SUFFIX = re.compile(r"^(.+?)\s*\(([^()]+)\)\s*$")
+_SEPARATORS = re.compile(r"\s+[-–—/]\s*|\s*,\s*")
 _POSTCODE = re.compile(r"^\s*\d{5}\s+")
 
 
@@ -226,6 +227,22 @@ class StructureMatcher:
         best = process.extractOne(words, self._commune_words, scorer=fuzz.ratio, processor=None, score_cutoff=90)
         return self._commune_by_words[best[0]] if best else None
 
+    def split_commune(self, value: str) -> tuple[str, str | None]:
+        """``("Centre social X", "95585")`` from "Centre social X (Sarcelles)", "… - Sarcelles", "…, Sarcelles".
+
+        The commune may hold hyphens ("… - Saint-Ouen-l'Aumône"); without a commune suffix: ``(value, None)``.
+        """
+        brackets = _BRACKETS_SUFFIX.match(value)
+        if brackets:
+            code = self.commune_code(brackets.group(2))
+            if code:
+                return brackets.group(1), code
+        for separator in reversed(list(_SEPARATORS.finditer(value))):
+            code = self.commune_code(value[separator.end():])
+            if code and value[:separator.start()].strip():
+                return value[:separator.start()].strip(), code
+        return value, None
+
     # ------------------------------------------------------------------ matching
 
     def match(self, value: str, commune: str = "") -> StructureMatch:
@@ -247,11 +264,9 @@ class StructureMatcher:
             result.sure = True
             return result
         name, code = value, self.commune_code(commune) if commune else None
-        suffix = _COMMUNE_SUFFIX.match(value)  # "Centre social X (Sarcelles)", "Ecole Y - Cergy"
-        if suffix:
-            found = self.commune_code(suffix.group(2) or suffix.group(3))
-            if found:
-                name, code = suffix.group(1), code or found
+        rest, found = self.split_commune(value)
+        if found:
+            name, code = rest, code or found
         for text in (value, name):
             k = self.by_id.get(text.upper())
             if k is None:

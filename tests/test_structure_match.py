@@ -93,6 +93,8 @@ def test_abbreviations_accents_and_case_are_sure(matcher, typed, commune, expect
     ("CS La Rencontre (SARCELLES)", "CS-1"),
     ("EP Saint-Exupéry (Saint-Ouen-l'Aumône)", "0951004D"),
     ("EE Jules Ferry (95100 Argenteuil)", "0951001A"),
+    ("EP St Exupery - ST-OUEN-L'AUMONE", "0951004D"),  # a dash before a commune that has hyphens
+    ("CS La Rencontre, Sarcelles", "CS-1"),
 ])
 def test_commune_in_brackets_or_after_a_dash(matcher, typed, expected):
     assert sure(matcher, typed) == expected
