@@ -43,7 +43,7 @@ import secrets
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
@@ -54,6 +54,7 @@ from filelock import FileLock, Timeout
 from lib import dataset
 from lib.csvio import NO_HEADER, CsvError, decode_bytes, detect_delimiter, normalise_column, parse_text
 from lib.dataset import EMAIL_PATTERN, FILES, PHONE_PATTERN, REDACTED, FileSpec, resolve_data_dir
+from lib.textlimits import STORE_MAX_CHARS, too_long_message
 
 LOCK_NAME = ".passerelles.lock"
 JOURNAL_NAME = "journal.csv"
@@ -116,10 +117,15 @@ class Version:
 
 @dataclass
 class _Table:
-    """A data-set file as plain lists: column names and rows of strings."""
+    """A data-set file as plain lists: column names and rows of strings.
+
+    ``too_long`` lists the cells over :data:`STORE_MAX_CHARS` of a table given
+    to write, as ``(row number, column, value)``.
+    """
 
     columns: list[str]
     rows: list[list[str]]
+    too_long: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 # A change to a file: from its current table to (columns, rows, rows concerned, keys concerned).
@@ -222,8 +228,11 @@ def _rows_from_frame(spec: FileSpec, frame: pd.DataFrame) -> _Table:
         raise StoreError(f"{where} : colonne(s) obligatoire(s) absente(s) : {', '.join(missing)} ; "
                          "rien n'a été modifié.")
     rows = frame.to_numpy(dtype=object).tolist()
+    too_long = []
     for number, row in enumerate(rows, start=1):
         for column, value in zip(columns, row):
+            if isinstance(value, str) and len(value) > STORE_MAX_CHARS:
+                too_long.append((number, column, value))
             if not isinstance(value, str):
                 raise StoreError(f"{where}, ligne {number}, colonne « {column} » : valeur {value!r} non textuelle "
                                  "(chaque valeur s'écrit en texte, les listes de codes jointes par « ; ») ; "
@@ -233,7 +242,27 @@ def _rows_from_frame(spec: FileSpec, frame: pd.DataFrame) -> _Table:
                                  "rien n'a été modifié.")
         if not any(v.strip() for v in row):
             raise StoreError(f"{where}, ligne {number} : ligne vide ; rien n'a été modifié.")
-    return _Table(columns, rows)
+    return _Table(columns, rows, too_long)
+
+
+def _refuse_new_long_texts(spec: FileSpec, given: _Table, current: _Table | None) -> None:
+    """Refuse a cell over :data:`STORE_MAX_CHARS` unless the file already holds that very text in that column.
+
+    The store reads back anything it writes, and it never writes a new text that
+    long; a data set that already holds one (written by another tool) can still
+    be changed elsewhere, keeping that text as it is.
+
+    Raises:
+        StoreError: naming the line and column of the first new over-long text.
+    """
+    for number, column, value in given.too_long:
+        if current is not None and column in current.columns:
+            position = current.columns.index(column)
+            if any(row[position] == value for row in current.rows):
+                continue
+        raise StoreError(f"{spec.filename} (données à enregistrer), ligne {number}, colonne « {column} » : "
+                         f"{too_long_message(len(value), STORE_MAX_CHARS)} ; raccourcissez-le ; "
+                         "rien n'a été modifié.")
 
 
 # --------------------------------------------------------------------------- files on disk
@@ -486,6 +515,12 @@ class Store:
         rows = _align(given, columns)
         data = _csv_bytes(columns, rows, spec.filename)
         with self._locked():  # the current file is not parsed: a replace can mend one the store can't read
+            if given.too_long:  # ... unless it must tell a long text kept from a new one
+                try:
+                    current = _parse(spec, _read_bytes(self.folder / spec.filename))
+                except StoreError:
+                    current = None
+                _refuse_new_long_texts(spec, given, current)
             return self._commit(spec, data, action, description, rows=len(rows))
 
     def append(self, name: str, rows: pd.DataFrame, description: str, action: str = "ajout") -> int:
@@ -508,6 +543,7 @@ class Store:
 
         def merge(current: _Table) -> _Merged:
             _refuse_unknown_columns(spec, given, current)
+            _refuse_new_long_texts(spec, given, current)
             existing = set(_keys_of(current, key, spec, check=False))
             taken = [k for k in new_keys if k in existing]
             if taken:
@@ -542,6 +578,7 @@ class Store:
 
         def merge(current: _Table) -> _Merged:
             _refuse_unknown_columns(spec, given, current)
+            _refuse_new_long_texts(spec, given, current)
             positions: dict[tuple[str, ...], list[int]] = {}
             for position, existing_key in enumerate(_keys_of(current, key, spec, check=False)):
                 positions.setdefault(existing_key, []).append(position)

@@ -544,3 +544,47 @@ def test_import_mappings_are_saved_atomically_and_listed(tmp_path):
     assert [p.name for p in (tmp_path / "jeu" / "mappings").iterdir()] == ["kobo-mars.json"]  # no temp left
     with pytest.raises(StoreError):
         store.save_mapping("../structures.json", "{}")
+
+
+def test_a_long_text_is_read_back_and_a_new_one_over_the_hard_maximum_is_refused(folder: Path) -> None:
+    from lib.textlimits import STORE_MAX_CHARS
+
+    store = Store(folder)
+    longest = 'a "quoted", long\ntext ' + "x" * (STORE_MAX_CHARS - 22)
+    assert len(longest) == STORE_MAX_CHARS
+    store.append("reponses", answers("L1").assign(commentaire=longest), "Texte au maximum")
+    assert store.read("reponses").set_index("reponse_id").at["L1", "commentaire"] == longest
+    before = snapshot(folder)
+    for write in (lambda t: store.append("reponses", t, "trop long"),
+                  lambda t: store.upsert("reponses", t, ["reponse_id"], "trop long"),
+                  lambda t: store.replace("reponses", t, "import", "trop long")):
+        with pytest.raises(StoreError, match=r"ligne 1, colonne « commentaire » : texte de 100\u00a0001 caractères"):
+            write(answers("L2").assign(commentaire="y" * (STORE_MAX_CHARS + 1)))
+    assert snapshot(folder) == before
+
+
+def test_a_data_set_holding_a_one_megabyte_comment_loads_with_a_warning_and_every_write_works(
+        small_dataset: Path) -> None:
+    """Written by another tool: the csv module's default limit (131,072) made 0 answers load and every write fail."""
+    folder = small_dataset
+    huge = "Très long. " * 100_000  # 1.1 million characters
+    table = pd.read_csv(folder / "reponses.csv", dtype=str, keep_default_na=False)
+    table.loc[1, "commentaire"] = huge
+    table.to_csv(folder / "reponses.csv", index=False)
+    started = time.perf_counter()
+    dataset = load_dataset(folder)
+    assert time.perf_counter() - started < 10  # the personal-data check once took minutes on such a text
+    assert len(dataset.reponses) == len(table)
+    warning = next(p for p in dataset.warnings if p.column == "commentaire")
+    assert (warning.file, warning.line) == ("reponses.csv", 3)
+    assert str(warning).startswith("reponses.csv, ligne 3, colonne « commentaire » : texte de 1\u00a0100\u00a0000 "
+                                   "caractères")
+    store = Store(folder)
+    assert store.read("reponses").at[1, "commentaire"] == huge
+    store.append("reponses", answers("N1"), "Ajout")
+    assert store.upsert("reponses", answers("N1").assign(qualite="1"), ["reponse_id"], "Modification") == (0, 1)
+    kept = store.read("reponses")
+    assert store.replace("reponses", kept.assign(vague="2020"), "modification", "Toutes en 2020")
+    store.delete("reponses", ["reponse_id"], [("N1",)], "Suppression")
+    assert store.read("reponses").at[1, "commentaire"] == huge  # kept as it was through every write
+    assert len(load_dataset(folder).reponses) == len(table)
