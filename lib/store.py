@@ -53,17 +53,15 @@ from filelock import FileLock, Timeout
 
 from lib import dataset
 from lib.csvio import NO_HEADER, CsvError, decode_bytes, detect_delimiter, normalise_column, parse_text
-from lib.dataset import EMAIL_PATTERN, FILES, PHONE_PATTERN, REDACTED, FileSpec, resolve_data_dir
+from lib.dataset import FILES, FileSpec, resolve_data_dir
+from lib.journal import (ACTIONS, JOURNAL_COLUMNS, JOURNAL_NAME, MAX_JOURNAL_KEYS, journal_bytes, journal_rows,  # noqa: F401
+                         keys_text, one_line, plan_repair, stamp)
 from lib.textlimits import STORE_MAX_CHARS, too_long_message
 
 LOCK_NAME = ".passerelles.lock"
-JOURNAL_NAME = "journal.csv"
 VERSIONS_DIR = "versions"
 MAPPINGS_DIR = "mappings"
 TEMP_SUFFIX = ".passerelles-tmp"
-JOURNAL_COLUMNS = ("horodatage", "fichier", "action", "lignes", "cles", "description", "version")
-# What a journal line can say was done.
-ACTIONS = ("ajout", "modification", "suppression", "import", "restauration", "création")
 # The columns that identify a row of each file (the loader reports duplicates of these).
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "structures": ("id",),
@@ -72,12 +70,14 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "participations": ("rencontre_id", "structure_id"),
     "territoires": ("commune_insee",),
 }
-# A journal line names at most this many keys (an import can touch thousands).
-MAX_JOURNAL_KEYS = 50
 # Between two attempts on a busy lock: short, so people saving one after the other barely wait.
 LOCK_POLL_SECONDS = 0.005
 STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
 VERSION_PATTERN = re.compile(r"^(\d{8}T\d{12}Z)-([a-z_]+\.csv)$")
+# Opening a data set looks for the newest backups in this much of the journal's end.
+JOURNAL_TAIL_BYTES = 64 * 1024
+# Mending the journal on opening waits this long for the lock, then leaves it for the next opening.
+REPAIR_LOCK_SECONDS = 0.5
 READ_ONLY_MESSAGE = "Les données de démonstration ne sont pas modifiables : créez votre propre jeu de données."
 
 
@@ -161,7 +161,7 @@ def _parse(spec: FileSpec, data: bytes | None) -> _Table:
     columns = list(spec.columns)
     if data is None or not data.strip():
         return _Table(columns, [])
-    fix = "corrigez le fichier (page de contrôle des données) avant d'enregistrer ; rien n'a été modifié."
+    fix = "corrigez le fichier (page « Contrôle des données ») avant d'enregistrer ; rien n'a été modifié."
     try:
         text, _ = decode_bytes(data, spec.filename)
     except CsvError as err:
@@ -377,35 +377,6 @@ def _inside_demo(folder: Path) -> bool:
     return resolved == demo or demo in resolved.parents
 
 
-# --------------------------------------------------------------------------- journal
-
-
-def _one_line(text: str) -> str:
-    """A journal text on one line, without e-mail addresses or phone numbers."""
-    text = " ".join(str(text).split())
-    return PHONE_PATTERN.sub(REDACTED, EMAIL_PATTERN.sub(REDACTED, text))
-
-
-def _keys_text(keys: list[tuple[str, ...]]) -> str:
-    parts = ["|".join(key) for key in keys]
-    if len(parts) > MAX_JOURNAL_KEYS:
-        parts = parts[:MAX_JOURNAL_KEYS] + [f"… (+{len(parts) - MAX_JOURNAL_KEYS})"]
-    return _one_line(";".join(parts))
-
-
-def _journal_bytes(current: bytes | None, entry: list[str]) -> bytes:
-    """The journal with one more line; earlier lines are kept byte for byte."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if not current or not current.strip():
-        current = b""
-        writer.writerow(JOURNAL_COLUMNS)
-    elif not current.endswith(b"\n"):
-        current += b"\n"
-    writer.writerow(entry)
-    return current + buffer.getvalue().encode("utf-8", errors="replace")
-
-
 # --------------------------------------------------------------------------- the store
 
 
@@ -430,6 +401,7 @@ class Store:
         self.folder = Path(folder)
         self.keep_versions = keep_versions
         self.lock_timeout = lock_timeout
+        self._repair_journal_if_needed()
 
     @property
     def versions_dir(self) -> Path:
@@ -493,11 +465,7 @@ class Store:
         return pd.DataFrame(rows[::-1], columns=list(JOURNAL_COLUMNS), dtype=str)
 
     def _journal_rows(self) -> list[dict[str, str]]:
-        data = _read_bytes(self.folder / JOURNAL_NAME)
-        if not data:
-            return []
-        text = data.decode("utf-8", errors="replace")
-        return [dict(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
+        return journal_rows(_read_bytes(self.folder / JOURNAL_NAME))
 
     # ----------------------------------------------------------------- writing
 
@@ -547,7 +515,7 @@ class Store:
             existing = set(_keys_of(current, key, spec, check=False))
             taken = [k for k in new_keys if k in existing]
             if taken:
-                raise StoreError(f"{spec.filename} : identifiant(s) déjà présent(s) : {_keys_text(taken)} ; "
+                raise StoreError(f"{spec.filename} : identifiant(s) déjà présent(s) : {keys_text(taken)} ; "
                                  "rien n'a été modifié.")
             return current.columns, current.rows + _align(given, current.columns), len(given.rows), new_keys
 
@@ -588,7 +556,7 @@ class Store:
             for row_key, row in zip(new_keys, given.rows):
                 found = positions.get(row_key, [])
                 if len(found) > 1:
-                    raise StoreError(f"{spec.filename} : {len(found)} lignes ont la clé {_keys_text([row_key])} ; "
+                    raise StoreError(f"{spec.filename} : {len(found)} lignes ont la clé {keys_text([row_key])} ; "
                                      "corrigez le fichier avant de la modifier ; rien n'a été modifié.")
                 if found:
                     merged = list(result[found[0]])
@@ -699,6 +667,78 @@ class Store:
                     with suppress(OSError):
                         leftover.unlink()
 
+    # ----------------------------------------------------------------- journal repair
+
+    def reconcile_journal(self, lock_timeout: float | None = None) -> list[str]:
+        """Mend the journal after a write killed between its renames (see :mod:`lib.journal`).
+
+        A change the journal misses gets its line back, marked as reconstructed;
+        a backup of a file that did not change is removed; one more line says
+        what was mended. Returns the descriptions of the lines added (none when
+        the journal was whole).
+
+        Raises:
+            StoreError: the journal could not be written (nothing else was changed then, but the
+                copies of nothing may be gone); DatasetBusy when the lock is not had in time.
+        """
+        self._check_writable()
+        with self._locked(lock_timeout):
+            repair = plan_repair(self._journal_rows(), self._versions_by_file(),
+                                 read_version=lambda version: _read_bytes(self.versions_dir / version),
+                                 read_current=lambda filename: _read_bytes(self.folder / filename),
+                                 count_rows=_count_rows)
+            if not repair:
+                return []
+            for orphan in repair.orphans:
+                with suppress(OSError):
+                    (self.versions_dir / orphan).unlink()
+            journal_path = self.folder / JOURNAL_NAME
+            temps: list[Path] = []
+            try:
+                data = journal_bytes(_read_bytes(journal_path), repair.entries)
+                temp = _write_temp(journal_path, data, temps, _file_mode(journal_path))
+                os.replace(temp, journal_path)
+                temps.clear()
+                _fsync_dir(self.folder)
+            except OSError as err:
+                raise StoreError(f"Réparation du journal impossible : {_os_problem(err)}.") from err
+            finally:
+                for leftover in temps:
+                    with suppress(OSError):
+                        leftover.unlink()
+            return [entry[5] for entry in repair.entries]
+
+    def _repair_journal_if_needed(self) -> None:
+        """On opening: mend the journal when the newest backup of a file is not in its last lines.
+
+        Cheap (a folder listing and the journal's tail), so every opening checks;
+        a data set busy or not writable is left for the next opening.
+        """
+        if _inside_demo(self.folder) or not self.versions_dir.is_dir():
+            return
+        newest = [kept[-1][0] for kept in self._versions_by_file().values()]
+        try:
+            with open(self.folder / JOURNAL_NAME, "rb") as handle:
+                handle.seek(max(0, handle.seek(0, os.SEEK_END) - JOURNAL_TAIL_BYTES))
+                tail = handle.read().decode("utf-8", errors="replace")
+        except FileNotFoundError:
+            tail = ""
+        if all(version in tail for version in newest):
+            return
+        with suppress(StoreError, OSError):
+            self.reconcile_journal(lock_timeout=REPAIR_LOCK_SECONDS)
+
+    def _versions_by_file(self) -> dict[str, list[tuple[str, datetime]]]:
+        """File name → its backups ``(version id, time)``, oldest first."""
+        found: dict[str, list[tuple[str, datetime]]] = {}
+        with suppress(FileNotFoundError):
+            for entry in sorted(os.listdir(self.versions_dir)):
+                match = VERSION_PATTERN.match(entry)
+                if match:
+                    when = datetime.strptime(match.group(1), STAMP_FORMAT).replace(tzinfo=UTC)
+                    found.setdefault(match.group(2), []).append((entry, when))
+        return found
+
     def _check_writable(self) -> None:
         if _inside_demo(self.folder):
             raise ReadOnlyDataset()
@@ -706,14 +746,15 @@ class Store:
             raise StoreError(f"dossier du jeu de données introuvable : {self.folder} ; rien n'a été modifié.")
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, timeout: float | None = None) -> Iterator[None]:
         """Hold the data set's lock; leftovers of a writer that died are swept first."""
-        lock = FileLock(self.folder / LOCK_NAME, timeout=self.lock_timeout, poll_interval=LOCK_POLL_SECONDS)
+        timeout = self.lock_timeout if timeout is None else timeout
+        lock = FileLock(self.folder / LOCK_NAME, timeout=timeout, poll_interval=LOCK_POLL_SECONDS)
         try:
             lock.acquire()
         except Timeout:
             raise DatasetBusy(f"Le jeu de données est en cours d'enregistrement par quelqu'un d'autre depuis "
-                              f"plus de {self.lock_timeout:g} s : réessayez dans un instant ; "
+                              f"plus de {timeout:g} s : réessayez dans un instant ; "
                               "rien n'a été modifié.") from None
         try:
             for folder in (self.folder, self.versions_dir):
@@ -757,9 +798,9 @@ class Store:
         when = self._next_stamp()
         version_id = f"{when.strftime(STAMP_FORMAT)}-{spec.filename}" if old is not None else ""
         journal_path = self.folder / JOURNAL_NAME
-        entry = [when.isoformat(timespec="microseconds"), spec.filename, action, str(rows), _keys_text(keys),
-                 _one_line(description) or f"{action} : {rows} ligne(s) de {spec.filename}", version_id]
-        journal = _journal_bytes(_read_bytes(journal_path), entry)
+        entry = [stamp(when), spec.filename, action, str(rows), keys_text(keys),
+                 one_line(description) or f"{action} : {rows} ligne(s) de {spec.filename}", version_id]
+        journal = journal_bytes(_read_bytes(journal_path), [entry])
 
         temps: list[Path] = []
         backup: Path | None = None
@@ -809,6 +850,17 @@ class Store:
 # --------------------------------------------------------------------------- helpers of the store
 
 
+def _count_rows(filename: str, data: bytes | None) -> int | None:
+    """How many rows a data-set file's bytes hold (None when they cannot be read)."""
+    spec = next((s for s in FILES.values() if s.filename == filename), None)
+    if spec is None:
+        return None
+    try:
+        return len(_parse(spec, data).rows)
+    except StoreError:
+        return None
+
+
 def _spec(name: str) -> FileSpec:
     if name not in FILES:
         raise ValueError(f"unknown data-set file {name!r} (expected one of {', '.join(FILES)})")
@@ -847,7 +899,7 @@ def _keys_of(table: _Table, key: list[str] | tuple[str, ...], spec: FileSpec,
         repeated = [k for k in keys if k in seen or seen.add(k)]
         if repeated:
             raise StoreError(f"{spec.filename} (données à enregistrer) : identifiant(s) en double : "
-                             f"{_keys_text(repeated)} ; rien n'a été modifié.")
+                             f"{keys_text(repeated)} ; rien n'a été modifié.")
     return keys
 
 

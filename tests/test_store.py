@@ -509,6 +509,54 @@ def test_a_writer_killed_mid_write_leaves_the_file_intact_and_no_stale_lock(fold
     assert temp_files(folder) == []  # the dead writer's half file is swept
 
 
+def killed_before(folder: Path, tmp_path: Path, name: str) -> None:
+    """Run a writer that appends answer KILLED and kill it just before its rename onto ``name``."""
+    ready = tmp_path / f"ready-{name}"
+    process = subprocess.Popen([sys.executable, str(WORKER), "stop-before", str(folder), name, str(ready)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(ready, process)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+    assert process.returncode != 0
+
+
+def test_a_writer_killed_before_its_journal_line_is_reconciled_on_the_next_opening(
+        folder: Path, tmp_path: Path) -> None:
+    Store(folder).append("reponses", answers("R1"), "Ajout de R1")
+    killed_before(folder, tmp_path, "journal.csv")
+    assert "KILLED" in (folder / "reponses.csv").read_text(encoding="utf-8")  # the change is made…
+    [orphan] = [p.name for p in (folder / "versions").glob("*-reponses.csv")
+                if p.name not in {row["version"] for row in journal_rows(folder)}]  # …the journal does not say so
+    assert len(journal_rows(folder)) == 3
+    Store(folder)  # the next opening of the data set mends the journal
+    lines = journal_rows(folder)
+    assert len(lines) == 5
+    line, summary = lines[-2], lines[-1]
+    assert (line["fichier"], line["action"], line["lignes"], line["version"]) == \
+        ("reponses.csv", "ajout", "2", orphan)
+    assert line["description"].startswith("[ligne reconstituée] reponses.csv a été modifié le ")
+    assert summary["action"] == "reconstitution" and "1 modification(s) absente(s) du journal ajoutée(s)" in \
+        summary["description"]
+    assert Store(folder).versions("reponses")[0].action == "ajout"  # the version is explained again
+    assert Store(folder).reconcile_journal() == []  # mended once
+    assert Store(folder).read("reponses")["reponse_id"].tolist() == ["R1", "KILLED"]
+
+
+def test_a_writer_killed_before_replacing_the_file_leaves_no_false_version(folder: Path, tmp_path: Path) -> None:
+    Store(folder).append("reponses", answers("R1"), "Ajout de R1")
+    before = (folder / "reponses.csv").read_bytes()
+    killed_before(folder, tmp_path, "reponses.csv")
+    assert (folder / "reponses.csv").read_bytes() == before
+    assert len(list((folder / "versions").glob("*-reponses.csv"))) == 2  # a copy of the unchanged file
+    Store(folder)  # opening the data set mends it
+    assert len(list((folder / "versions").glob("*-reponses.csv"))) == 1
+    summary = journal_rows(folder)[-1]
+    assert summary["action"] == "reconstitution" and "1 copie(s) d'un fichier resté inchangé" in summary["description"]
+    assert [v.action for v in Store(folder).versions("reponses")] == ["ajout"]
+
+
 # --------------------------------------------------------------------------- demo
 
 
