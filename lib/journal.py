@@ -95,7 +95,7 @@ def _local_time(value: str) -> str:
 def repairs(journal: pd.DataFrame) -> list[str]:
     """What the journal says about its own repairs, newest first, as sentences for the page."""
     found = journal[journal["action"] == REPAIR_ACTION]
-    return [f"{_local_time(when)} : {description}" for when, description in
+    return [f"{description} (le {_local_time(when).replace(' ', ' à ')})" for when, description in
             zip(found["horodatage"], found["description"])]
 
 

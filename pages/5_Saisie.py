@@ -8,6 +8,7 @@ import streamlit as st
 from lib.dataset import ERROR
 from lib.entry import (FREE_TEXT_FIELDS, answer_label, answer_lists, answer_row, answers_table, check_answer,
                        new_answer_id, partner_of, problems_by_field, same_answer, structure_names)
+from lib.formatting import format_int
 from lib.store import StoreError
 from lib.textlimits import ENTRY_MAX_CHARS
 from lib.ui import page_setup, writable_store
@@ -39,6 +40,7 @@ def clear_form(keep_respondent: bool) -> None:
             continue
         state.pop(f"saisie_{field}", None)
     state.pop("saisie_edition", None)
+    state.pop("saisie_gardes", None)
     state["saisie_jeton"] = new_answer_id()
 
 
@@ -46,8 +48,14 @@ def edit_answer(reponse_id: str) -> None:
     """Load a saved answer into the form."""
     row = store.read("reponses").set_index("reponse_id").loc[reponse_id]
     multiple = {c.column for c in answer_lists() if c.multiple}
+    # A text longer than the field allows (written by another tool) is not put in the field, which would cut
+    # it: it is kept as it is unless a new text is typed.
+    state["saisie_gardes"] = {field: len(row[field]) for field in FREE_TEXT_FIELDS
+                              if len(row[field]) > ENTRY_MAX_CHARS[field]}
     for field in FIELDS:
-        if field == "partenaire_id":
+        if field in state["saisie_gardes"]:
+            value = ""
+        elif field == "partenaire_id":
             value = row["centre_id"] if row["repondant_id"] == row["ecole_id"] else row["ecole_id"]
         elif field == "date":
             value = pd.to_datetime(row["date"], errors="coerce")
@@ -65,7 +73,9 @@ def save(row: dict[str, str], editing: str | None) -> str:
     label = f"{names.get(row['repondant_id'], '')} ↔ {names.get(partner_of(row), '')}"
     if editing:
         # The form stays on this answer (a second click rewrites nothing) until « Nouvel entretien ».
-        store.upsert("reponses", pd.DataFrame([row]), ["reponse_id"], f"Modification de l'entretien {label}")
+        kept = [f for f in state.get("saisie_gardes", {}) if not row[f]]  # over-long texts not retyped
+        store.upsert("reponses", pd.DataFrame([row]).drop(columns=kept), ["reponse_id"],
+                     f"Modification de l'entretien {label}")
         return f"Entretien modifié ({label})"
     stored = store.read("reponses").set_index("reponse_id", drop=False)
     if row["reponse_id"] in stored.index:
@@ -140,6 +150,10 @@ with st.form("saisie"):
     for field, label in FREE_TEXT_FIELDS.items():
         st.text_area(label, key=f"saisie_{field}", height=68, max_chars=ENTRY_MAX_CHARS[field],
                      help="Pas de nom, de téléphone ni de courriel de personne.")
+        if field in state.get("saisie_gardes", {}):
+            st.caption(f"Le texte enregistré fait {format_int(state['saisie_gardes'][field])} caractères, plus que "
+                       f"les {format_int(ENTRY_MAX_CHARS[field])} permis ici : il est gardé tel quel, sauf si vous "
+                       "saisissez un nouveau texte.")
         field_messages(field)
     st.form_submit_button("Enregistrer l'entretien", type="primary", on_click=state.update,
                           kwargs={"saisie_envoi": True})

@@ -17,7 +17,7 @@ st.title("Structures et versions")
 store = writable_store(dataset)  # the demo is read-only: opening the user's own also mends its journal
 journal = store.journal()
 for repair in repairs(journal)[:3]:
-    st.warning(f"Journal réparé — {repair}", icon=":material/build:")
+    st.warning(repair, icon=":material/build:")
 if "centres_fait" in state:  # after a save or an import: the rerun that shows the table as it is now
     remarks, text = state.pop("centres_fait")
     (st.warning if remarks else st.success)(text, icon=":material/warning:" if remarks else ":material/check_circle:")
