@@ -74,8 +74,6 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
 LOCK_POLL_SECONDS = 0.005
 STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
 VERSION_PATTERN = re.compile(r"^(\d{8}T\d{12}Z)-([a-z_]+\.csv)$")
-# Opening a data set looks for the newest backups in this much of the journal's end.
-JOURNAL_TAIL_BYTES = 64 * 1024
 # Mending the journal on opening waits this long for the lock, then leaves it for the next opening.
 REPAIR_LOCK_SECONDS = 0.5
 READ_ONLY_MESSAGE = "Les données de démonstration ne sont pas modifiables : créez votre propre jeu de données."
@@ -709,21 +707,17 @@ class Store:
             return [entry[5] for entry in repair.entries]
 
     def _repair_journal_if_needed(self) -> None:
-        """On opening: mend the journal when the newest backup of a file is not in its last lines.
+        """On opening: mend the journal when the newest backup of a file is not named in it.
 
-        Cheap (a folder listing and the journal's tail), so every opening checks;
-        a data set busy or not writable is left for the next opening.
+        Cheap (a folder listing and a byte search in the journal, no parsing, no
+        lock), so every opening checks; a data set busy or not writable is left
+        for the next opening.
         """
         if _inside_demo(self.folder) or not self.versions_dir.is_dir():
             return
-        newest = [kept[-1][0] for kept in self._versions_by_file().values()]
-        try:
-            with open(self.folder / JOURNAL_NAME, "rb") as handle:
-                handle.seek(max(0, handle.seek(0, os.SEEK_END) - JOURNAL_TAIL_BYTES))
-                tail = handle.read().decode("utf-8", errors="replace")
-        except FileNotFoundError:
-            tail = ""
-        if all(version in tail for version in newest):
+        newest = [kept[-1][0].encode() for kept in self._versions_by_file().values()]
+        journal = _read_bytes(self.folder / JOURNAL_NAME) or b""
+        if all(journal.rfind(version) >= 0 for version in newest):  # from the end: the newest lines
             return
         with suppress(StoreError, OSError):
             self.reconcile_journal(lock_timeout=REPAIR_LOCK_SECONDS)
