@@ -33,6 +33,11 @@ ENCODING_NAMES = {
     "utf_32": "UTF-32",
 }
 _SAMPLE_BYTES = 64 * 1024
+# Python's csv module refuses a field over 131,072 characters by default: one long comment then made a
+# whole data set unreadable. Every CSV of the app is parsed after this module is imported, so the limit is
+# raised here, once: a cell is bounded by its file's size, not by the parser (2**31 - 1 fits a C long everywhere).
+FIELD_SIZE_LIMIT = 2**31 - 1
+csv.field_size_limit(FIELD_SIZE_LIMIT)
 NO_HEADER = "le fichier ne contient aucune ligne d'en-tête."
 
 

@@ -24,6 +24,7 @@ from lib.csvio import CsvError, RawTable, fit_width, read_table
 from lib.questionnaire import ChoiceList, Questionnaire, load_questionnaire, split_codes
 from lib.territories import Reference, assign_territories, load_reference, reference_dir_for
 from lib.text import fold
+from lib.textlimits import STORE_MAX_CHARS, overlong_cells, preview, too_long_message
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "data" / "demo"
@@ -39,7 +40,9 @@ UAI_PATTERN = re.compile(r"^\d{7}[A-Z]$")
 UAI_KEY_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"
 STRUCTURE_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3])[:h][0-5]\d$")
-EMAIL_PATTERN = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# A match starts only where a run of address characters starts: tried from inside the run too, a long
+# word without "@" cost quadratic time (40,000 letters: 16 s; one long comment froze the loader).
+EMAIL_PATTERN = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE_PATTERN = re.compile(r"(?:\+33\s?|0033\s?|\b0)[1-9](?:[\s.-]?\d{2}){4}\b")
 # A school more than this far outside its own commune is probably misplaced (degrees, ~2 km).
 COMMUNE_TOLERANCE_DEG = 0.02
@@ -597,6 +600,12 @@ def _read(folder: Path, name: str, problems: list[Problem]) -> pd.DataFrame | No
     except CsvError as err:
         problems.append(Problem(spec.filename, err.line, None, None, err.message))
         return None
+    if path.stat().st_size > STORE_MAX_CHARS:  # a smaller file cannot hold a longer cell
+        for line, column, value in overlong_cells(raw.original_header, raw.rows, raw.lines):
+            problems.append(Problem(spec.filename, line, column, preview(value),
+                                    too_long_message(len(value), STORE_MAX_CHARS) + " : la ligne est lue, mais "
+                                    "raccourcissez ce texte (l'application n'enregistre pas un texte aussi long)",
+                                    WARNING))
     return _frame_from_raw(raw, spec, problems)
 
 

@@ -1,11 +1,24 @@
-"""Exports people open in a spreadsheet: CSV files that cannot run a formula."""
+"""Exports people open in a spreadsheet: CSV and XLSX files that cannot run a formula.
+
+CSV has no types: every text that starts like a formula is prefixed with an
+apostrophe. XLSX has them: a text cell is never run, so the app's own labels
+(column headers, sheet names, signed figures like « +1 ») are written as they
+are, as text cells flagged "quote prefix" (what Excel records when one types an
+apostrophe, and keeps as text when the cell is edited). Body texts that start
+like a formula otherwise come from the data (names of territories, waves…):
+they keep the visible apostrophe, as in CSV.
+"""
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
 # A cell starting with one of these is read as a formula by Excel or LibreOffice.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A signed figure as the app writes it (« +1 », « -0,5 », « +12 % »): a label, not a formula.
+SIGNED_FIGURE = re.compile(r"^[+-]\d+(?:[.,]\d+)?(?:[ \u00a0\u202f]?%)?$")
 
 
 def neutralise_cell(value: object) -> object:
@@ -55,8 +68,25 @@ def _xml_safe(value: object) -> object:
     return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
+def _xlsx_cell(value: object) -> object:
+    """A body cell for XLSX: a text from the data that starts like a formula gets its apostrophe."""
+    if isinstance(value, str) and SIGNED_FIGURE.match(value):
+        return value
+    return neutralise_cell(value)
+
+
+def _as_text(cell) -> None:
+    """Make a cell a text cell flagged "quote prefix": never a formula, even once edited in Excel."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"  # openpyxl reads a text starting with "=" as a formula
+        cell.quotePrefix = True
+
+
 def to_xlsx_bytes(sheets: pd.DataFrame | dict[str, pd.DataFrame]) -> bytes:
-    """An Excel workbook, one sheet per table: formulas neutralised as in CSV, header bold and frozen, columns sized.
+    """An Excel workbook, one sheet per table: no formula, header bold and frozen, columns sized.
+
+    Column headers and sheet names are the app's labels: written as they are.
+    Body texts from the data are neutralised as in CSV (see the module's note).
 
     Args:
         sheets: a table, or sheet name → table (names are made valid and unique).
@@ -73,14 +103,17 @@ def to_xlsx_bytes(sheets: pd.DataFrame | dict[str, pd.DataFrame]) -> bytes:
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for name, table in sheets.items():
             title = _sheet_name(name, used)
-            safe = neutralise_formulas(table)
-            safe.columns = [_xml_safe(c) for c in safe.columns]
+            safe = table.copy()
+            safe.columns = [_xml_safe(str(c)) for c in safe.columns]
             for column in safe.columns:
                 if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-                    safe[column] = safe[column].map(_xml_safe)
+                    safe[column] = safe[column].map(lambda v: _xml_safe(_xlsx_cell(v)))
             safe.to_excel(writer, sheet_name=title, index=False)
             sheet = writer.sheets[title]
             sheet.freeze_panes = "A2"
+            for row in sheet.iter_rows():
+                for cell in row:
+                    _as_text(cell)
             for position, column in enumerate(safe.columns, start=1):
                 sheet.cell(row=1, column=position).font = Font(bold=True)
                 longest = max([len(str(column))] + [len(str(v)) for v in safe[column].head(200).tolist()])

@@ -43,7 +43,7 @@ import secrets
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
@@ -53,16 +53,15 @@ from filelock import FileLock, Timeout
 
 from lib import dataset
 from lib.csvio import NO_HEADER, CsvError, decode_bytes, detect_delimiter, normalise_column, parse_text
-from lib.dataset import EMAIL_PATTERN, FILES, PHONE_PATTERN, REDACTED, FileSpec, resolve_data_dir
+from lib.dataset import FILES, FileSpec, resolve_data_dir
+from lib.journal import (ACTIONS, JOURNAL_COLUMNS, JOURNAL_NAME, MAX_JOURNAL_KEYS, journal_bytes, journal_rows,  # noqa: F401
+                         keys_text, one_line, plan_repair, stamp)
+from lib.textlimits import STORE_MAX_CHARS, too_long_message
 
 LOCK_NAME = ".passerelles.lock"
-JOURNAL_NAME = "journal.csv"
 VERSIONS_DIR = "versions"
 MAPPINGS_DIR = "mappings"
 TEMP_SUFFIX = ".passerelles-tmp"
-JOURNAL_COLUMNS = ("horodatage", "fichier", "action", "lignes", "cles", "description", "version")
-# What a journal line can say was done.
-ACTIONS = ("ajout", "modification", "suppression", "import", "restauration", "création")
 # The columns that identify a row of each file (the loader reports duplicates of these).
 NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "structures": ("id",),
@@ -71,12 +70,12 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "participations": ("rencontre_id", "structure_id"),
     "territoires": ("commune_insee",),
 }
-# A journal line names at most this many keys (an import can touch thousands).
-MAX_JOURNAL_KEYS = 50
 # Between two attempts on a busy lock: short, so people saving one after the other barely wait.
 LOCK_POLL_SECONDS = 0.005
 STAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
 VERSION_PATTERN = re.compile(r"^(\d{8}T\d{12}Z)-([a-z_]+\.csv)$")
+# Mending the journal on opening waits this long for the lock, then leaves it for the next opening.
+REPAIR_LOCK_SECONDS = 0.5
 READ_ONLY_MESSAGE = "Les données de démonstration ne sont pas modifiables : créez votre propre jeu de données."
 
 
@@ -116,10 +115,15 @@ class Version:
 
 @dataclass
 class _Table:
-    """A data-set file as plain lists: column names and rows of strings."""
+    """A data-set file as plain lists: column names and rows of strings.
+
+    ``too_long`` lists the cells over :data:`STORE_MAX_CHARS` of a table given
+    to write, as ``(row number, column, value)``.
+    """
 
     columns: list[str]
     rows: list[list[str]]
+    too_long: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 # A change to a file: from its current table to (columns, rows, rows concerned, keys concerned).
@@ -155,7 +159,7 @@ def _parse(spec: FileSpec, data: bytes | None) -> _Table:
     columns = list(spec.columns)
     if data is None or not data.strip():
         return _Table(columns, [])
-    fix = "corrigez le fichier (page de contrôle des données) avant d'enregistrer ; rien n'a été modifié."
+    fix = "corrigez le fichier (page « Contrôle des données ») avant d'enregistrer ; rien n'a été modifié."
     try:
         text, _ = decode_bytes(data, spec.filename)
     except CsvError as err:
@@ -222,8 +226,11 @@ def _rows_from_frame(spec: FileSpec, frame: pd.DataFrame) -> _Table:
         raise StoreError(f"{where} : colonne(s) obligatoire(s) absente(s) : {', '.join(missing)} ; "
                          "rien n'a été modifié.")
     rows = frame.to_numpy(dtype=object).tolist()
+    too_long = []
     for number, row in enumerate(rows, start=1):
         for column, value in zip(columns, row):
+            if isinstance(value, str) and len(value) > STORE_MAX_CHARS:
+                too_long.append((number, column, value))
             if not isinstance(value, str):
                 raise StoreError(f"{where}, ligne {number}, colonne « {column} » : valeur {value!r} non textuelle "
                                  "(chaque valeur s'écrit en texte, les listes de codes jointes par « ; ») ; "
@@ -233,7 +240,27 @@ def _rows_from_frame(spec: FileSpec, frame: pd.DataFrame) -> _Table:
                                  "rien n'a été modifié.")
         if not any(v.strip() for v in row):
             raise StoreError(f"{where}, ligne {number} : ligne vide ; rien n'a été modifié.")
-    return _Table(columns, rows)
+    return _Table(columns, rows, too_long)
+
+
+def _refuse_new_long_texts(spec: FileSpec, given: _Table, current: _Table | None) -> None:
+    """Refuse a cell over :data:`STORE_MAX_CHARS` unless the file already holds that very text in that column.
+
+    The store reads back anything it writes, and it never writes a new text that
+    long; a data set that already holds one (written by another tool) can still
+    be changed elsewhere, keeping that text as it is.
+
+    Raises:
+        StoreError: naming the line and column of the first new over-long text.
+    """
+    for number, column, value in given.too_long:
+        if current is not None and column in current.columns:
+            position = current.columns.index(column)
+            if any(row[position] == value for row in current.rows):
+                continue
+        raise StoreError(f"{spec.filename} (données à enregistrer), ligne {number}, colonne « {column} » : "
+                         f"{too_long_message(len(value), STORE_MAX_CHARS)} ; raccourcissez-le ; "
+                         "rien n'a été modifié.")
 
 
 # --------------------------------------------------------------------------- files on disk
@@ -348,35 +375,6 @@ def _inside_demo(folder: Path) -> bool:
     return resolved == demo or demo in resolved.parents
 
 
-# --------------------------------------------------------------------------- journal
-
-
-def _one_line(text: str) -> str:
-    """A journal text on one line, without e-mail addresses or phone numbers."""
-    text = " ".join(str(text).split())
-    return PHONE_PATTERN.sub(REDACTED, EMAIL_PATTERN.sub(REDACTED, text))
-
-
-def _keys_text(keys: list[tuple[str, ...]]) -> str:
-    parts = ["|".join(key) for key in keys]
-    if len(parts) > MAX_JOURNAL_KEYS:
-        parts = parts[:MAX_JOURNAL_KEYS] + [f"… (+{len(parts) - MAX_JOURNAL_KEYS})"]
-    return _one_line(";".join(parts))
-
-
-def _journal_bytes(current: bytes | None, entry: list[str]) -> bytes:
-    """The journal with one more line; earlier lines are kept byte for byte."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if not current or not current.strip():
-        current = b""
-        writer.writerow(JOURNAL_COLUMNS)
-    elif not current.endswith(b"\n"):
-        current += b"\n"
-    writer.writerow(entry)
-    return current + buffer.getvalue().encode("utf-8", errors="replace")
-
-
 # --------------------------------------------------------------------------- the store
 
 
@@ -401,6 +399,7 @@ class Store:
         self.folder = Path(folder)
         self.keep_versions = keep_versions
         self.lock_timeout = lock_timeout
+        self._repair_journal_if_needed()
 
     @property
     def versions_dir(self) -> Path:
@@ -464,11 +463,7 @@ class Store:
         return pd.DataFrame(rows[::-1], columns=list(JOURNAL_COLUMNS), dtype=str)
 
     def _journal_rows(self) -> list[dict[str, str]]:
-        data = _read_bytes(self.folder / JOURNAL_NAME)
-        if not data:
-            return []
-        text = data.decode("utf-8", errors="replace")
-        return [dict(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
+        return journal_rows(_read_bytes(self.folder / JOURNAL_NAME))
 
     # ----------------------------------------------------------------- writing
 
@@ -486,6 +481,12 @@ class Store:
         rows = _align(given, columns)
         data = _csv_bytes(columns, rows, spec.filename)
         with self._locked():  # the current file is not parsed: a replace can mend one the store can't read
+            if given.too_long:  # ... unless it must tell a long text kept from a new one
+                try:
+                    current = _parse(spec, _read_bytes(self.folder / spec.filename))
+                except StoreError:
+                    current = None
+                _refuse_new_long_texts(spec, given, current)
             return self._commit(spec, data, action, description, rows=len(rows))
 
     def append(self, name: str, rows: pd.DataFrame, description: str, action: str = "ajout") -> int:
@@ -508,10 +509,11 @@ class Store:
 
         def merge(current: _Table) -> _Merged:
             _refuse_unknown_columns(spec, given, current)
+            _refuse_new_long_texts(spec, given, current)
             existing = set(_keys_of(current, key, spec, check=False))
             taken = [k for k in new_keys if k in existing]
             if taken:
-                raise StoreError(f"{spec.filename} : identifiant(s) déjà présent(s) : {_keys_text(taken)} ; "
+                raise StoreError(f"{spec.filename} : identifiant(s) déjà présent(s) : {keys_text(taken)} ; "
                                  "rien n'a été modifié.")
             return current.columns, current.rows + _align(given, current.columns), len(given.rows), new_keys
 
@@ -542,6 +544,7 @@ class Store:
 
         def merge(current: _Table) -> _Merged:
             _refuse_unknown_columns(spec, given, current)
+            _refuse_new_long_texts(spec, given, current)
             positions: dict[tuple[str, ...], list[int]] = {}
             for position, existing_key in enumerate(_keys_of(current, key, spec, check=False)):
                 positions.setdefault(existing_key, []).append(position)
@@ -551,7 +554,7 @@ class Store:
             for row_key, row in zip(new_keys, given.rows):
                 found = positions.get(row_key, [])
                 if len(found) > 1:
-                    raise StoreError(f"{spec.filename} : {len(found)} lignes ont la clé {_keys_text([row_key])} ; "
+                    raise StoreError(f"{spec.filename} : {len(found)} lignes ont la clé {keys_text([row_key])} ; "
                                      "corrigez le fichier avant de la modifier ; rien n'a été modifié.")
                 if found:
                     merged = list(result[found[0]])
@@ -662,6 +665,74 @@ class Store:
                     with suppress(OSError):
                         leftover.unlink()
 
+    # ----------------------------------------------------------------- journal repair
+
+    def reconcile_journal(self, lock_timeout: float | None = None) -> list[str]:
+        """Mend the journal after a write killed between its renames (see :mod:`lib.journal`).
+
+        A change the journal misses gets its line back, marked as reconstructed;
+        a backup of a file that did not change is removed; one more line says
+        what was mended. Returns the descriptions of the lines added (none when
+        the journal was whole).
+
+        Raises:
+            StoreError: the journal could not be written (nothing else was changed then, but the
+                copies of nothing may be gone); DatasetBusy when the lock is not had in time.
+        """
+        self._check_writable()
+        with self._locked(lock_timeout):
+            repair = plan_repair(self._journal_rows(), self._versions_by_file(),
+                                 read_version=lambda version: _read_bytes(self.versions_dir / version),
+                                 read_current=lambda filename: _read_bytes(self.folder / filename),
+                                 count_rows=_count_rows)
+            if not repair:
+                return []
+            for orphan in repair.orphans:
+                with suppress(OSError):
+                    (self.versions_dir / orphan).unlink()
+            journal_path = self.folder / JOURNAL_NAME
+            temps: list[Path] = []
+            try:
+                data = journal_bytes(_read_bytes(journal_path), repair.entries)
+                temp = _write_temp(journal_path, data, temps, _file_mode(journal_path))
+                os.replace(temp, journal_path)
+                temps.clear()
+                _fsync_dir(self.folder)
+            except OSError as err:
+                raise StoreError(f"Réparation du journal impossible : {_os_problem(err)}.") from err
+            finally:
+                for leftover in temps:
+                    with suppress(OSError):
+                        leftover.unlink()
+            return [entry[5] for entry in repair.entries]
+
+    def _repair_journal_if_needed(self) -> None:
+        """On opening: mend the journal when the newest backup of a file is not named in it.
+
+        Cheap (a folder listing and a byte search in the journal, no parsing, no
+        lock), so every opening checks; a data set busy or not writable is left
+        for the next opening.
+        """
+        if _inside_demo(self.folder) or not self.versions_dir.is_dir():
+            return
+        newest = [kept[-1][0].encode() for kept in self._versions_by_file().values()]
+        journal = _read_bytes(self.folder / JOURNAL_NAME) or b""
+        if all(journal.rfind(version) >= 0 for version in newest):  # from the end: the newest lines
+            return
+        with suppress(StoreError, OSError):
+            self.reconcile_journal(lock_timeout=REPAIR_LOCK_SECONDS)
+
+    def _versions_by_file(self) -> dict[str, list[tuple[str, datetime]]]:
+        """File name → its backups ``(version id, time)``, oldest first."""
+        found: dict[str, list[tuple[str, datetime]]] = {}
+        with suppress(FileNotFoundError):
+            for entry in sorted(os.listdir(self.versions_dir)):
+                match = VERSION_PATTERN.match(entry)
+                if match:
+                    when = datetime.strptime(match.group(1), STAMP_FORMAT).replace(tzinfo=UTC)
+                    found.setdefault(match.group(2), []).append((entry, when))
+        return found
+
     def _check_writable(self) -> None:
         if _inside_demo(self.folder):
             raise ReadOnlyDataset()
@@ -669,14 +740,15 @@ class Store:
             raise StoreError(f"dossier du jeu de données introuvable : {self.folder} ; rien n'a été modifié.")
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self, timeout: float | None = None) -> Iterator[None]:
         """Hold the data set's lock; leftovers of a writer that died are swept first."""
-        lock = FileLock(self.folder / LOCK_NAME, timeout=self.lock_timeout, poll_interval=LOCK_POLL_SECONDS)
+        timeout = self.lock_timeout if timeout is None else timeout
+        lock = FileLock(self.folder / LOCK_NAME, timeout=timeout, poll_interval=LOCK_POLL_SECONDS)
         try:
             lock.acquire()
         except Timeout:
             raise DatasetBusy(f"Le jeu de données est en cours d'enregistrement par quelqu'un d'autre depuis "
-                              f"plus de {self.lock_timeout:g} s : réessayez dans un instant ; "
+                              f"plus de {timeout:g} s : réessayez dans un instant ; "
                               "rien n'a été modifié.") from None
         try:
             for folder in (self.folder, self.versions_dir):
@@ -720,9 +792,9 @@ class Store:
         when = self._next_stamp()
         version_id = f"{when.strftime(STAMP_FORMAT)}-{spec.filename}" if old is not None else ""
         journal_path = self.folder / JOURNAL_NAME
-        entry = [when.isoformat(timespec="microseconds"), spec.filename, action, str(rows), _keys_text(keys),
-                 _one_line(description) or f"{action} : {rows} ligne(s) de {spec.filename}", version_id]
-        journal = _journal_bytes(_read_bytes(journal_path), entry)
+        entry = [stamp(when), spec.filename, action, str(rows), keys_text(keys),
+                 one_line(description) or f"{action} : {rows} ligne(s) de {spec.filename}", version_id]
+        journal = journal_bytes(_read_bytes(journal_path), [entry])
 
         temps: list[Path] = []
         backup: Path | None = None
@@ -772,6 +844,17 @@ class Store:
 # --------------------------------------------------------------------------- helpers of the store
 
 
+def _count_rows(filename: str, data: bytes | None) -> int | None:
+    """How many rows a data-set file's bytes hold (None when they cannot be read)."""
+    spec = next((s for s in FILES.values() if s.filename == filename), None)
+    if spec is None:
+        return None
+    try:
+        return len(_parse(spec, data).rows)
+    except StoreError:
+        return None
+
+
 def _spec(name: str) -> FileSpec:
     if name not in FILES:
         raise ValueError(f"unknown data-set file {name!r} (expected one of {', '.join(FILES)})")
@@ -810,7 +893,7 @@ def _keys_of(table: _Table, key: list[str] | tuple[str, ...], spec: FileSpec,
         repeated = [k for k in keys if k in seen or seen.add(k)]
         if repeated:
             raise StoreError(f"{spec.filename} (données à enregistrer) : identifiant(s) en double : "
-                             f"{_keys_text(repeated)} ; rien n'a été modifié.")
+                             f"{keys_text(repeated)} ; rien n'a été modifié.")
     return keys
 
 

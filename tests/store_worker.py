@@ -6,6 +6,11 @@
     python tests/store_worker.py slow-replace FOLDER ROWS READY
         replaces reponses.csv with ROWS answers, but stops half-way through
         writing the new file (creates READY then) and waits to be killed.
+    python tests/store_worker.py stop-before FOLDER NAME READY
+        appends one answer (id KILLED) but stops just before the rename onto
+        NAME ("journal.csv": the change is made, its journal line is not;
+        "reponses.csv": the backup is in versions/, the file unchanged),
+        creates READY then and waits to be killed.
 """
 
 from __future__ import annotations
@@ -69,6 +74,19 @@ def main(argv: list[str]) -> None:
         store._write_all = half_then_wait
         table = pd.DataFrame([answer_row(f"K-{n:05d}") for n in range(rows)])
         store.Store(folder).replace("reponses", table, "import", "Import interrompu")
+    elif mode == "stop-before":
+        name, ready = argv[3], Path(argv[4])
+        rename = os.replace
+
+        def stop_before_name(source, target) -> None:
+            if Path(target).name == name:
+                ready.touch()
+                time.sleep(120)  # killed long before
+            rename(source, target)
+
+        writer = store.Store(folder)
+        store.os.replace = stop_before_name
+        writer.append("reponses", pd.DataFrame([answer_row("KILLED")]), "Ajout interrompu")
     else:
         raise SystemExit(f"unknown mode {mode}")
 

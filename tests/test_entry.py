@@ -65,3 +65,14 @@ def test_answer_ids_are_dated_and_distinct():
     now = datetime(2018, 10, 5, 14, 30, 12, tzinfo=timezone.utc)
     first, second = new_answer_id(now), new_answer_id(now)
     assert first.startswith("S20181005-143012-") and first != second
+
+
+def test_a_one_megabyte_comment_is_refused_naming_the_field(dataset):
+    row = answer_row(values(commentaire="é" * 1_000_000, pistes="p" * 5_000), dataset, "S1")
+    problems = check_answer(row, dataset)
+    assert [(p.column, p.severity) for p in problems] == [("commentaire", ERROR)]  # 5,000 is still allowed
+    message = problems_by_field(problems)["commentaire"][0]
+    assert message.startswith("Commentaire : texte de 1\u00a0000\u00a0000 caractères, au plus 5\u00a0000 permis")
+    assert len(problems[0].value) < 100  # the message quotes the start of the text, not the megabyte
+    long_wave = check_answer(answer_row(values(vague="2019" * 20), dataset, "S1"), dataset)
+    assert [p.column for p in long_wave] == ["vague"] and "Vague d'enquête" in long_wave[0].message

@@ -186,3 +186,135 @@ def test_centres_from_a_csv_file(user_dataset):
     saved = pd.read_csv(user_dataset / "structures.csv", dtype=str, keep_default_na=False).set_index("id")
     assert saved.at["CS-3", "nom"] == "Centre social Trois" and saved.at["CS-1", "nom"] == "Centre social Un (renommé)"
     assert saved.at["CS-1", "latitude"] == current.set_index("id").at["CS-1", "latitude"] != ""  # kept, not erased
+
+
+def saved_answers(folder: Path) -> pd.DataFrame:
+    return pd.read_csv(folder / "reponses.csv", dtype=str, keep_default_na=False)
+
+
+def test_a_double_click_on_enregistrer_saves_one_answer(user_dataset):
+    at = app_test("pages/5_Saisie.py", "saisie")
+    fill(at, "CS-2", uai(1), mode="telephone", formes=["clas"], qualite="4")
+    submit = next(b for b in at.button if b.label == "Enregistrer l'entretien")
+    submit.click().run()
+    next(b for b in at.button if b.label == "Enregistrer l'entretien").click().run()  # the second click
+    new = saved_answers(user_dataset).query("centre_id == 'CS-2' and ecole_id == @uai(1)")
+    assert len(new) == 1
+    assert [s.value for s in at.success] and not at.error  # one outcome, said once
+    journal = pd.read_csv(user_dataset / "journal.csv", dtype=str, keep_default_na=False)
+    assert (journal["action"] == "ajout").sum() == 1
+    # A different answer afterwards is a new answer, under a new identifier.
+    at.radio(key="saisie_qualite").set_value("2")
+    next(b for b in at.button if b.label == "Enregistrer l'entretien").click().run()
+    new = saved_answers(user_dataset).query("centre_id == 'CS-2' and ecole_id == @uai(1)")
+    assert sorted(new["qualite"]) == ["2", "4"] and new["reponse_id"].is_unique
+
+
+def test_a_save_with_a_remark_is_one_warning_not_green_next_to_red(user_dataset):
+    at = app_test("pages/5_Saisie.py", "saisie")
+    fill(at, "CS-2", uai(1), mode="telephone", qualite="4")  # no form of link: a remark, not an error
+    next(b for b in at.button if b.label == "Enregistrer l'entretien").click().run()
+    assert not at.success and not at.error
+    [warning] = [w.value for w in at.warning]
+    assert warning.startswith("Entretien enregistré") and "aucune forme de lien indiquée" in warning
+    assert len(saved_answers(user_dataset)) == 7
+
+
+def test_a_one_megabyte_comment_is_refused_at_the_field(user_dataset):
+    at = app_test("pages/5_Saisie.py", "saisie")
+    comment = at.text_area(key="saisie_commentaire")
+    assert comment.proto.max_chars == 5000  # the browser stops typing and pasting there
+    comment.input("x" * 1_000_000)
+    assert comment.value == ""  # refused at the field, as in the browser
+    fill(at, "CS-2", uai(1), mode="telephone", formes=["clas"], qualite="4")
+    at.text_area(key="saisie_commentaire").set_value("y" * 1_000_000)  # forged past the field
+    next(b for b in at.button if b.label == "Enregistrer l'entretien").click().run()
+    assert not at.exception
+    assert saved_answers(user_dataset)["commentaire"].str.len().max() <= 5000
+    assert len(saved_answers(user_dataset)) <= 7
+
+
+def test_the_answers_table_shows_names_labels_and_french_dates(user_dataset):
+    at = app_test("pages/5_Saisie.py", "saisie")
+    at.selectbox(key="saisie_repondant_id").set_value(uai(1))
+    next(b for b in at.button if b.label == "Enregistrer l'entretien").click().run()  # the form sends its values
+    assert any("Rien n'a été enregistré" in e.value for e in at.error)  # no partner: nothing saved
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["Date", "Vague", "Partenaire", "Mode", "Fréquence", "Qualité"]
+    assert table["Date"].tolist() == ["01/10/2018", "01/03/2019"]
+    assert table["Partenaire"].iloc[0].startswith("Centre social Un — ")
+    assert table["Mode"].iloc[0] != "telephone" and table["Qualité"].iloc[0] not in ("", "4")
+    shown = " ".join(table.astype(str).to_numpy().ravel())
+    assert uai(1) not in shown and "CS-1" not in shown and "2018-10-01" not in shown
+    choice = at.selectbox(key="saisie_choix")
+    assert choice.value == "R1" and "01/10/2018" in choice.format_func(choice.value)
+
+
+def test_every_page_named_in_a_message_exists():
+    """« page « X » » in a message of pages/ or lib/ names a page of the menu (lib.access.PAGES)."""
+    import re
+
+    from lib.access import PAGES
+
+    titles = {page.label for page in PAGES}
+    named = {}
+    for path in [*ROOT.glob("pages/*.py"), *ROOT.glob("lib/*.py"), ROOT / "app.py"]:
+        text = re.sub(r"\"\s*\n\s*f?\"", "", path.read_text(encoding="utf-8"))  # "…" "…" on two lines: one text
+        for name in re.findall(r"pages? « ([^»{]+?) »", text):
+            named.setdefault(name, path.name)
+    assert named, "no page named in any message: the pattern is wrong"
+    assert {name: where for name, where in named.items() if name not in titles} == {}
+
+
+def test_centres_table_shows_the_imported_centres_with_names_and_labels(user_dataset):
+    at = app_test("pages/8_Structures_et_versions.py", "saisie")
+    table = at.dataframe[0].value
+    assert "Centre social Un" in table["nom"].tolist() and "Centre social Trois" not in table["nom"].tolist()
+    assert table["commune"].tolist()[:1] == ["Argenteuil"]
+    data = "id;type;nom;commune_insee\r\nCS-3;centre_social;Centre social Trois;95585\r\n".encode("utf-8")
+    at.get("file_uploader")[0].set_value(("centres.csv", data, "text/csv"))
+    at.run()
+    next(b for b in at.button if b.label == "Confirmer l'import").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Import enregistré : 1 centre(s) ajouté(s), 0 mis à jour ; ils sont "
+                                             "dans le tableau."]
+    assert "Centre social Trois" in at.dataframe[0].value["nom"].tolist()  # without reloading the page
+    assert not [b for b in at.button if b.label == "Confirmer l'import"]  # the file is put away
+    journal = at.dataframe[1].value
+    assert list(journal.columns) == ["Date", "Fichier", "Action", "Lignes", "Description"]
+    assert journal["Date"].str.match(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$").all()
+
+
+def test_structures_page_says_the_journal_was_mended(user_dataset, tmp_path):
+    from test_store import killed_before
+
+    from lib.store import Store
+
+    Store(user_dataset).append("structures", pd.DataFrame([{"id": "CS-9", "type": "centre_social",
+                                                            "nom": "Centre social Neuf", "commune_insee": "95018"}]),
+                               "Ajout")
+    killed_before(user_dataset, tmp_path, "journal.csv")  # an answer written, its journal line not
+    at = app_test("pages/8_Structures_et_versions.py", "saisie")
+    [notice] = [w.value for w in at.warning if "Journal" in w.value]
+    assert notice.startswith("Journal réparé à l'ouverture du jeu de données après une écriture interrompue : "
+                             "1 modification(s) absente(s) du journal ajoutée(s)")
+    assert "[ligne reconstituée]" in " ".join(at.dataframe[1].value["Description"])
+
+
+def test_editing_an_answer_with_a_one_megabyte_comment_keeps_it_whole(tmp_path, monkeypatch):
+    """The field holds 5,000 characters: loaded into it, a longer text would be cut on saving."""
+    tables = small_tables()
+    tables["reponses"].loc[0, "commentaire"] = "z" * 1_000_000
+    folder = write_tables(tmp_path / "mes-donnees", tables)
+    monkeypatch.setenv("PASSERELLES_DATA", str(folder))
+    at = app_test("pages/5_Saisie.py", "saisie")
+    at.selectbox(key="saisie_repondant_id").set_value(uai(1))
+    next(b for b in at.button if b.label == "Enregistrer l'entretien").click().run()
+    at.selectbox(key="saisie_choix").set_value("R1").run()
+    next(b for b in at.button if b.label == "Modifier cette réponse").click().run()
+    assert at.text_area(key="saisie_commentaire").value == ""
+    assert any(c.value.startswith("Le texte enregistré fait 1\u00a0000\u00a0000 caractères") for c in at.caption)
+    at.radio(key="saisie_qualite").set_value("1")
+    next(b for b in at.button if b.label == "Enregistrer l'entretien").click().run()
+    saved = saved_answers(folder).set_index("reponse_id")
+    assert saved.at["R1", "qualite"] == "1" and saved.at["R1", "commentaire"] == "z" * 1_000_000

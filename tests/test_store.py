@@ -509,6 +509,54 @@ def test_a_writer_killed_mid_write_leaves_the_file_intact_and_no_stale_lock(fold
     assert temp_files(folder) == []  # the dead writer's half file is swept
 
 
+def killed_before(folder: Path, tmp_path: Path, name: str) -> None:
+    """Run a writer that appends answer KILLED and kill it just before its rename onto ``name``."""
+    ready = tmp_path / f"ready-{name}"
+    process = subprocess.Popen([sys.executable, str(WORKER), "stop-before", str(folder), name, str(ready)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(ready, process)
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+    assert process.returncode != 0
+
+
+def test_a_writer_killed_before_its_journal_line_is_reconciled_on_the_next_opening(
+        folder: Path, tmp_path: Path) -> None:
+    Store(folder).append("reponses", answers("R1"), "Ajout de R1")
+    killed_before(folder, tmp_path, "journal.csv")
+    assert "KILLED" in (folder / "reponses.csv").read_text(encoding="utf-8")  # the change is made…
+    [orphan] = [p.name for p in (folder / "versions").glob("*-reponses.csv")
+                if p.name not in {row["version"] for row in journal_rows(folder)}]  # …the journal does not say so
+    assert len(journal_rows(folder)) == 3
+    Store(folder)  # the next opening of the data set mends the journal
+    lines = journal_rows(folder)
+    assert len(lines) == 5
+    line, summary = lines[-2], lines[-1]
+    assert (line["fichier"], line["action"], line["lignes"], line["version"]) == \
+        ("reponses.csv", "ajout", "2", orphan)
+    assert line["description"].startswith("[ligne reconstituée] reponses.csv a été modifié le ")
+    assert summary["action"] == "reconstitution" and "1 modification(s) absente(s) du journal ajoutée(s)" in \
+        summary["description"]
+    assert Store(folder).versions("reponses")[0].action == "ajout"  # the version is explained again
+    assert Store(folder).reconcile_journal() == []  # mended once
+    assert Store(folder).read("reponses")["reponse_id"].tolist() == ["R1", "KILLED"]
+
+
+def test_a_writer_killed_before_replacing_the_file_leaves_no_false_version(folder: Path, tmp_path: Path) -> None:
+    Store(folder).append("reponses", answers("R1"), "Ajout de R1")
+    before = (folder / "reponses.csv").read_bytes()
+    killed_before(folder, tmp_path, "reponses.csv")
+    assert (folder / "reponses.csv").read_bytes() == before
+    assert len(list((folder / "versions").glob("*-reponses.csv"))) == 2  # a copy of the unchanged file
+    Store(folder)  # opening the data set mends it
+    assert len(list((folder / "versions").glob("*-reponses.csv"))) == 1
+    summary = journal_rows(folder)[-1]
+    assert summary["action"] == "reconstitution" and "1 copie(s) d'un fichier resté inchangé" in summary["description"]
+    assert [v.action for v in Store(folder).versions("reponses")] == ["ajout"]
+
+
 # --------------------------------------------------------------------------- demo
 
 
@@ -544,3 +592,47 @@ def test_import_mappings_are_saved_atomically_and_listed(tmp_path):
     assert [p.name for p in (tmp_path / "jeu" / "mappings").iterdir()] == ["kobo-mars.json"]  # no temp left
     with pytest.raises(StoreError):
         store.save_mapping("../structures.json", "{}")
+
+
+def test_a_long_text_is_read_back_and_a_new_one_over_the_hard_maximum_is_refused(folder: Path) -> None:
+    from lib.textlimits import STORE_MAX_CHARS
+
+    store = Store(folder)
+    longest = 'a "quoted", long\ntext ' + "x" * (STORE_MAX_CHARS - 22)
+    assert len(longest) == STORE_MAX_CHARS
+    store.append("reponses", answers("L1").assign(commentaire=longest), "Texte au maximum")
+    assert store.read("reponses").set_index("reponse_id").at["L1", "commentaire"] == longest
+    before = snapshot(folder)
+    for write in (lambda t: store.append("reponses", t, "trop long"),
+                  lambda t: store.upsert("reponses", t, ["reponse_id"], "trop long"),
+                  lambda t: store.replace("reponses", t, "import", "trop long")):
+        with pytest.raises(StoreError, match=r"ligne 1, colonne « commentaire » : texte de 100\u00a0001 caractères"):
+            write(answers("L2").assign(commentaire="y" * (STORE_MAX_CHARS + 1)))
+    assert snapshot(folder) == before
+
+
+def test_a_data_set_holding_a_one_megabyte_comment_loads_with_a_warning_and_every_write_works(
+        small_dataset: Path) -> None:
+    """Written by another tool: the csv module's default limit (131,072) made 0 answers load and every write fail."""
+    folder = small_dataset
+    huge = "Très long. " * 100_000  # 1.1 million characters
+    table = pd.read_csv(folder / "reponses.csv", dtype=str, keep_default_na=False)
+    table.loc[1, "commentaire"] = huge
+    table.to_csv(folder / "reponses.csv", index=False)
+    started = time.perf_counter()
+    dataset = load_dataset(folder)
+    assert time.perf_counter() - started < 10  # the personal-data check once took minutes on such a text
+    assert len(dataset.reponses) == len(table)
+    warning = next(p for p in dataset.warnings if p.column == "commentaire")
+    assert (warning.file, warning.line) == ("reponses.csv", 3)
+    assert str(warning).startswith("reponses.csv, ligne 3, colonne « commentaire » : texte de 1\u00a0100\u00a0000 "
+                                   "caractères")
+    store = Store(folder)
+    assert store.read("reponses").at[1, "commentaire"] == huge
+    store.append("reponses", answers("N1"), "Ajout")
+    assert store.upsert("reponses", answers("N1").assign(qualite="1"), ["reponse_id"], "Modification") == (0, 1)
+    kept = store.read("reponses")
+    assert store.replace("reponses", kept.assign(vague="2020"), "modification", "Toutes en 2020")
+    store.delete("reponses", ["reponse_id"], [("N1",)], "Suppression")
+    assert store.read("reponses").at[1, "commentaire"] == huge  # kept as it was through every write
+    assert len(load_dataset(folder).reponses) == len(table)
