@@ -35,6 +35,8 @@ class ProxySettings:
     upstream: str = "app:8501"
     certificate: str = ""
     certificate_key: str = ""
+    http_port: int = 80
+    https_port: int = 443
     # A person opens a few tabs and reloads; a login robot opens a session per guess.
     stream_rate: str = "10r/m"
     stream_burst: int = 10
@@ -42,10 +44,11 @@ class ProxySettings:
     # An import is a handful of files a minute at most.
     upload_rate: str = "6r/m"
     upload_burst: int = 3
-    # A page load fetches ~40 scripts, styles and map assets.
-    page_rate: str = "20r/s"
-    page_burst: int = 100
-    connections_per_client: int = 40
+    # A first page load fetches ~120 files (Streamlit's frontend is split into ~110 scripts), at once.
+    page_rate: str = "30r/s"
+    page_burst: int = 300
+    # nginx counts every HTTP/2 request in flight as a connection: a page load has ~120 at once.
+    connections_per_client: int = 256
 
     @property
     def body_limit(self) -> str:

@@ -8,6 +8,7 @@ strings. ``nginx -t`` runs too when nginx and openssl are installed.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tomllib
@@ -91,14 +92,24 @@ def parse_nginx(text: str) -> Block:
 
 
 def route(server: Block, path: str) -> Block:
-    """The location nginx picks for ``path``: exact match, else the longest prefix (no regex locations here)."""
+    """The location nginx picks for ``path``.
+
+    An exact match; else the longest prefix if marked ``^~``; else the first
+    regular expression that matches, in order; else that longest prefix.
+    """
     locations = server.all("location")
-    assert all(loc.args[0] in ("=", "^~") or len(loc.args) == 1 for loc in locations), "location regex inattendue"
     exact = [loc for loc in locations if loc.args[0] == "=" and loc.args[1] == path]
     if exact:
         return exact[0]
-    prefixes = [loc for loc in locations if loc.args[0] != "=" and path.startswith(loc.args[-1])]
-    return max(prefixes, key=lambda loc: len(loc.args[-1]))
+    prefixes = [loc for loc in locations if loc.args[0] in ("^~", loc.args[-1]) and path.startswith(loc.args[-1])]
+    longest = max(prefixes, key=lambda loc: len(loc.args[-1]))
+    if longest.args[0] == "^~":
+        return longest
+    regexes = [loc for loc in locations if loc.args[0] in ("~", "~*")]
+    for loc in regexes:
+        if re.search(loc.args[1], path, re.IGNORECASE if loc.args[0] == "~*" else 0):
+            return loc
+    return longest
 
 
 def reaches_app(location: Block) -> bool:
@@ -166,6 +177,11 @@ STREAMLIT_PATHS = {
     "/_stcore/agent/openapi.json": False,
     "/_stcore/anything-new": False,
     "/auth/login": False,
+    # Streamlit answers its core paths under any page's path too; the proxy refuses them all.
+    "/Carte/_stcore/metrics": False,
+    "/Carte/_stcore/stream": False,
+    "/Carte/_stcore/health": False,
+    "/Carte/_stcore/upload_file/session/fichier": False,
     "/oauth2callback": False,
 }
 
