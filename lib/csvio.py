@@ -34,7 +34,7 @@ ENCODING_NAMES = {
     "utf_32": "UTF-32",
 }
 _SAMPLE_BYTES = 64 * 1024
-_SNIFF_CHARS = 8 * 1024
+_SNIFF_CHARS = 4 * 1024
 _SNIFF_LINES = 20
 NO_HEADER = "le fichier ne contient aucune ligne d'en-tête."
 
@@ -142,7 +142,7 @@ def detect_delimiter(text: str, expected: set[str] | None = None) -> str:
     """
     sample = text[:_SAMPLE_BYTES]
     # csv.Sniffer's quote regexes take time growing with the cube of their input on hostile text
-    # (2 minutes for 64 KB of `"` and newlines): it sees the first lines only, at most 8 KB.
+    # (2 minutes for 64 KB of `"` and newlines): it sees the first lines only, at most 4 KB.
     sniffed_sample = "\n".join(sample[:_SNIFF_CHARS].split("\n", _SNIFF_LINES)[:_SNIFF_LINES])
     try:
         sniffed = csv.Sniffer().sniff(sniffed_sample, delimiters="".join(DELIMITERS)).delimiter

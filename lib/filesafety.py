@@ -43,6 +43,8 @@ MAX_XLSX_UNCOMPRESSED = 768 * BYTES_PER_MB  # a 10,000 × 300 survey export is ~
 MAX_COMPRESSION_RATIO = 100  # real sheets compress 5 to 30 times; zip bombs a thousand times
 _RATIO_FROM_BYTES = BYTES_PER_MB  # small parts (styles, themes) may compress very well harmlessly
 _XML_PART_BYTES = 8 * BYTES_PER_MB  # workbook.xml and its relations: a few kilobytes in real files
+# Parts openpyxl loads whole (shared strings, styles…), unlike the sheets it streams.
+MAX_LOADED_PART = 128 * BYTES_PER_MB
 _CHUNK = 1024 * 1024
 _QUOTE_CHARS = 40
 
@@ -198,6 +200,10 @@ def check_xlsx(data: bytes) -> None:
         if entry.file_size > _RATIO_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
             raise FileRefused(f"classeur suspect : une partie se décompresse {format_int(ratio)} fois (bombe de "
                               "décompression ?) ; il n'est pas ouvert.")
+        if entry.file_size > MAX_LOADED_PART and not entry.filename.startswith("xl/worksheets/"):
+            raise FileRefused(f"classeur suspect : « {shorten(entry.filename)} » fait "
+                              f"{format_megabytes(entry.file_size)} une fois décompressé (au plus "
+                              f"{format_megabytes(MAX_LOADED_PART)}).")
     names = {entry.filename for entry in entries}
     if "xl/workbook.xml" not in names:
         return

@@ -218,13 +218,20 @@ def test_a_sheet_that_would_unfold_into_too_many_cells_is_refused_before_openpyx
     assert expected in message and len(message) < SHORT
 
 
-def test_a_workbook_with_too_many_sheets_or_parts_too_big_is_refused():
+def test_a_workbook_with_too_many_sheets_or_parts_too_big_is_refused(monkeypatch):
     with pytest.raises(FileRefused, match="feuilles"):
         check_xlsx(zip_of(workbook_parts(sheet(""), sheets=filesafety.MAX_SHEETS + 1)))
     parts = workbook_parts(sheet('<row r="1"><c r="A1"><v>1</v></c></row>'))
     parts["xl/sharedStrings.xml"] = b"<sst>" + b"<si><t>x</t></si>" * 1_000_000 + b"</sst>"  # 16 MB, ratio > 100
     with pytest.raises(FileRefused, match="bombe de décompression"):
         check_xlsx(zip_of(parts))
+    monkeypatch.setattr(filesafety, "MAX_LOADED_PART", 100_000)  # openpyxl loads shared strings whole
+    with zipfile.ZipFile(buffer := io.BytesIO(), "w", zipfile.ZIP_STORED) as archive:  # stored: ratio 1
+        for name, content in workbook_parts(sheet("")).items():
+            archive.writestr(name, content)
+        archive.writestr("xl/sharedStrings.xml", b" " * 100_001)
+    with pytest.raises(FileRefused, match="sharedStrings"):
+        check_xlsx(buffer.getvalue())
 
 
 def test_real_shaped_files_pass_the_bounds():
