@@ -37,6 +37,7 @@ from pyproj.exceptions import CRSError, ProjError
 
 from lib.csvio import DELIMITER_NAMES, CsvError, RawTable, decode_bytes, fit_width, normalise_column, parse_text
 from lib.dataset import CLOSED, ERROR, FILES, UAI_PATTERN, WARNING, Dataset, Problem, check_rows, uai_key
+from lib.filesafety import shorten, too_big_message
 from lib.formatting import format_date, format_int
 from lib.imports import MAX_IMPORT_BYTES, ImportPreview
 from lib.territories import Reference
@@ -195,7 +196,7 @@ def detect_format(header: Sequence[str]) -> DirectoryFormat | None:
 
 def _unknown_format_message(raw: RawTable) -> str:
     found = [c for c in raw.original_header if c]
-    shown = ", ".join(f"« {c} »" for c in found[:10]) + (" …" if len(found) > 10 else "")
+    shown = ", ".join(f"« {shorten(c)} »" for c in found[:10]) + (" …" if len(found) > 10 else "")
     return (
         "format non reconnu : ce n'est ni l'« Annuaire de l'éducation » (colonnes attendues : "
         "Identifiant_de_l_etablissement, Nom_etablissement, Type_etablissement, Code_commune…) ni le fichier "
@@ -554,13 +555,6 @@ def _plural(count: int, singular: str, plural: str) -> str:
     return f"{format_int(count)} {singular if count == 1 else plural}"
 
 
-def _size(n_bytes: int) -> str:
-    """``52428800`` → ``50 Mo``; under a megabyte in kilobytes."""
-    if n_bytes >= 1024 * 1024:
-        return f"{format_int(math.ceil(n_bytes / 1024 / 1024))} Mo"
-    return f"{format_int(math.ceil(n_bytes / 1024))} Ko"
-
-
 # --------------------------------------------------------------------------- preview
 
 
@@ -631,8 +625,7 @@ def preview_school_directory(data: bytes, filename: str, dataset: Dataset) -> Im
 def _read_directory(data: bytes, filename: str) -> tuple[RawTable, DirectoryFormat] | ImportPreview:
     """The file as a table and its format, or a refusal saying why it cannot be used."""
     if len(data) > MAX_IMPORT_BYTES:
-        return _refused(filename, KIND_UNKNOWN, f"fichier trop volumineux ({_size(len(data))}) : la limite est "
-                                                f"de {_size(MAX_IMPORT_BYTES)}.")
+        return _refused(filename, KIND_UNKNOWN, too_big_message(len(data), MAX_IMPORT_BYTES))
     try:
         text, encoding = decode_bytes(data, filename)
         raw = parse_text(text, filename, encoding, expected=_EXPECTED)

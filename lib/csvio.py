@@ -16,6 +16,7 @@ from pathlib import Path
 
 import charset_normalizer
 
+from lib.filesafety import FileRefused, check_csv_cells, check_csv_lines, check_record
 from lib.text import fold
 
 DELIMITERS = (";", ",", "\t")
@@ -38,6 +39,8 @@ _SAMPLE_BYTES = 64 * 1024
 # raised here, once: a cell is bounded by its file's size, not by the parser (2**31 - 1 fits a C long everywhere).
 FIELD_SIZE_LIMIT = 2**31 - 1
 csv.field_size_limit(FIELD_SIZE_LIMIT)
+_SNIFF_CHARS = 4 * 1024
+_SNIFF_LINES = 20
 NO_HEADER = "le fichier ne contient aucune ligne d'en-tête."
 
 
@@ -143,8 +146,11 @@ def detect_delimiter(text: str, expected: set[str] | None = None) -> str:
     decimal commas can fool the sniffer).
     """
     sample = text[:_SAMPLE_BYTES]
+    # csv.Sniffer's quote regexes take time growing with the cube of their input on hostile text
+    # (2 minutes for 64 KB of `"` and newlines): it sees the first lines only, at most 4 KB.
+    sniffed_sample = "\n".join(sample[:_SNIFF_CHARS].split("\n", _SNIFF_LINES)[:_SNIFF_LINES])
     try:
-        sniffed = csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
+        sniffed = csv.Sniffer().sniff(sniffed_sample, delimiters="".join(DELIMITERS)).delimiter
     except csv.Error:
         first_line = sample.splitlines()[0] if sample else ""
         sniffed = max(DELIMITERS, key=first_line.count)
@@ -164,9 +170,16 @@ def parse_text(text: str, file: str, encoding: str, expected: set[str] | None = 
 
     Rows that are entirely empty (blank lines, or only delimiters as Excel
     leaves them) are skipped; their line numbers still count. The delimiter
-    is detected unless given.
+    is detected unless given. Every CSV the app reads comes through here, so
+    the bounds of :mod:`lib.filesafety` (lines, line length, cells, columns)
+    are checked here, before and while parsing.
     """
-    delimiter = delimiter or detect_delimiter(text, expected)
+    try:
+        check_csv_lines(text)
+        delimiter = delimiter or detect_delimiter(text, expected)
+        check_csv_cells(text, delimiter)
+    except FileRefused as err:
+        raise CsvError(file, err.message, line=err.line) from None
     # strict: a quote opened and never closed would otherwise swallow the rest of the file into one cell.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
@@ -176,6 +189,7 @@ def parse_text(text: str, file: str, encoding: str, expected: set[str] | None = 
     try:
         for record in reader:
             start, next_line = next_line, reader.line_num + 1
+            check_record(record, start, len(rows))
             if not any(record) or not "".join(record).strip():
                 continue
             if header is None:
@@ -185,6 +199,8 @@ def parse_text(text: str, file: str, encoding: str, expected: set[str] | None = 
             lines.append(start)
     except csv.Error as err:
         raise CsvError(file, csv_error_message(err, next_line), line=next_line) from None
+    except FileRefused as err:
+        raise CsvError(file, err.message, line=err.line) from None
     if header is None:
         raise CsvError(file, NO_HEADER)
     return RawTable(

@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from lib.csvio import CsvError, RawTable, fit_width, read_table
+from lib.filesafety import shorten, shorten_list
 from lib.questionnaire import ChoiceList, Questionnaire, load_questionnaire, split_codes
 from lib.territories import Reference, assign_territories, load_reference, reference_dir_for
 from lib.text import fold
@@ -46,6 +47,7 @@ EMAIL_PATTERN = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE_PATTERN = re.compile(r"(?:\+33\s?|0033\s?|\b0)[1-9](?:[\s.-]?\d{2}){4}\b")
 # A school more than this far outside its own commune is probably misplaced (degrees, ~2 km).
 COMMUNE_TOLERANCE_DEG = 0.02
+QUOTED_VALUE_CHARS = 80  # a value quoted in a problem; longer ones (pasted texts) are cut
 # Free-text columns of reponses.csv: shown to the comité de pilotage only, checked for personal data.
 FREE_TEXT_COLUMNS = ("ressources", "outils", "pistes", "commentaire")
 REDACTED = "[masqué : donnée personnelle]"
@@ -225,6 +227,8 @@ class _Checker:
                 text += " (ligne ignorée)" if drop else " (valeur ignorée)"
             if isinstance(value, list):  # a multi-valued cell, already split into codes
                 value = ";".join(value)
+            if isinstance(value, str) and len(value) > QUOTED_VALUE_CHARS:  # a pasted text: quote its start only
+                text, value = text.replace(value, shorten(value)), shorten(value, QUOTED_VALUE_CHARS)
             self.problems.append(Problem(self.spec.filename, int(line), column, value, text, severity,
                                          row_dropped=severity == ERROR and drop))
         if severity == ERROR and drop:
@@ -324,7 +328,7 @@ def _frame_from_raw(raw: RawTable, spec: FileSpec, problems: list[Problem]) -> p
         seen.setdefault(name, position)
     missing = [c for c in spec.required_columns if c not in seen]
     for column in missing:
-        found = ", ".join(c for c in raw.original_header if c) or "aucune"
+        found = shorten_list([c for c in raw.original_header if c]) or "aucune"
         problems.append(Problem(spec.filename, 1, column, None,
                                 f"colonne obligatoire « {column} » absente (colonnes trouvées : {found}) ; "
                                 "le fichier ne peut pas être lu"))

@@ -42,7 +42,7 @@ from lib.dataset import (
     EMAIL_PATTERN, ERROR, FILES, FREE_TEXT_COLUMNS, PHONE_PATTERN, REDACTED, UAI_PATTERN, WARNING, Dataset, Problem,
     check_rows,
 )
-from lib.formatting import format_decimal
+from lib.filesafety import FileRefused, check_upload
 from lib.imports import MAX_IMPORT_BYTES, ImportPreview
 from lib.questionnaire import ChoiceList, Questionnaire, load_questionnaire, split_codes
 from lib.text import fold
@@ -305,9 +305,10 @@ def read_export(data: bytes, filename: str) -> SourceTable:
     Raises:
         ExportRefused: too big, empty, binary, an old .xls or an .ods, or unreadable (French message).
     """
-    if len(data) > MAX_IMPORT_BYTES:
-        size, limit = format_decimal(len(data) / 1024 ** 2), format_decimal(MAX_IMPORT_BYTES / 1024 ** 2, 0)
-        raise ExportRefused(f"fichier trop volumineux ({size} Mo) : la limite est de {limit} Mo.")
+    try:
+        check_upload(data, MAX_IMPORT_BYTES)  # size, and what a workbook would cost once unzipped (lib/filesafety.py)
+    except FileRefused as err:
+        raise ExportRefused(err.message) from None
     if not data.strip(b" \t\r\n\x00") or data in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         raise ExportRefused("le fichier est vide.")
     if data.startswith(OLE2_MAGIC):

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from lib.dataset import ERROR, Problem
-
-# Upload limit for any imported file (also server.maxUploadSize in .streamlit/config.toml).
-MAX_IMPORT_BYTES = 50 * 1024 * 1024
+# The upload limit of every import: server.maxUploadSize of .streamlit/config.toml (re-exported here).
+from lib.filesafety import MAX_IMPORT_BYTES, shorten_list, too_big_message
 
 
 @dataclass
@@ -94,7 +93,7 @@ def preview_structures_csv(data: bytes, filename: str, dataset, current: pd.Data
 
     kind, spec = "Tableau de structures (CSV)", FILES["structures"]
     if len(data) > MAX_IMPORT_BYTES:
-        return refused(filename, kind, "structures", "fichier trop volumineux : la limite est de 50 Mo.")
+        return refused(filename, kind, "structures", too_big_message(len(data), MAX_IMPORT_BYTES))
     try:
         text, _encoding = decode_bytes(data, filename)
         raw = parse_text(text, filename, "", expected=set(spec.columns))
@@ -103,7 +102,7 @@ def preview_structures_csv(data: bytes, filename: str, dataset, current: pd.Data
     missing = [c for c in spec.required_columns if c not in raw.header]
     if missing:
         return refused(filename, kind, "structures", f"colonne(s) obligatoire(s) absente(s) : {', '.join(missing)} "
-                                                     f"(colonnes trouvées : {', '.join(raw.original_header)})")
+                                                     f"(colonnes trouvées : {shorten_list(raw.original_header)})")
     preview = ImportPreview(file=filename, kind=kind, target="structures", rows_read=len(raw.rows))
     rows, lines = [], []
     for row, line in zip(raw.rows, raw.lines):
