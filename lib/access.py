@@ -1,4 +1,6 @@
-"""Who may see what: roles, the pages of each role, users with hashed passwords, slowed failed logins.
+"""Who may see what: roles, the pages of each role, users with hashed passwords.
+
+Failed logins are slowed down by ``lib/login_throttle.py``.
 
 Plain Python (no streamlit): ``lib/ui.py`` applies these rules on every page,
 ``lib/cli.py add-user`` writes the users. Users live in the secrets file
@@ -16,9 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -221,44 +220,6 @@ def authenticate(users: Users, name: str, password: str) -> User | None:
 
 
 # --------------------------------------------------------------------------- failed logins
-
-
-class LoginThrottle:
-    """Failed logins slow down: after ``free`` failures on a name, each new failure locks it for longer.
-
-    Kept per user name in the server process (shared by every session), so
-    opening new browser tabs does not reset it. Thread-safe: Streamlit runs
-    each session in its own thread.
-    """
-
-    def __init__(self, free: int = 3, first_lock: float = 30.0, longest_lock: float = 900.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.free, self.first_lock, self.longest_lock, self.clock = free, first_lock, longest_lock, clock
-        self._failures: dict[str, int] = {}
-        self._locked_until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, name: str) -> float:
-        """Seconds before the next attempt on this name is allowed (0 when it is)."""
-        with self._lock:
-            return max(0.0, self._locked_until.get(normalise_name(name), 0.0) - self.clock())
-
-    def failed(self, name: str) -> float:
-        """Record a failure; returns the lock now on the name, in seconds."""
-        key = normalise_name(name)
-        with self._lock:
-            count = self._failures[key] = self._failures.get(key, 0) + 1
-            if count <= self.free:
-                return 0.0
-            lock = min(self.first_lock * 2 ** (count - self.free - 1), self.longest_lock)
-            self._locked_until[key] = self.clock() + lock
-            return lock
-
-    def succeeded(self, name: str) -> None:
-        key = normalise_name(name)
-        with self._lock:
-            self._failures.pop(key, None)
-            self._locked_until.pop(key, None)
 
 
 # Every failed attempt also waits this long before its answer (a guess per second at most per session).

@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from lib.access import (FAILED_LOGIN_PAUSE, OPEN_ROLE, PAGES, ROLE_HELP, ROLES, LoginThrottle, Page, authenticate,
-                        home_of, load_users, may_open, may_write, page_of, pages_for, sees_details,
-                        sees_free_text)
-from lib.dataset import (DEMO_DIR, Dataset, dataset_signature, is_demo_dir, load_dataset, problems_frame,
-                         resolve_data_dir, secrets_file)
+from lib.access import (FAILED_LOGIN_PAUSE, OPEN_ROLE, PAGES, ROLE_HELP, ROLES, Page, home_of, may_open,
+                        may_write, page_of, pages_for, sees_details, sees_free_text, users_from_secrets)
+from lib.dataset import (DEMO_DIR, Dataset, SecretsError, dataset_signature, is_demo_dir, load_dataset,
+                         problems_frame, read_secrets, resolve_data_dir, secrets_file)
+from lib.login_throttle import LoginThrottle, client_address, state_file_for, trusted_proxies, wait_message
 from lib.filters import (
     ALL_WAVES,
     Filters,
@@ -116,15 +116,35 @@ def page_setup(script: str) -> tuple[Dataset, View]:
 
 
 @st.cache_resource
-def _throttle() -> LoginThrottle:
-    """Failed logins per user name, shared by every session of the server."""
-    return LoginThrottle()
+def _throttle(secrets_path: str) -> LoginThrottle:
+    """Failed logins, shared by every session of the server (and kept in a file: see lib/login_throttle.py)."""
+    return LoginThrottle(state_file_for(Path(secrets_path)))
+
+
+def _client() -> str:
+    """This session's client address, through the configured reverse proxy if any (for the login throttle)."""
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    return client_address(st.context.ip_address, forwarded, trusted_proxies(read_secrets(secrets_file())))
+
+
+def configuration_broken(error: SecretsError) -> None:
+    """A secrets file that cannot be read stops every page: no data opens, the demo does not stand in for it."""
+    print(f"passerelles: {error}", file=sys.stderr)
+    st.title("Passerelles")
+    st.error(f"**Configuration illisible : l'application est arrêtée.** {markdown_escape(error)}\n\n"
+             "Aucune donnée n'est ouverte tant que ce fichier n'est pas corrigé. Pour repartir sans comptes, "
+             "renommez-le : seule la démonstration s'ouvrira alors.", icon=":material/error:")
+    st.stop()
 
 
 def _resolve_access() -> Access:
     """This run's Access; without a logged-in user (users configured), the login form and a stop."""
     state = st.session_state
-    users = load_users(secrets_file())
+    try:
+        users = users_from_secrets(read_secrets(secrets_file()))
+    except SecretsError as error:
+        state.pop(_ACCESS_KEY, None)
+        configuration_broken(error)
     if not users.configured:
         role = state.get(_VIEW_AS_KEY, state.get(_VIEW_AS_KEPT, OPEN_ROLE))
         role = state[_VIEW_AS_KEY] = state[_VIEW_AS_KEPT] = role if role in ROLES else OPEN_ROLE
@@ -180,24 +200,19 @@ def login_form(users) -> None:
         password = st.text_input("Mot de passe", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Se connecter", type="primary")
     if submitted:
-        throttle = _throttle()
-        wait = throttle.wait(name)
-        if wait > 0:
-            st.error(f"Trop d'essais manqués pour cet identifiant : réessayez dans {math.ceil(wait)} s.",
-                     icon=":material/timer:")
-        else:
-            user = authenticate(users, name, password)
-            if user is not None:
-                throttle.succeeded(name)
-                st.session_state.clear()  # a new session: nothing carried over from before the login
-                st.session_state[_USER_KEY] = user.name
-                st.rerun()
-            lock = throttle.failed(name)
+        result = _throttle(str(secrets_file())).attempt(users, name, password, _client())
+        if result.user is not None:
+            st.session_state.clear()  # a new session: nothing carried over from before the login
+            st.session_state[_USER_KEY] = result.user.name
+            st.rerun()
+        if result.checked:
             time.sleep(FAILED_LOGIN_PAUSE)
             message = "Identifiant ou mot de passe incorrect."
-            if lock:
-                message += f" Trop d'essais manqués : cet identifiant est bloqué {math.ceil(lock)} s."
+            if result.wait:
+                message += f" Trop d'essais manqués : prochain essai dans {math.ceil(result.wait)} s."
             st.error(message, icon=":material/error:")
+        else:  # not checked: a delay holds this name, this client or every login, or all check slots are busy
+            st.error(wait_message(result), icon=":material/timer:")
     st.stop()
 
 
@@ -258,8 +273,8 @@ def dataset_banner(dataset: Dataset, compact: bool = False, access: Access | Non
             f"du {dataset.reference.departement_name}. Aucune donnée réelle n'est affichée.",
             icon=":material/science:",
         )
-    else:
-        st.caption(f"Jeu de données : `{dataset.folder}`")
+    elif access is None or sees_details(access.role):  # the server's folders are none of a funder's business
+        st.caption(f"Jeu de données : `{str(dataset.folder).replace('`', '')}`")
     if dataset.errors:
         st.warning(
             f"{format_int(len(dataset.errors))} erreur(s) dans les données : les lignes concernées sont "
