@@ -58,6 +58,7 @@ class Page:
     icon: str
     roles: frozenset[str]
     why_closed: str = ""  # said to a role that may not open it
+    purpose: str = ""  # what a writing page does: said in open access, where it writes nothing
 
 
 PAGES: list[Page] = [
@@ -73,13 +74,21 @@ PAGES: list[Page] = [
          "la page liste les structures présentes à chaque séance"),
     Page("pages/12_Rapports.py", "Rapports", ":material/picture_as_pdf:", EVERYONE),
     Page("pages/5_Saisie.py", "Saisie d'un entretien", ":material/edit_note:", ENTRY,
-         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »"),
+         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »",
+         "le formulaire d'un entretien (téléphone ou sur site), construit à partir du questionnaire ; chaque "
+         "réponse est vérifiée avant d'être enregistrée, puis peut être modifiée ou supprimée"),
     Page("pages/6_Import_enquete.py", "Import d'enquête", ":material/upload_file:", ENTRY,
-         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »"),
+         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »",
+         "l'import d'un export CSV ou Excel d'un outil d'enquête (KoboToolbox, LimeSurvey, Framaforms, Google "
+         "Forms) : association des colonnes, aperçu, puis confirmation"),
     Page("pages/7_Import_annuaire.py", "Import de l'annuaire", ":material/school:", ENTRY,
-         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »"),
+         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »",
+         "l'import de l'annuaire de l'éducation (data.education.gouv.fr) : écoles, collèges et lycées ajoutés "
+         "ou mis à jour après un aperçu"),
     Page("pages/8_Structures_et_versions.py", "Structures et versions", ":material/history:", ENTRY,
-         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »"),
+         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »",
+         "la liste des centres sociaux à corriger, l'historique des modifications et le retour à une version "
+         "précédente"),
     Page("pages/9_Controle_des_donnees.py", "Contrôle des données", ":material/fact_check:", COMITE,
          "le contrôle montre les lignes des fichiers, valeurs comprises"),
 ]
@@ -121,8 +130,9 @@ def sees_details(role: str | None) -> bool:
     return role in COMITE
 
 
-def may_write(role: str | None) -> bool:
-    return role in ENTRY
+def may_write(role: str | None, open_access: bool = False) -> bool:
+    """Writing (entry, imports, uploads) needs a logged-in user of the saisie role: never in open access."""
+    return role in ENTRY and not open_access
 
 
 # --------------------------------------------------------------------------- users

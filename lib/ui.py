@@ -7,6 +7,7 @@ The only module of ``lib/`` that imports streamlit. Every page starts with
 from __future__ import annotations
 
 from dataclasses import astuple, replace
+import html
 import math
 import sys
 import time
@@ -41,6 +42,7 @@ from lib.maps import format_indicator
 from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, StructureCard
 from lib.questionnaire import load_questionnaire
 from lib.territories import LEVELS, territory_options
+from lib.session_guard import Expected, forged, notice
 from lib.text import markdown_escape
 
 FAVICON = Path(__file__).resolve().parents[1] / "static" / "passerelles.png"
@@ -99,6 +101,7 @@ def page_setup(script: str) -> tuple[Dataset, View]:
     page = page_of(script)
     # A local icon: a Material icon here would be fetched from Google's servers.
     st.set_page_config(page_title=f"{page.label} · Passerelles", page_icon=str(FAVICON), layout="wide")
+    drop_forged_state()
     access = _resolve_access()
     if not may_open(page, access.role):
         if page.script == "app.py":  # the home of a role without Accueil is its first page
@@ -159,6 +162,22 @@ def _resolve_access() -> Access:
     return access
 
 
+def drop_forged_state() -> None:
+    """Drop every session value of the wrong type (a forged widget state) before anything reads it, and say so."""
+    state = st.session_state
+    dropped = forged({key: state[key] for key in state},
+                     {_ACCESS_KEY: Expected((Access,)), _FILTERS_KEY: Expected((Filters,))})
+    for key, _label in dropped:
+        del state[key]
+    if dropped:
+        _forged_notice([label for _key, label in dropped])
+
+
+def _forged_notice(labels: list[str]) -> None:
+    print(f"passerelles: réglages de session refusés : {', '.join(labels)}", file=sys.stderr)
+    st.warning(notice(labels), icon=":material/warning:")
+
+
 def current_access() -> Access:
     """The Access of this run (page_setup resolved it)."""
     access = st.session_state.get(_ACCESS_KEY)
@@ -180,8 +199,9 @@ def can_see_details() -> bool:
 
 
 def can_write() -> bool:
-    """Data entry, imports, new meetings: the saisie role."""
-    return may_write(current_role())
+    """Data entry, imports, uploads, new meetings: a logged-in user of the saisie role (never in open access)."""
+    access = current_access()
+    return may_write(access.role, access.open)
 
 
 def login_form(users) -> None:
@@ -301,6 +321,7 @@ def sidebar_filters(dataset: Dataset) -> Filters:
         for key in _WIDGET_KEYS.values():
             state.pop(key, None)
     current: Filters = state[_FILTERS_KEY]
+    _keep_known_choices(dataset, current)
     seeds = {name: getattr(current, name) for name in _WIDGET_KEYS}
     seeds = {name: list(value) if isinstance(value, tuple) else value for name, value in seeds.items()}
     for name, key in _WIDGET_KEYS.items():
@@ -337,6 +358,30 @@ def sidebar_filters(dataset: Dataset) -> Filters:
     state[_FILTERS_KEY] = chosen
     _sync_query(filters_to_query(chosen, dataset))
     return chosen
+
+
+def _keep_known_choices(dataset: Dataset, current: Filters) -> None:
+    """A filter widget's value outside its options (forged) goes back to the current filter, with a notice."""
+    state = st.session_state
+    q = load_questionnaire()
+    options = {"wave": [ALL_WAVES, *dataset.waves], "level": list(available_levels(dataset)),
+               "types": list(q["types_structure"].labels),
+               **{name: list(q[list_name].labels) for name, (_key, list_name) in ANSWER_FILTERS.items()}}
+    wrong = []
+    for name, allowed in options.items():
+        key = _WIDGET_KEYS[name]
+        if key not in state:
+            continue
+        value = state[key]
+        if isinstance(value, str) and value not in allowed:
+            state[key] = getattr(current, name)
+            wrong.append(name)
+        elif isinstance(value, list) and any(v not in allowed for v in value):
+            state[key] = [v for v in value if v in allowed]
+            wrong.append(name)
+    if wrong:
+        _forged_notice([{"wave": "la vague d'enquête", "level": "le regroupement des territoires",
+                         "types": "les types de structure"}.get(n, "les filtres sur les réponses") for n in wrong])
 
 
 def _sync_query(wanted: dict[str, str | list[str]]) -> None:
@@ -477,21 +522,35 @@ def show_chart(chart: Chart) -> None:
 def nothing_to_show(reason: str | None) -> None:
     """Stop the page with the reason there is nothing to show."""
     if reason:
-        st.info(f"Rien à afficher : {reason}", icon=":material/info:")
+        # The reason names waves and territories (data), HTML-escaped for plotly: plain text again, then Markdown.
+        st.info(f"Rien à afficher : {markdown_escape(html.unescape(reason))}", icon=":material/info:")
         st.stop()
 
 
-def writable_store(dataset: Dataset) -> Store:
-    """The store of the data set shown; on the demo, the offer to create the user's own and a stop."""
-    if not dataset.is_demo:
-        return Store(dataset.folder)
-    st.warning(READ_ONLY_MESSAGE, icon=":material/lock:")
-    if current_access().open:  # a real data set would not open without users: say how to create them first
+def writable_store(dataset: Dataset, script: str | None = None) -> Store:
+    """The store of the data set shown, for a logged-in writer; else a read-only notice and a stop.
+
+    Every page that writes or uploads calls it before its first input: nothing below it (no file uploader)
+    is drawn in open access or for a role that may not write. On the demo, the offer to create the user's own.
+    """
+    access = current_access()
+    if access.open:  # no accounts: nothing is written or uploaded; say what the page does and how to open it
+        page = page_of(script) if script else None
+        if page is not None and page.purpose:
+            st.info(f"**Cette page** : {page.purpose}.", icon=":material/info:")
+        st.warning("**Démonstration en lecture seule** : sans compte configuré, Passerelles n'enregistre rien et "
+                   "n'accepte aucun fichier.", icon=":material/lock:")
         st.markdown("Pour saisir et importer vos propres données, créez d'abord les comptes des personnes qui "
                     "utiliseront Passerelles, par exemple `python -m lib.cli add-user prenom.nom saisie` (rôles : "
                     f"{', '.join(f'`{r}`' for r in ROLES)}). L'application demandera alors de se connecter et "
                     "proposera de créer votre jeu de données.")
         st.stop()
+    if not may_write(access.role, access.open):
+        st.info("La saisie et les imports sont réservés au rôle « Saisie des enquêtes ».", icon=":material/lock:")
+        st.stop()
+    if not dataset.is_demo:
+        return Store(dataset.folder)
+    st.warning(READ_ONLY_MESSAGE, icon=":material/lock:")
     target = user_dataset_dir()
     st.markdown(f"Votre propre jeu de données sera créé dans `{target}` (vide : vous y importerez l'annuaire "
                 "des écoles, vos centres sociaux et vos enquêtes). Il n'est jamais envoyé sur Internet.")
@@ -522,11 +581,11 @@ def import_preview_and_confirm(preview, store: Store, key: list[str], confirm_ke
     from lib.imports import apply_preview, preview_summary
 
     if preview.rejected and not preview.has_changes and preview.rows_read == 0:
-        show_problems(preview.problems, f"Fichier refusé : {preview.problems[0].message}")
+        show_problems(preview.problems, f"Fichier refusé : {markdown_escape(preview.problems[0].message)}")
         return False
     st.markdown(f"**Aperçu** — {preview_summary(preview)}")
     for note in preview.notes:
-        st.caption(note)
+        st.caption(markdown_escape(note))
     if not preview.added.empty:
         with st.expander(f"{format_int(len(preview.added))} ligne(s) à ajouter"):
             st.dataframe(preview.added, hide_index=True, width="stretch")

@@ -115,7 +115,7 @@ def add_meeting() -> None:
     def field_messages(*fields: str) -> None:
         for field in fields:
             for message in messages.get(field, []):
-                st.error(message, icon=":material/error:")
+                st.error(markdown_escape(message), icon=":material/error:")
 
     if saved := state.pop("rc_enregistree", None):
         st.success(f"Rencontre enregistrée ({saved[0]}, {format_int(saved[2])} structure(s) présente(s)) : "

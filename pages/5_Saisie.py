@@ -9,12 +9,13 @@ from lib.dataset import ERROR
 from lib.entry import FREE_TEXT_FIELDS, answer_lists, answer_row, check_answer, new_answer_id, problems_by_field
 from lib.questionnaire import load_questionnaire
 from lib.store import StoreError
+from lib.text import markdown_escape as md
 from lib.ui import page_setup, writable_store
 
 dataset, _view = page_setup(__file__)
 state = st.session_state
 st.title("Saisie d'un entretien")
-store = writable_store(dataset)  # the demo is read-only: this offers to create the user's own data set
+store = writable_store(dataset, __file__)  # nothing below for a visitor who may not write
 
 q = load_questionnaire()
 structures = dataset.structures.sort_values("nom")
@@ -81,17 +82,17 @@ messages = problems_by_field(problems)
 
 def field_messages(field: str) -> None:
     for message in messages.get(field, []):
-        st.error(message, icon=":material/error:")
+        st.error(md(message), icon=":material/error:")
 
 
 if saved:
-    st.success(f"Entretien enregistré (réponse {saved['reponse_id']}) : il apparaît sur la carte et dans les "
+    st.success(f"Entretien enregistré (réponse {md(saved['reponse_id'])}) : il apparaît sur la carte et dans les "
                "analyses.", icon=":material/check_circle:")
     left, right = st.columns(2)
     left.button("Saisir un autre lien pour la même structure", on_click=clear_form, args=(True,))
     right.button("Nouvel entretien", on_click=clear_form, args=(False,))
 if state.get("saisie_edition"):
-    st.info(f"Modification de la réponse {state['saisie_edition']}.", icon=":material/edit:")
+    st.info(f"Modification de la réponse {md(state['saisie_edition'])}.", icon=":material/edit:")
 
 state.setdefault("saisie_vague", dataset.waves[-1] if dataset.waves else str(date.today().year))
 state.setdefault("saisie_date", date.today())

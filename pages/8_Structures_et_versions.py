@@ -7,12 +7,13 @@ from lib.dataset import ERROR, check_rows
 from lib.formatting import format_int
 from lib.questionnaire import load_questionnaire
 from lib.store import StoreError
+from lib.text import markdown_escape as md
 from lib.imports import preview_structures_csv
 from lib.ui import import_preview_and_confirm, page_setup, show_problems, writable_store
 
 dataset, _view = page_setup(__file__)
 st.title("Structures et versions")
-store = writable_store(dataset)  # the demo is read-only: this offers to create the user's own data set
+store = writable_store(dataset, __file__)  # nothing below for a visitor who may not write
 
 st.markdown("#### Centres sociaux et espaces de vie sociale")
 st.caption("Ajoutez une ligne pour un nouveau centre, corrigez un nom, ou déplacez un centre en saisissant les "
@@ -41,7 +42,7 @@ if st.button("Enregistrer les centres", type="primary"):
         removed = set(centres["id"]) - set(edited["id"])
         used = removed & set(dataset.reponses["centre_id"])
         if used:
-            st.error(f"Ces centres ont des réponses et ne peuvent pas être retirés : {', '.join(sorted(used))}.")
+            st.error(f"Ces centres ont des réponses et ne peuvent pas être retirés : {md(', '.join(sorted(used)))}.")
         else:
             others = table[~table["id"].isin(centres["id"])]
             merged = pd.concat([others, edited.drop(columns="_line").reindex(columns=table.columns, fill_value="")])
