@@ -13,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT, app_test, log_in, small_tables, write_tables, write_users
 from lib.access import FINANCEUR, PAGES, PILOTAGE, ROLES, SAISIE, may_open, pages_for
+from lib.dataset import DEMO_DIR, load_dataset
+from lib.filters import Filters
 from lib.imports import MAX_IMPORT_BYTES
 from lib.session_guard import expected_for, forged
 from lib.text import markdown_escape
@@ -29,10 +31,9 @@ def open_page(script: str, role: str | None = None, state: dict | None = None, *
         at.query_params[key] = value
     if role:
         log_in(at, role)
-    at.run()
     if script != "app.py":
         at.switch_page(script)
-    for key, value in (state or {}).items():
+    for key, value in (state or {}).items():  # before the first run: AppTest itself chokes on a widget it drew
         at.session_state[key] = value
     return at.run()
 
@@ -157,7 +158,8 @@ def test_forged_states_and_urls_show_a_french_notice_never_a_traceback(script):
 @pytest.mark.usefixtures("with_users")
 @pytest.mark.parametrize("script", [p.script for p in pages_for(SAISIE)])
 def test_values_outside_the_options_are_refused_too(script):
-    at = open_page(script, SAISIE, state={"f_vague": "1789", "f_niveau": "planete", "f_types": ["zz"],
+    kept = {"filters": Filters(), "_filters_folder": str(load_dataset(DEMO_DIR).folder)}  # as after a first run
+    at = open_page(script, SAISIE, state={**kept, "f_vague": "1789", "f_niveau": "planete", "f_types": ["zz"],
                                           "f_qualites": ["99"]})
     assert not at.exception, [e.value for e in at.exception]
     assert any("la vague d'enquête" in w.value for w in at.warning)
