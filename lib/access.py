@@ -135,6 +135,19 @@ def may_write(role: str | None, open_access: bool = False) -> bool:
     return role in ENTRY and not open_access
 
 
+# What one session may hold in Streamlit's upload memory: two files at the importers' limit (lib/imports).
+UPLOAD_BYTES_PER_SESSION = 2 * 50 * 1024 * 1024
+
+
+def may_store_upload(writer: bool, held: int, size: int) -> bool:
+    """Whether an upload may be kept in memory: only a logged-in writer's, within its session's allowance.
+
+    Streamlit 1.67 keeps any PUT to ``/_stcore/upload_file/<session>/<any id>`` of any open session,
+    with or without an upload widget (measured: 20 × 49 MB from a visitor at the login form added 1 GB).
+    """
+    return writer and held + size <= UPLOAD_BYTES_PER_SESSION
+
+
 # --------------------------------------------------------------------------- users
 
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")

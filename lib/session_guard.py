@@ -112,3 +112,16 @@ def notice(labels: Iterable[str]) -> str:
     unique = list(dict.fromkeys(labels))
     return ("Des réglages reçus n'étaient pas valides et ont été remis à leur valeur par défaut : "
             + ", ".join(unique) + ".")
+
+
+def outside_options(values: Mapping[str, object], options: Mapping[str, list]) -> dict[str, object]:
+    """The values (a choice or a list of choices) holding something outside their options, and what to keep:
+    the known part of a list, ``None`` for a single choice (the caller puts its default back)."""
+    fixed: dict[str, object] = {}
+    for key, allowed in options.items():
+        value = values.get(key)
+        if isinstance(value, str) and value not in allowed:
+            fixed[key] = None
+        elif isinstance(value, (list, tuple)) and any(v not in allowed for v in value):
+            fixed[key] = [v for v in value if v in allowed]
+    return fixed

@@ -10,15 +10,20 @@ from dataclasses import astuple, replace
 import html
 import math
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from starlette.exceptions import HTTPException
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from lib.access import (FAILED_LOGIN_PAUSE, OPEN_ROLE, PAGES, ROLE_HELP, ROLES, Page, home_of, may_open,
-                        may_write, page_of, pages_for, sees_details, sees_free_text, users_from_secrets)
+                        may_store_upload, may_write, page_of, pages_for, sees_details, sees_free_text,
+                        users_from_secrets)
 from lib.dataset import (DEMO_DIR, Dataset, SecretsError, dataset_signature, is_demo_dir, load_dataset,
                          problems_frame, read_secrets, resolve_data_dir, secrets_file)
 from lib.login_throttle import LoginThrottle, client_address, state_file_for, trusted_proxies, wait_message
@@ -42,7 +47,7 @@ from lib.maps import format_indicator
 from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, StructureCard
 from lib.questionnaire import load_questionnaire
 from lib.territories import LEVELS, territory_options
-from lib.session_guard import Expected, forged, notice
+from lib.session_guard import Expected, expected_for, forged, notice, outside_options
 from lib.text import markdown_escape
 
 FAVICON = Path(__file__).resolve().parents[1] / "static" / "passerelles.png"
@@ -102,7 +107,9 @@ def page_setup(script: str) -> tuple[Dataset, View]:
     # A local icon: a Material icon here would be fetched from Google's servers.
     st.set_page_config(page_title=f"{page.label} · Passerelles", page_icon=str(FAVICON), layout="wide")
     drop_forged_state()
+    _uploads_allowed(None)  # until this run shows a logged-in writer
     access = _resolve_access()
+    _uploads_allowed(access)
     if not may_open(page, access.role):
         if page.script == "app.py":  # the home of a role without Accueil is its first page
             st.switch_page(home_of(access.role).script)
@@ -116,6 +123,40 @@ def page_setup(script: str) -> tuple[Dataset, View]:
     account_box(access)
     dataset_banner(dataset, compact=page.script != "app.py", access=access, refused=refused)
     return dataset, apply_filters(dataset, filters)
+
+
+_UPLOAD_GUARD_LOCK = threading.Lock()
+
+
+def _upload_writers() -> set[str] | None:
+    """The sessions whose uploads Streamlit may keep (a logged-in writer's: lib.access.may_store_upload).
+
+    Kept on Streamlit's upload manager itself, whose ``add_file`` (called by the upload route, before any
+    script runs) is wrapped once per process.
+    """
+    manager = runtime.get_instance().uploaded_file_mgr if runtime.exists() else None
+    with _UPLOAD_GUARD_LOCK:
+        if manager is None or not hasattr(manager, "file_storage"):
+            return None
+        if not hasattr(manager, "passerelles_writers"):
+            writers: set[str] = set()
+            store = manager.add_file
+
+            def add_file(session_id: str, file) -> None:
+                held = sum(len(f.data) for f in manager.file_storage.get(session_id, {}).values())
+                if not may_store_upload(session_id in writers, held, len(file.data)):
+                    raise HTTPException(status_code=403, detail="Envoi de fichier refusé")
+                store(session_id, file)
+
+            manager.add_file, manager.passerelles_writers = add_file, writers
+        return manager.passerelles_writers
+
+
+def _uploads_allowed(access: Access | None) -> None:
+    context, writers = get_script_run_ctx(), _upload_writers()
+    if context is not None and writers is not None:
+        allowed = access is not None and may_write(access.role, access.open)
+        (writers.add if allowed else writers.discard)(context.session_id)
 
 
 @st.cache_resource
@@ -362,26 +403,15 @@ def sidebar_filters(dataset: Dataset) -> Filters:
 
 def _keep_known_choices(dataset: Dataset, current: Filters) -> None:
     """A filter widget's value outside its options (forged) goes back to the current filter, with a notice."""
-    state = st.session_state
-    q = load_questionnaire()
+    state, q = st.session_state, load_questionnaire()
     options = {"wave": [ALL_WAVES, *dataset.waves], "level": list(available_levels(dataset)),
                "types": list(q["types_structure"].labels),
                **{name: list(q[list_name].labels) for name, (_key, list_name) in ANSWER_FILTERS.items()}}
-    wrong = []
-    for name, allowed in options.items():
-        key = _WIDGET_KEYS[name]
-        if key not in state:
-            continue
-        value = state[key]
-        if isinstance(value, str) and value not in allowed:
-            state[key] = getattr(current, name)
-            wrong.append(name)
-        elif isinstance(value, list) and any(v not in allowed for v in value):
-            state[key] = [v for v in value if v in allowed]
-            wrong.append(name)
-    if wrong:
-        _forged_notice([{"wave": "la vague d'enquête", "level": "le regroupement des territoires",
-                         "types": "les types de structure"}.get(n, "les filtres sur les réponses") for n in wrong])
+    fixed = outside_options({name: state.get(key) for name, key in _WIDGET_KEYS.items()}, options)
+    for name, value in fixed.items():
+        state[_WIDGET_KEYS[name]] = getattr(current, name) if value is None else value
+    if fixed:
+        _forged_notice([expected_for(_WIDGET_KEYS[name]).label for name in fixed])
 
 
 def _sync_query(wanted: dict[str, str | list[str]]) -> None:

@@ -43,8 +43,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def session_id(port: int, token: str) -> tuple[str, object]:
-    """Open a websocket as a browser does and ask for a first run; the server names the session."""
+async def session_id(port: int, token: str, race: bool) -> tuple[str, object]:
+    """Open a websocket as a browser does and ask for a first run; the server names the session.
+
+    With ``race``, return as soon as the session exists (before the app's first run has ended)."""
     ws = await websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit", token],
                                   additional_headers={"Cookie": f"_streamlit_xsrf={token}",
                                                       "Origin": f"http://127.0.0.1:{port}"},
@@ -53,17 +55,23 @@ async def session_id(port: int, token: str) -> tuple[str, object]:
     back.rerun_script.query_string = ""
     back.rerun_script.page_script_hash = ""
     await ws.send(back.SerializeToString())
+    session = None
     while True:
         message = ForwardMsg()
         message.ParseFromString(await ws.recv())
         if message.HasField("new_session"):
-            return message.new_session.initialize.session_id, ws
+            session = message.new_session.initialize.session_id
+            if race:
+                return session, ws
+        if session and message.HasField("script_finished"):
+            return session, ws
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--mb", type=int, default=49)
+    parser.add_argument("--race", action="store_true", help="upload before the first run of the app has ended")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="passerelles-upload-"))
     secrets = folder / "secrets.toml"
@@ -83,7 +91,7 @@ def main() -> int:
                 time.sleep(0.1)
         token = "2c" + uuid.uuid4().hex  # double-submit: any value the client sends as both cookie and header
         loop = asyncio.new_event_loop()
-        session, ws = loop.run_until_complete(asyncio.wait_for(session_id(port, token), 60))
+        session, ws = loop.run_until_complete(asyncio.wait_for(session_id(port, token, args.race), 60))
         before = rss_mb(server.pid)
         body = os.urandom(args.mb * 1024 * 1024)
         statuses, started = [], time.perf_counter()
@@ -96,7 +104,7 @@ def main() -> int:
         print(json.dumps({"uploads": args.count, "mb_each": args.mb, "statuses": sorted(set(statuses)),
                           "accepted": statuses.count(204), "seconds": round(time.perf_counter() - started, 1),
                           "server_rss_mb_before": round(before), "server_rss_mb_after": round(after),
-                          "added_mb": round(after - before)}, indent=2))
+                          "added_mb": round(after - before), "race": args.race}, indent=2))
         loop.run_until_complete(ws.close())
         loop.close()
     finally:
