@@ -135,6 +135,17 @@ def may_write(role: str | None, open_access: bool = False) -> bool:
     return role in ENTRY and not open_access
 
 
+# What the writing pages say in open access, and what a broken configuration says (lib/ui.py shows them).
+OPEN_ACCESS_READ_ONLY = ("**Démonstration en lecture seule** : sans compte configuré, Passerelles n'enregistre rien "
+                         "et n'accepte aucun fichier.")
+CREATE_ACCOUNTS_FIRST = ("Pour saisir et importer vos propres données, créez d'abord les comptes des personnes qui "
+                         "utiliseront Passerelles, par exemple `python -m lib.cli add-user prenom.nom saisie` (rôles : "
+                         f"{', '.join(f'`{r}`' for r in ROLES)}). L'application demandera alors de se connecter et "
+                         "proposera de créer votre jeu de données.")
+BROKEN_CONFIGURATION = ("**Configuration illisible : l'application est arrêtée.** {}\n\nAucune donnée n'est ouverte "
+                        "tant que ce fichier n'est pas corrigé. Pour repartir sans comptes, renommez-le : seule la "
+                        "démonstration s'ouvrira alors.")
+
 # What one session may hold in Streamlit's upload memory: two files at the importers' limit (lib/imports).
 UPLOAD_BYTES_PER_SESSION = 2 * 50 * 1024 * 1024
 

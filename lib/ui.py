@@ -21,9 +21,9 @@ from starlette.exceptions import HTTPException
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lib.access import (FAILED_LOGIN_PAUSE, OPEN_ROLE, PAGES, ROLE_HELP, ROLES, Page, home_of, may_open,
-                        may_store_upload, may_write, page_of, pages_for, sees_details, sees_free_text,
-                        users_from_secrets)
+from lib.access import (BROKEN_CONFIGURATION, CREATE_ACCOUNTS_FIRST, FAILED_LOGIN_PAUSE, OPEN_ACCESS_READ_ONLY,
+                        OPEN_ROLE, PAGES, ROLE_HELP, ROLES, Page, home_of, may_open, may_store_upload, may_write,
+                        page_of, pages_for, sees_details, sees_free_text, users_from_secrets)
 from lib.dataset import (DEMO_DIR, Dataset, SecretsError, dataset_signature, is_demo_dir, load_dataset,
                          problems_frame, read_secrets, resolve_data_dir, secrets_file)
 from lib.login_throttle import LoginThrottle, client_address, state_file_for, trusted_proxies, wait_message
@@ -128,19 +128,18 @@ def page_setup(script: str) -> tuple[Dataset, View]:
 _UPLOAD_GUARD_LOCK = threading.Lock()
 
 
-def _upload_writers() -> set[str] | None:
-    """The sessions whose uploads Streamlit may keep (a logged-in writer's: lib.access.may_store_upload).
+def _uploads_allowed(access: Access | None) -> None:
+    """Let Streamlit keep this session's uploads only for a logged-in writer (lib.access.may_store_upload).
 
-    Kept on Streamlit's upload manager itself, whose ``add_file`` (called by the upload route, before any
-    script runs) is wrapped once per process.
+    The sessions allowed are kept on Streamlit's upload manager, whose ``add_file`` (called by the upload
+    route, before any script runs) is wrapped once per process.
     """
-    manager = runtime.get_instance().uploaded_file_mgr if runtime.exists() else None
+    manager, context = runtime.get_instance().uploaded_file_mgr if runtime.exists() else None, get_script_run_ctx()
+    if manager is None or context is None or not hasattr(manager, "file_storage"):
+        return
     with _UPLOAD_GUARD_LOCK:
-        if manager is None or not hasattr(manager, "file_storage"):
-            return None
         if not hasattr(manager, "passerelles_writers"):
-            writers: set[str] = set()
-            store = manager.add_file
+            writers, store = set(), manager.add_file
 
             def add_file(session_id: str, file) -> None:
                 held = sum(len(f.data) for f in manager.file_storage.get(session_id, {}).values())
@@ -149,14 +148,8 @@ def _upload_writers() -> set[str] | None:
                 store(session_id, file)
 
             manager.add_file, manager.passerelles_writers = add_file, writers
-        return manager.passerelles_writers
-
-
-def _uploads_allowed(access: Access | None) -> None:
-    context, writers = get_script_run_ctx(), _upload_writers()
-    if context is not None and writers is not None:
-        allowed = access is not None and may_write(access.role, access.open)
-        (writers.add if allowed else writers.discard)(context.session_id)
+    allowed = access is not None and may_write(access.role, access.open)
+    (manager.passerelles_writers.add if allowed else manager.passerelles_writers.discard)(context.session_id)
 
 
 @st.cache_resource
@@ -175,9 +168,7 @@ def configuration_broken(error: SecretsError) -> None:
     """A secrets file that cannot be read stops every page: no data opens, the demo does not stand in for it."""
     print(f"passerelles: {error}", file=sys.stderr)
     st.title("Passerelles")
-    st.error(f"**Configuration illisible : l'application est arrêtée.** {markdown_escape(error)}\n\n"
-             "Aucune donnée n'est ouverte tant que ce fichier n'est pas corrigé. Pour repartir sans comptes, "
-             "renommez-le : seule la démonstration s'ouvrira alors.", icon=":material/error:")
+    st.error(BROKEN_CONFIGURATION.format(markdown_escape(error)), icon=":material/error:")
     st.stop()
 
 
@@ -568,12 +559,8 @@ def writable_store(dataset: Dataset, script: str | None = None) -> Store:
         page = page_of(script) if script else None
         if page is not None and page.purpose:
             st.info(f"**Cette page** : {page.purpose}.", icon=":material/info:")
-        st.warning("**Démonstration en lecture seule** : sans compte configuré, Passerelles n'enregistre rien et "
-                   "n'accepte aucun fichier.", icon=":material/lock:")
-        st.markdown("Pour saisir et importer vos propres données, créez d'abord les comptes des personnes qui "
-                    "utiliseront Passerelles, par exemple `python -m lib.cli add-user prenom.nom saisie` (rôles : "
-                    f"{', '.join(f'`{r}`' for r in ROLES)}). L'application demandera alors de se connecter et "
-                    "proposera de créer votre jeu de données.")
+        st.warning(OPEN_ACCESS_READ_ONLY, icon=":material/lock:")
+        st.markdown(CREATE_ACCOUNTS_FIRST)
         st.stop()
     if not may_write(access.role, access.open):
         st.info("La saisie et les imports sont réservés au rôle « Saisie des enquêtes ».", icon=":material/lock:")
