@@ -136,8 +136,8 @@ def may_write(role: str | None, open_access: bool = False) -> bool:
 
 
 # What the writing pages say in open access, and what a broken configuration says (lib/ui.py shows them).
-OPEN_ACCESS_READ_ONLY = ("**Démonstration en lecture seule** : sans compte configuré, Passerelles n'enregistre rien "
-                         "et n'accepte aucun fichier.")
+OPEN_ACCESS_READ_ONLY = ("**Démonstration en lecture seule** : les données de démonstration ne sont pas modifiables "
+                         "et, sans compte configuré, Passerelles n'enregistre rien et n'accepte aucun fichier.")
 CREATE_ACCOUNTS_FIRST = ("Pour saisir et importer vos propres données, créez d'abord les comptes des personnes qui "
                          "utiliseront Passerelles, par exemple `python -m lib.cli add-user prenom.nom saisie` (rôles : "
                          f"{', '.join(f'`{r}`' for r in ROLES)}). L'application demandera alors de se connecter et "

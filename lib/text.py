@@ -17,9 +17,10 @@ def fold(text: object) -> str:
     return " ".join(plain.lower().replace("_", " ").split())
 
 
-_MARKDOWN_SYNTAX = re.compile(r"[!-/:-@\[-`{-~]")  # every ASCII punctuation character
-_AUTOLINK_START = re.compile(r"(?i)(?<=www)(?=\.)|(?<=[:@])")
-_WORD_JOINER = "\u2060"  # invisible, unbreakable: splits "www.", "http://" and "a@b" for the autolinker
+_MARKDOWN_SYNTAX = re.compile(r"[\\`*_{}\[\]<>#|~$]|&(?=[#A-Za-z])")  # markup anywhere in a line
+_BLOCK_START = re.compile(r"^(\s*)(\d+(?=[.)])|[-+=])")  # a list, ordered list or rule at the start
+_AUTOLINK_START = re.compile(r"(?i)(?<=www)(?=\.)|(?<=[:@])(?=\S)")
+_WORD_JOINER = "\u2060"  # invisible, unbreakable: splits "www.", "http://", "a@b" and ":name:"
 
 
 def markdown_escape(text: object) -> str:
@@ -28,11 +29,13 @@ def markdown_escape(text: object) -> str:
 
     Backslash escapes are not enough there (checked in Chromium with Streamlit 1.67): ``:material/x:``
     icons, ``:red[…]`` colours and ``:smile:`` emoji are expanded, and a URL, ``www.…`` or an e-mail
-    address becomes a link even with every dot escaped. So every ASCII punctuation character becomes a
-    numeric character reference (``&#91;``: shown as ``[`` but never read as syntax), an invisible word
-    joiner follows ``:`` and ``@`` and precedes the dot of ``www.`` (no link is recognised), and line breaks
-    become spaces (no new block).
+    address becomes a link even with every dot escaped. So the markup characters become numeric character
+    references (``&#91;``: shown as ``[`` but never read as syntax), an invisible word joiner follows a
+    ``:`` or ``@`` that touches the next word and precedes the dot of ``www.`` (no link, icon or colour is
+    recognised), a list marker at the start is escaped the same way, and line breaks become spaces (no new
+    block). Prose punctuation (``' ( ) , . - : ?``) is left as it is.
     """
-    flat = " ".join(str(text).splitlines()) if "\n" in str(text) or "\r" in str(text) else str(text)
+    flat = " ".join(str(text).splitlines())
     joined = _AUTOLINK_START.sub(_WORD_JOINER, flat)
-    return _MARKDOWN_SYNTAX.sub(lambda match: f"&#{ord(match.group())};", joined)
+    escaped = _MARKDOWN_SYNTAX.sub(lambda match: f"&#{ord(match.group())};", joined)
+    return _BLOCK_START.sub(lambda m: m.group(1) + "".join(f"&#{ord(c)};" for c in m.group(2)), escaped)
