@@ -188,7 +188,7 @@ def read_secrets(path: Path) -> dict:
         place = f"ligne {found.group(1)}, colonne {found.group(2)}" if found else "position inconnue"
         raise SecretsError(f"{where}, {place} : syntaxe TOML incorrecte ({reason}). Corrigez cette ligne (modèle : "
                            ".streamlit/secrets.toml.example ; une valeur texte s'écrit entre guillemets, "
-                           "par exemple role = \"pilotage\") puis rechargez la page.") from None
+                           "par exemple role = \"pilotage\") puis rechargez la page ou relancez la commande.") from None
 
 
 def resolve_data_dir(env: Mapping[str, str] | None = None, secrets_path: Path | None = None) -> Path:

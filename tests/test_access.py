@@ -133,3 +133,13 @@ def test_cli_add_user_writes_a_hash_that_the_app_accepts(tmp_path):
     assert authenticate(load_users(path), "caf95", "mot-de-passe-caf") is not None  # unchanged
     wrong_role = run_cli("add-user", "x1", "admin", "--secrets", str(path), "--password-stdin", stdin="x" * 12)
     assert wrong_role.returncode == 2  # argparse: invalid choice
+
+
+def test_the_cli_says_what_is_wrong_in_the_secrets_file(tmp_path, monkeypatch):
+    path = tmp_path / "secrets.toml"
+    path.write_text('data_dir = "/srv/x"\n[users.a1]\nrole = pilotage\n', encoding="utf-8")
+    monkeypatch.setenv("PASSERELLES_SECRETS", str(path))
+    monkeypatch.delenv("PASSERELLES_DATA", raising=False)
+    result = run_cli("check")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "ligne 3, colonne 8" in result.stderr
