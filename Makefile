@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test check reference demo clean
+.PHONY: run dev test check reference demo clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ $(ASSETS): static/package.json static/package-lock.json
 
 run: $(VENV)/.run-installed $(ASSETS)
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
+
+# As `run`, with Python tracebacks shown in the browser (never in production: see .streamlit/config.toml).
+dev: $(VENV)/.run-installed $(ASSETS)
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1 --client.showErrorDetails full
 
 test: $(VENV)/.dev-installed $(ASSETS)
 	$(PY) -m pytest

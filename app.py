@@ -6,17 +6,18 @@ from lib.filters import ALL_WAVES
 from lib.formatting import format_int, format_percent
 from lib.metrics import key_figures
 from lib.access import pages_for
+from lib.text import markdown_escape as md
 from lib.ui import current_role, page_setup
 
 dataset, view = page_setup(__file__)
 departement = dataset.reference.departement_name
 
 st.title("Passerelles")
-st.subheader(f"Les liens entre écoles et centres sociaux du {departement}")
+st.subheader(f"Les liens entre écoles et centres sociaux du {md(departement)}")
 
 figures = key_figures(view)
 wave = view.filters.wave
-scope = "toutes vagues confondues" if wave == ALL_WAVES else f"vague {wave}"
+scope = "toutes vagues confondues" if wave == ALL_WAVES else f"vague {md(wave)}"
 st.markdown(f"#### Chiffres clés ({scope})")
 columns = st.columns(5)
 columns[0].metric("Établissements scolaires", format_int(figures.schools))
@@ -32,13 +33,13 @@ columns[4].metric(
 st.caption(
     f"{format_int(figures.schools_linked)} établissement(s) sur {format_int(figures.schools)} ont au moins "
     f"un lien avec un centre social ou un espace de vie sociale · {format_int(len(dataset.waves))} vague(s) "
-    f"d'enquête dans le jeu de données ({', '.join(dataset.waves) or 'aucune'})."
+    f"d'enquête dans le jeu de données ({md(', '.join(dataset.waves) or 'aucune')})."
 )
 
 st.markdown("#### Le projet")
 st.markdown(
     f"""
-Les centres sociaux et les écoles, collèges et lycées du {departement} travaillent sur les mêmes
+Les centres sociaux et les écoles, collèges et lycées du {md(departement)} travaillent sur les mêmes
 territoires, avec les mêmes familles, sur des sujets qui se croisent. Leurs liens ne se ressemblent
 pas d'un territoire à l'autre : ni par leur **forme**, ni par leur **fréquence**, ni par leur
 **objet**, ni par leur **qualité**.

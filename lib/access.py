@@ -1,4 +1,6 @@
-"""Who may see what: roles, the pages of each role, users with hashed passwords, slowed failed logins.
+"""Who may see what: roles, the pages of each role, users with hashed passwords.
+
+Failed logins are slowed down by ``lib/login_throttle.py``.
 
 Plain Python (no streamlit): ``lib/ui.py`` applies these rules on every page,
 ``lib/cli.py add-user`` writes the users. Users live in the secrets file
@@ -16,9 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +58,7 @@ class Page:
     icon: str
     roles: frozenset[str]
     why_closed: str = ""  # said to a role that may not open it
+    purpose: str = ""  # what a writing page does: said in open access, where it writes nothing
 
 
 PAGES: list[Page] = [
@@ -74,13 +74,21 @@ PAGES: list[Page] = [
          "la page liste les structures présentes à chaque séance"),
     Page("pages/12_Rapports.py", "Rapports", ":material/picture_as_pdf:", EVERYONE),
     Page("pages/5_Saisie.py", "Saisie d'un entretien", ":material/edit_note:", ENTRY,
-         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »"),
+         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »",
+         "le formulaire d'un entretien (téléphone ou sur site), construit à partir du questionnaire ; chaque "
+         "réponse est vérifiée avant d'être enregistrée, puis peut être modifiée ou supprimée"),
     Page("pages/6_Import_enquete.py", "Import d'enquête", ":material/upload_file:", ENTRY,
-         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »"),
+         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »",
+         "l'import d'un export CSV ou Excel d'un outil d'enquête (KoboToolbox, LimeSurvey, Framaforms, Google "
+         "Forms) : association des colonnes, aperçu, puis confirmation"),
     Page("pages/7_Import_annuaire.py", "Import de l'annuaire", ":material/school:", ENTRY,
-         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »"),
+         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »",
+         "l'import de l'annuaire de l'éducation (data.education.gouv.fr) : écoles, collèges et lycées ajoutés "
+         "ou mis à jour après un aperçu"),
     Page("pages/8_Structures_et_versions.py", "Structures et versions", ":material/history:", ENTRY,
-         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »"),
+         "la saisie et les imports sont réservés au rôle « Saisie des enquêtes »",
+         "la liste des centres sociaux à corriger, l'historique des modifications et le retour à une version "
+         "précédente"),
     Page("pages/9_Controle_des_donnees.py", "Contrôle des données", ":material/fact_check:", COMITE,
          "le contrôle montre les lignes des fichiers, valeurs comprises"),
 ]
@@ -122,8 +130,33 @@ def sees_details(role: str | None) -> bool:
     return role in COMITE
 
 
-def may_write(role: str | None) -> bool:
-    return role in ENTRY
+def may_write(role: str | None, open_access: bool = False) -> bool:
+    """Writing (entry, imports, uploads) needs a logged-in user of the saisie role: never in open access."""
+    return role in ENTRY and not open_access
+
+
+# What the writing pages say in open access, and what a broken configuration says (lib/ui.py shows them).
+OPEN_ACCESS_READ_ONLY = ("**Démonstration en lecture seule** : les données de démonstration ne sont pas modifiables "
+                         "et, sans compte configuré, Passerelles n'enregistre rien et n'accepte aucun fichier.")
+CREATE_ACCOUNTS_FIRST = ("Pour saisir et importer vos propres données, créez d'abord les comptes des personnes qui "
+                         "utiliseront Passerelles, par exemple `python -m lib.cli add-user prenom.nom saisie` (rôles : "
+                         f"{', '.join(f'`{r}`' for r in ROLES)}). L'application demandera alors de se connecter et "
+                         "proposera de créer votre jeu de données.")
+BROKEN_CONFIGURATION = ("**Configuration illisible : l'application est arrêtée.** {}\n\nAucune donnée n'est ouverte "
+                        "tant que ce fichier n'est pas corrigé. Pour repartir sans comptes, renommez-le : seule la "
+                        "démonstration s'ouvrira alors.")
+
+# What one session may hold in Streamlit's upload memory: two files at the importers' limit (lib/imports).
+UPLOAD_BYTES_PER_SESSION = 2 * 50 * 1024 * 1024
+
+
+def may_store_upload(writer: bool, held: int, size: int) -> bool:
+    """Whether an upload may be kept in memory: only a logged-in writer's, within its session's allowance.
+
+    Streamlit 1.67 keeps any PUT to ``/_stcore/upload_file/<session>/<any id>`` of any open session,
+    with or without an upload widget (measured: 20 × 49 MB from a visitor at the login form added 1 GB).
+    """
+    return writer and held + size <= UPLOAD_BYTES_PER_SESSION
 
 
 # --------------------------------------------------------------------------- users
@@ -221,44 +254,6 @@ def authenticate(users: Users, name: str, password: str) -> User | None:
 
 
 # --------------------------------------------------------------------------- failed logins
-
-
-class LoginThrottle:
-    """Failed logins slow down: after ``free`` failures on a name, each new failure locks it for longer.
-
-    Kept per user name in the server process (shared by every session), so
-    opening new browser tabs does not reset it. Thread-safe: Streamlit runs
-    each session in its own thread.
-    """
-
-    def __init__(self, free: int = 3, first_lock: float = 30.0, longest_lock: float = 900.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.free, self.first_lock, self.longest_lock, self.clock = free, first_lock, longest_lock, clock
-        self._failures: dict[str, int] = {}
-        self._locked_until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, name: str) -> float:
-        """Seconds before the next attempt on this name is allowed (0 when it is)."""
-        with self._lock:
-            return max(0.0, self._locked_until.get(normalise_name(name), 0.0) - self.clock())
-
-    def failed(self, name: str) -> float:
-        """Record a failure; returns the lock now on the name, in seconds."""
-        key = normalise_name(name)
-        with self._lock:
-            count = self._failures[key] = self._failures.get(key, 0) + 1
-            if count <= self.free:
-                return 0.0
-            lock = min(self.first_lock * 2 ** (count - self.free - 1), self.longest_lock)
-            self._locked_until[key] = self.clock() + lock
-            return lock
-
-    def succeeded(self, name: str) -> None:
-        key = normalise_name(name)
-        with self._lock:
-            self._failures.pop(key, None)
-            self._locked_until.pop(key, None)
 
 
 # Every failed attempt also waits this long before its answer (a guess per second at most per session).

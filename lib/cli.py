@@ -228,4 +228,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from lib.dataset import SecretsError
+
+    try:
+        sys.exit(main())
+    except SecretsError as error:  # an unreadable secrets.toml: said in French, no traceback
+        print(f"ERREUR {error}", file=sys.stderr)
+        sys.exit(1)

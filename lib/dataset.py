@@ -151,12 +151,49 @@ def secrets_file(env: Mapping[str, str] | None = None) -> Path:
     return Path(env[SECRETS_ENV]).expanduser() if env.get(SECRETS_ENV) else SECRETS_PATH
 
 
-def read_secrets(path: Path) -> dict:
-    """The secrets file as a dict; ``{}`` when it is missing or unreadable (the app then runs as the demo)."""
+class SecretsError(ValueError):
+    """The secrets file exists but cannot be read: the app must stop, not fall back to the open demo."""
+
+
+def shown_secrets_path(path: Path) -> str:
+    """The secrets file as said to a visitor: relative to the app when inside it, else its name only."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return f"{path.name} (indiqué par la variable {SECRETS_ENV})"
+
+
+_TOML_WHERE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def read_secrets(path: Path) -> dict:
+    """The secrets file as a dict; ``{}`` when there is none.
+
+    Raises:
+        SecretsError: the file exists but is unreadable or not valid TOML (a French message naming the file,
+            line and column, and how to fix it). Falling back to the open demo would show a broken
+            configuration as if no account had been set.
+    """
+    if not path.exists():
         return {}
+    where = shown_secrets_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise SecretsError(f"{where} : le fichier n'est pas en UTF-8 (octet {error.start + 1}) ; enregistrez-le en "
+                           "UTF-8 puis relancez l'application.") from None
+    except OSError as error:
+        raise SecretsError(f"{where} : fichier illisible ({error.strerror or error}) ; vérifiez ses droits (le "
+                           "compte qui lance l'application doit pouvoir le lire) puis relancez-la.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        found = _TOML_WHERE.search(str(error))
+        reason = _TOML_WHERE.sub("", str(error))
+        place = f"ligne {found.group(1)}, colonne {found.group(2)}" if found else "position inconnue"
+        raise SecretsError(f"{where}, {place} : syntaxe TOML incorrecte ({reason}). Corrigez cette ligne (modèle : "
+                           ".streamlit/secrets.toml.example ; une valeur texte s'écrit entre guillemets, "
+                           "par exemple role = \"pilotage\") puis rechargez la page ou relancez la commande.") from None
 
 
 def resolve_data_dir(env: Mapping[str, str] | None = None, secrets_path: Path | None = None) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -16,9 +17,25 @@ def fold(text: object) -> str:
     return " ".join(plain.lower().replace("_", " ").split())
 
 
-_MARKDOWN_SPECIALS = "\\`*_{}[]<>()#+-.!|~$"
+_MARKDOWN_SYNTAX = re.compile(r"[\\`*_{}\[\]<>#|~$]|&(?=[#A-Za-z])")  # markup anywhere in a line
+_BLOCK_START = re.compile(r"^(\s*)(\d+(?=[.)])|[-+=])")  # a list, ordered list or rule at the start
+_AUTOLINK_START = re.compile(r"(?i)(?<=www)(?=\.)|(?<=[:@])(?=\S)")
+_WORD_JOINER = "\u2060"  # invisible, unbreakable: splits "www.", "http://", "a@b" and ":name:"
 
 
 def markdown_escape(text: object) -> str:
-    """Data text shown through Streamlit's markdown: every markup character escaped."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIALS else ch for ch in str(text))
+    """Data text shown through Streamlit's Markdown (markdown, caption, title, metric and widget labels…)
+    as the same characters, never as markup.
+
+    Backslash escapes are not enough there (checked in Chromium with Streamlit 1.67): ``:material/x:``
+    icons, ``:red[…]`` colours and ``:smile:`` emoji are expanded, and a URL, ``www.…`` or an e-mail
+    address becomes a link even with every dot escaped. So the markup characters become numeric character
+    references (``&#91;``: shown as ``[`` but never read as syntax), an invisible word joiner follows a
+    ``:`` or ``@`` that touches the next word and precedes the dot of ``www.`` (no link, icon or colour is
+    recognised), a list marker at the start is escaped the same way, and line breaks become spaces (no new
+    block). Prose punctuation (``' ( ) , . - : ?``) is left as it is.
+    """
+    flat = " ".join(str(text).splitlines())
+    joined = _AUTOLINK_START.sub(_WORD_JOINER, flat)
+    escaped = _MARKDOWN_SYNTAX.sub(lambda match: f"&#{ord(match.group())};", joined)
+    return _BLOCK_START.sub(lambda m: m.group(1) + "".join(f"&#{ord(c)};" for c in m.group(2)), escaped)

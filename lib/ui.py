@@ -7,20 +7,26 @@ The only module of ``lib/`` that imports streamlit. Every page starts with
 from __future__ import annotations
 
 from dataclasses import astuple, replace
+import html
 import math
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from starlette.exceptions import HTTPException
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lib.access import (FAILED_LOGIN_PAUSE, OPEN_ROLE, PAGES, ROLE_HELP, ROLES, LoginThrottle, Page, authenticate,
-                        home_of, load_users, may_open, may_write, page_of, pages_for, sees_details,
-                        sees_free_text)
-from lib.dataset import (DEMO_DIR, Dataset, dataset_signature, is_demo_dir, load_dataset, problems_frame,
-                         resolve_data_dir, secrets_file)
+from lib.access import (BROKEN_CONFIGURATION, CREATE_ACCOUNTS_FIRST, FAILED_LOGIN_PAUSE, OPEN_ACCESS_READ_ONLY,
+                        OPEN_ROLE, PAGES, ROLE_HELP, ROLES, Page, home_of, may_open, may_store_upload, may_write,
+                        page_of, pages_for, sees_details, sees_free_text, users_from_secrets)
+from lib.dataset import (DEMO_DIR, Dataset, SecretsError, dataset_signature, is_demo_dir, load_dataset,
+                         problems_frame, read_secrets, resolve_data_dir, secrets_file)
+from lib.login_throttle import LoginThrottle, client_address, state_file_for, trusted_proxies, wait_message
 from lib.filters import (
     ALL_WAVES,
     Filters,
@@ -41,6 +47,7 @@ from lib.maps import format_indicator
 from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, StructureCard
 from lib.questionnaire import load_questionnaire
 from lib.territories import LEVELS, territory_options
+from lib.session_guard import Expected, expected_for, forged, notice, outside_options
 from lib.text import markdown_escape
 
 FAVICON = Path(__file__).resolve().parents[1] / "static" / "passerelles.png"
@@ -99,7 +106,10 @@ def page_setup(script: str) -> tuple[Dataset, View]:
     page = page_of(script)
     # A local icon: a Material icon here would be fetched from Google's servers.
     st.set_page_config(page_title=f"{page.label} · Passerelles", page_icon=str(FAVICON), layout="wide")
+    drop_forged_state()
+    _uploads_allowed(None)  # until this run shows a logged-in writer
     access = _resolve_access()
+    _uploads_allowed(access)
     if not may_open(page, access.role):
         if page.script == "app.py":  # the home of a role without Accueil is its first page
             st.switch_page(home_of(access.role).script)
@@ -115,16 +125,61 @@ def page_setup(script: str) -> tuple[Dataset, View]:
     return dataset, apply_filters(dataset, filters)
 
 
+_UPLOAD_GUARD_LOCK = threading.Lock()
+
+
+def _uploads_allowed(access: Access | None) -> None:
+    """Let Streamlit keep this session's uploads only for a logged-in writer (lib.access.may_store_upload).
+
+    The sessions allowed are kept on Streamlit's upload manager, whose ``add_file`` (called by the upload
+    route, before any script runs) is wrapped once per process.
+    """
+    manager, context = runtime.get_instance().uploaded_file_mgr if runtime.exists() else None, get_script_run_ctx()
+    if manager is None or context is None or not hasattr(manager, "file_storage"):
+        return
+    with _UPLOAD_GUARD_LOCK:
+        if not hasattr(manager, "passerelles_writers"):
+            writers, store = set(), manager.add_file
+
+            def add_file(session_id: str, file) -> None:
+                held = sum(len(f.data) for f in manager.file_storage.get(session_id, {}).values())
+                if not may_store_upload(session_id in writers, held, len(file.data)):
+                    raise HTTPException(status_code=403, detail="Envoi de fichier refusé")
+                store(session_id, file)
+
+            manager.add_file, manager.passerelles_writers = add_file, writers
+    allowed = access is not None and may_write(access.role, access.open)
+    (manager.passerelles_writers.add if allowed else manager.passerelles_writers.discard)(context.session_id)
+
+
 @st.cache_resource
-def _throttle() -> LoginThrottle:
-    """Failed logins per user name, shared by every session of the server."""
-    return LoginThrottle()
+def _throttle(secrets_path: str) -> LoginThrottle:
+    """Failed logins, shared by every session of the server (and kept in a file: see lib/login_throttle.py)."""
+    return LoginThrottle(state_file_for(Path(secrets_path)))
+
+
+def _client() -> str:
+    """This session's client address, through the configured reverse proxy if any (for the login throttle)."""
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    return client_address(st.context.ip_address, forwarded, trusted_proxies(read_secrets(secrets_file())))
+
+
+def configuration_broken(error: SecretsError) -> None:
+    """A secrets file that cannot be read stops every page: no data opens, the demo does not stand in for it."""
+    print(f"passerelles: {error}", file=sys.stderr)
+    st.title("Passerelles")
+    st.error(BROKEN_CONFIGURATION.format(markdown_escape(error)), icon=":material/error:")
+    st.stop()
 
 
 def _resolve_access() -> Access:
     """This run's Access; without a logged-in user (users configured), the login form and a stop."""
     state = st.session_state
-    users = load_users(secrets_file())
+    try:
+        users = users_from_secrets(read_secrets(secrets_file()))
+    except SecretsError as error:
+        state.pop(_ACCESS_KEY, None)
+        configuration_broken(error)
     if not users.configured:
         role = state.get(_VIEW_AS_KEY, state.get(_VIEW_AS_KEPT, OPEN_ROLE))
         role = state[_VIEW_AS_KEY] = state[_VIEW_AS_KEPT] = role if role in ROLES else OPEN_ROLE
@@ -137,6 +192,22 @@ def _resolve_access() -> Access:
         access = Access(user.role, user.name, False)  # the role as configured now, not at login
     state[_ACCESS_KEY] = access
     return access
+
+
+def drop_forged_state() -> None:
+    """Drop every session value of the wrong type (a forged widget state) before anything reads it, and say so."""
+    state = st.session_state
+    dropped = forged({key: state[key] for key in state},
+                     {_ACCESS_KEY: Expected((Access,)), _FILTERS_KEY: Expected((Filters,))})
+    for key, _label in dropped:
+        del state[key]
+    if dropped:
+        _forged_notice([label for _key, label in dropped])
+
+
+def _forged_notice(labels: list[str]) -> None:
+    print(f"passerelles: réglages de session refusés : {', '.join(labels)}", file=sys.stderr)
+    st.warning(notice(labels), icon=":material/warning:")
 
 
 def current_access() -> Access:
@@ -160,8 +231,9 @@ def can_see_details() -> bool:
 
 
 def can_write() -> bool:
-    """Data entry, imports, new meetings: the saisie role."""
-    return may_write(current_role())
+    """Data entry, imports, uploads, new meetings: a logged-in user of the saisie role (never in open access)."""
+    access = current_access()
+    return may_write(access.role, access.open)
 
 
 def login_form(users) -> None:
@@ -180,24 +252,19 @@ def login_form(users) -> None:
         password = st.text_input("Mot de passe", type="password", autocomplete="current-password")
         submitted = st.form_submit_button("Se connecter", type="primary")
     if submitted:
-        throttle = _throttle()
-        wait = throttle.wait(name)
-        if wait > 0:
-            st.error(f"Trop d'essais manqués pour cet identifiant : réessayez dans {math.ceil(wait)} s.",
-                     icon=":material/timer:")
-        else:
-            user = authenticate(users, name, password)
-            if user is not None:
-                throttle.succeeded(name)
-                st.session_state.clear()  # a new session: nothing carried over from before the login
-                st.session_state[_USER_KEY] = user.name
-                st.rerun()
-            lock = throttle.failed(name)
+        result = _throttle(str(secrets_file())).attempt(users, name, password, _client())
+        if result.user is not None:
+            st.session_state.clear()  # a new session: nothing carried over from before the login
+            st.session_state[_USER_KEY] = result.user.name
+            st.rerun()
+        if result.checked:
             time.sleep(FAILED_LOGIN_PAUSE)
             message = "Identifiant ou mot de passe incorrect."
-            if lock:
-                message += f" Trop d'essais manqués : cet identifiant est bloqué {math.ceil(lock)} s."
+            if result.wait:
+                message += f" Trop d'essais manqués : prochain essai dans {math.ceil(result.wait)} s."
             st.error(message, icon=":material/error:")
+        else:  # not checked: a delay holds this name, this client or every login, or all check slots are busy
+            st.error(wait_message(result), icon=":material/timer:")
     st.stop()
 
 
@@ -258,8 +325,8 @@ def dataset_banner(dataset: Dataset, compact: bool = False, access: Access | Non
             f"du {dataset.reference.departement_name}. Aucune donnée réelle n'est affichée.",
             icon=":material/science:",
         )
-    else:
-        st.caption(f"Jeu de données : `{dataset.folder}`")
+    elif access is None or sees_details(access.role):  # the server's folders are none of a funder's business
+        st.caption(f"Jeu de données : `{str(dataset.folder).replace('`', '')}`")
     if dataset.errors:
         st.warning(
             f"{format_int(len(dataset.errors))} erreur(s) dans les données : les lignes concernées sont "
@@ -286,6 +353,7 @@ def sidebar_filters(dataset: Dataset) -> Filters:
         for key in _WIDGET_KEYS.values():
             state.pop(key, None)
     current: Filters = state[_FILTERS_KEY]
+    _keep_known_choices(dataset, current)
     seeds = {name: getattr(current, name) for name in _WIDGET_KEYS}
     seeds = {name: list(value) if isinstance(value, tuple) else value for name, value in seeds.items()}
     for name, key in _WIDGET_KEYS.items():
@@ -322,6 +390,19 @@ def sidebar_filters(dataset: Dataset) -> Filters:
     state[_FILTERS_KEY] = chosen
     _sync_query(filters_to_query(chosen, dataset))
     return chosen
+
+
+def _keep_known_choices(dataset: Dataset, current: Filters) -> None:
+    """A filter widget's value outside its options (forged) goes back to the current filter, with a notice."""
+    state, q = st.session_state, load_questionnaire()
+    options = {"wave": [ALL_WAVES, *dataset.waves], "level": list(available_levels(dataset)),
+               "types": list(q["types_structure"].labels),
+               **{name: list(q[list_name].labels) for name, (_key, list_name) in ANSWER_FILTERS.items()}}
+    fixed = outside_options({name: state.get(key) for name, key in _WIDGET_KEYS.items()}, options)
+    for name, value in fixed.items():
+        state[_WIDGET_KEYS[name]] = getattr(current, name) if value is None else value
+    if fixed:
+        _forged_notice([expected_for(_WIDGET_KEYS[name]).label for name in fixed])
 
 
 def _sync_query(wanted: dict[str, str | list[str]]) -> None:
@@ -462,21 +543,31 @@ def show_chart(chart: Chart) -> None:
 def nothing_to_show(reason: str | None) -> None:
     """Stop the page with the reason there is nothing to show."""
     if reason:
-        st.info(f"Rien à afficher : {reason}", icon=":material/info:")
+        # The reason names waves and territories (data), HTML-escaped for plotly: plain text again, then Markdown.
+        st.info(f"Rien à afficher : {markdown_escape(html.unescape(reason))}", icon=":material/info:")
         st.stop()
 
 
-def writable_store(dataset: Dataset) -> Store:
-    """The store of the data set shown; on the demo, the offer to create the user's own and a stop."""
+def writable_store(dataset: Dataset, script: str | None = None) -> Store:
+    """The store of the data set shown, for a logged-in writer; else a read-only notice and a stop.
+
+    Every page that writes or uploads calls it before its first input: nothing below it (no file uploader)
+    is drawn in open access or for a role that may not write. On the demo, the offer to create the user's own.
+    """
+    access = current_access()
+    if access.open:  # no accounts: nothing is written or uploaded; say what the page does and how to open it
+        page = page_of(script) if script else None
+        if page is not None and page.purpose:
+            st.info(f"**Cette page** : {page.purpose}.", icon=":material/info:")
+        st.warning(OPEN_ACCESS_READ_ONLY, icon=":material/lock:")
+        st.markdown(CREATE_ACCOUNTS_FIRST)
+        st.stop()
+    if not may_write(access.role, access.open):
+        st.info("La saisie et les imports sont réservés au rôle « Saisie des enquêtes ».", icon=":material/lock:")
+        st.stop()
     if not dataset.is_demo:
         return Store(dataset.folder)
     st.warning(READ_ONLY_MESSAGE, icon=":material/lock:")
-    if current_access().open:  # a real data set would not open without users: say how to create them first
-        st.markdown("Pour saisir et importer vos propres données, créez d'abord les comptes des personnes qui "
-                    "utiliseront Passerelles, par exemple `python -m lib.cli add-user prenom.nom saisie` (rôles : "
-                    f"{', '.join(f'`{r}`' for r in ROLES)}). L'application demandera alors de se connecter et "
-                    "proposera de créer votre jeu de données.")
-        st.stop()
     target = user_dataset_dir()
     st.markdown(f"Votre propre jeu de données sera créé dans `{target}` (vide : vous y importerez l'annuaire "
                 "des écoles, vos centres sociaux et vos enquêtes). Il n'est jamais envoyé sur Internet.")
@@ -507,11 +598,11 @@ def import_preview_and_confirm(preview, store: Store, key: list[str], confirm_ke
     from lib.imports import apply_preview, preview_summary
 
     if preview.rejected and not preview.has_changes and preview.rows_read == 0:
-        show_problems(preview.problems, f"Fichier refusé : {preview.problems[0].message}")
+        show_problems(preview.problems, f"Fichier refusé : {markdown_escape(preview.problems[0].message)}")
         return False
     st.markdown(f"**Aperçu** — {preview_summary(preview)}")
     for note in preview.notes:
-        st.caption(note)
+        st.caption(markdown_escape(note))
     if not preview.added.empty:
         with st.expander(f"{format_int(len(preview.added))} ligne(s) à ajouter"):
             st.dataframe(preview.added, hide_index=True, width="stretch")

@@ -1,8 +1,11 @@
 """Impact du projet: the funders' home. Headline figures per wave and their change, evolution per territory, method."""
 
+import html
 from dataclasses import replace
 
 import streamlit as st
+
+from lib.text import markdown_escape as md
 
 from lib.charts import EVOLUTION_INDICATORS, describe_scope, display_table, empty_reason, evolution_charts
 from lib.filters import ALL_WAVES
@@ -14,7 +17,9 @@ from lib.ui import cached_analysis, download_buttons, nothing_to_show, page_setu
 dataset, view = page_setup(__file__)
 
 st.title("Impact du projet")
-perimeter = " · ".join(describe_scope(view.filters).split(" · ")[1:]) or f"tout le {dataset.reference.departement_name}"
+# describe_scope is HTML-escaped for plotly: back to plain text, then escaped for Markdown.
+perimeter = md(html.unescape(" · ".join(describe_scope(view.filters).split(" · ")[1:]))
+               or f"tout le {dataset.reference.departement_name}")
 st.caption(f"Périmètre : {perimeter}. Chiffres agrégés seulement : aucune réponse individuelle, aucun texte "
            f"libre ; un chiffre qui repose sur moins de {MIN_ANSWERS} réponses n'est pas affiché.")
 every_wave = replace(view.filters, wave=ALL_WAVES)
@@ -23,8 +28,8 @@ wave = shown_wave(table, view.filters.wave)
 nothing_to_show(empty_reason(every_wave, len(view.schools), int(table["reponses"].sum()), len(dataset.reponses)))
 
 previous = table["vague"].tolist().index(wave) - 1
-compared = f", comparée à la vague {table['vague'].iloc[previous]}" if previous >= 0 else " (première vague)"
-st.subheader(f"Vague {wave}{compared}")
+compared = f", comparée à la vague {md(table['vague'].iloc[previous])}" if previous >= 0 else " (première vague)"
+st.subheader(f"Vague {md(wave)}{compared}")
 if view.filters.wave == ALL_WAVES:
     st.caption("Toutes les vagues sont choisies dans les filtres : les chiffres sont ceux de la dernière vague.")
 columns = st.columns(3)
@@ -52,7 +57,7 @@ with st.container(border=True):
     st.markdown("##### Méthode")
     modes = ", ".join(f"{label.lower()} : {format_int(n)}" for label, n in facts["modes"].items())
     st.markdown(
-        f"- **Enquêtes** : {len(facts['vagues'])} vague(s) ({', '.join(facts['vagues'])}), du "
+        f"- **Enquêtes** : {len(facts['vagues'])} vague(s) ({md(', '.join(facts['vagues']))}), du "
         f"{format_date(facts['debut'])} au {format_date(facts['fin'])} ; {format_int(facts['reponses'])} réponses "
         f"({modes}), {format_int(facts['cote_ecole'])} côté école et {format_int(facts['cote_centre'])} côté centre "
         "social.\n"

@@ -4,6 +4,7 @@ import streamlit as st
 
 from lib.export import XLSX_MIME
 from lib.filters import ALL_WAVES
+from lib.text import markdown_escape as md
 from lib.reports import aggregates_xlsx, departement_pdf, fiche_pdf, report_filename, scope_choices
 from lib.ui import can_see_free_text, current_access, nothing_to_show, page_setup, url_choice
 
@@ -41,14 +42,14 @@ if not current_access().open and dataset.is_demo:
 
 fiche, report, table = st.columns(3)
 with fiche.container(border=True):
-    st.markdown(f"**Fiche territoire** · {scope.name}, vague {wave}")
+    st.markdown(f"**Fiche territoire** · {md(scope.name)}, vague {md(wave)}")
     st.caption("Une page : chiffres clés et leur évolution, carte du territoire, fréquence et qualité des liens, "
                "leviers et freins" + (", quelques pistes recueillies." if free_text else "."))
     st.download_button("Fiche (PDF)", data=lambda: fiche_pdf(dataset, scope, wave, free_text),
                        file_name=report_filename(f"fiche-{version}", scope, wave, "pdf"), mime="application/pdf",
                        on_click="ignore", key="fiche_pdf", icon=":material/download:", type="primary")
 with report.container(border=True):
-    st.markdown(f"**Rapport départemental** · vague {wave}")
+    st.markdown(f"**Rapport départemental** · vague {md(wave)}")
     st.caption("Plusieurs pages pour tout le département : chiffres clés, évolution entre les vagues, un tableau "
                "par intercommunalité, carte, leviers et freins, méthode.")
     departement = next(iter(scopes.values()))
@@ -56,7 +57,7 @@ with report.container(border=True):
                        file_name=report_filename(f"rapport-{version}", departement, wave, "pdf"),
                        mime="application/pdf", on_click="ignore", key="rapport_pdf", icon=":material/download:")
 with table.container(border=True):
-    st.markdown(f"**Chiffres agrégés** · {scope.name}, vague {wave}")
+    st.markdown(f"**Chiffres agrégés** · {md(scope.name)}, vague {md(wave)}")
     st.caption("Un onglet par graphique, prêt pour Excel ou LibreOffice ; jamais de réponse libre ni de ligne par "
                "lien.")
     st.download_button("Tableaux (Excel)", data=lambda: aggregates_xlsx(dataset, scope, wave),

@@ -6,6 +6,7 @@ import streamlit as st
 
 from lib.charts import EVOLUTION_INDICATORS, changes_chart, empty_reason, evolution_charts
 from lib.filters import ALL_WAVES
+from lib.text import markdown_escape as md
 from lib.ui import cached_analysis, nothing_to_show, page_setup, show_chart, url_choice
 
 dataset, view = page_setup(__file__)
@@ -24,13 +25,13 @@ for tab, indicator in zip(st.tabs(list(EVOLUTION_INDICATORS.values())), EVOLUTIO
 
 st.subheader("Liens nouveaux et liens perdus")
 if len(waves) < 2:
-    st.info(f"Rien à comparer : une seule vague d'enquête ({waves[0]}) dans ce périmètre.")
+    st.info(f"Rien à comparer : une seule vague d'enquête ({md(waves[0])}) dans ce périmètre.")
     st.stop()
 chosen = view.filters.wave
 after = chosen if chosen in waves[1:] else waves[-1]
 if chosen not in (after, ALL_WAVES):
     why = "est la première de ce périmètre" if chosen == waves[0] else "n'a pas de réponse dans ce périmètre"
-    st.caption(f"La vague {chosen} {why} : la comparaison porte sur la vague {after}.")
+    st.caption(f"La vague {md(chosen)} {why} : la comparaison porte sur la vague {md(after)}.")
 earlier = waves[: waves.index(after)]
-before = url_choice(f"Comparer la vague {after} avec la vague", earlier, "depuis", earlier[-1], container=st)
+before = url_choice(f"Comparer la vague {md(after)} avec la vague", earlier, "depuis", earlier[-1], container=st)
 show_chart(cached_analysis(changes_chart, dataset, every_wave, before, after))

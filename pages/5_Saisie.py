@@ -10,13 +10,14 @@ from lib.entry import (FREE_TEXT_FIELDS, answer_label, answer_lists, answer_row,
                        new_answer_id, partner_of, problems_by_field, same_answer, structure_names)
 from lib.formatting import format_int
 from lib.store import StoreError
+from lib.text import markdown_escape as md
 from lib.textlimits import ENTRY_MAX_CHARS
 from lib.ui import page_setup, writable_store
 
 dataset, _view = page_setup(__file__)
 state = st.session_state
 st.title("Saisie d'un entretien")
-store = writable_store(dataset)  # the demo is read-only: this offers to create the user's own data set
+store = writable_store(dataset, __file__)  # nothing below for a visitor who may not write
 
 names = structure_names(dataset)
 if not names:
@@ -107,15 +108,15 @@ severity = {p.message: p.severity for p in problems}
 def field_messages(field: str) -> None:
     for message in messages.get(field, []):
         if severity.get(message) == ERROR:
-            st.error(message, icon=":material/error:")
+            st.error(md(message), icon=":material/error:")
         else:
-            st.warning(message, icon=":material/warning:")
+            st.warning(md(message), icon=":material/warning:")
 
 
 if outcome:
     remarks = [p.message for p in problems]
     if remarks:  # saved, with remarks: one message, in the colour of a remark
-        st.warning(f"{outcome}, avec {len(remarks)} remarque(s) : {' ; '.join(remarks)}.", icon=":material/warning:")
+        st.warning(f"{outcome}, avec {len(remarks)} remarque(s) : {md(' ; '.join(remarks))}.", icon=":material/warning:")
     else:
         st.success(f"{outcome} : il apparaît sur la carte et dans les analyses.", icon=":material/check_circle:")
     left, right = st.columns(2)
@@ -124,7 +125,7 @@ if outcome:
 if state.get("saisie_edition"):
     edited_row = store.read("reponses").set_index("reponse_id", drop=False)
     if state["saisie_edition"] in edited_row.index:
-        st.info(f"Modification de l'entretien du {answer_label(edited_row.loc[state['saisie_edition']], names)}.",
+        st.info(f"Modification de l'entretien du {md(answer_label(edited_row.loc[state['saisie_edition']], names))}.",
                 icon=":material/edit:")
 
 state.setdefault("saisie_vague", dataset.waves[-1] if dataset.waves else str(date.today().year))

@@ -8,12 +8,13 @@ from lib.importers import (CLOSED_FIELDS, FIELDS, MULTI_FIELDS, ExportRefused, M
                            suggest_mapping)
 from lib.questionnaire import load_questionnaire
 from lib.store import StoreError
+from lib.text import markdown_escape as md
 from lib.ui import import_preview_and_confirm, page_setup, writable_store
 
 dataset, _view = page_setup(__file__)
 state = st.session_state
 st.title("Import d'un export d'enquête")
-store = writable_store(dataset)  # the demo is read-only: this offers to create the user's own data set
+store = writable_store(dataset, __file__)  # nothing below for a visitor who may not write
 q = load_questionnaire()
 st.caption("KoboToolbox, LimeSurvey, Framaforms, Google Forms, ou un tableau CSV / Excel. Seules les colonnes "
            "associées ci-dessous sont lues : noms, courriels et téléphones des personnes ne sont jamais importés.")
@@ -25,12 +26,12 @@ if upload is None:
 try:
     table = read_export(upload.getvalue(), upload.name)
 except ExportRefused as err:
-    st.error(f"Fichier refusé : {err}", icon=":material/error:")
+    st.error(f"Fichier refusé : {md(err)}", icon=":material/error:")
     st.stop()
 tool = detect_tool(table)
-st.markdown(f"**{tool}** — {table.rows_read} réponse(s) lue(s), {len(table.headers)} colonne(s).")
+st.markdown(f"**{md(tool)}** — {table.rows_read} réponse(s) lue(s), {len(table.headers)} colonne(s).")
 for note in table.notes:
-    st.caption(note)
+    st.caption(md(note))
 
 # The mapping: a saved one ("next month's export in one click") or the one suggested from the headers.
 saved = store.mapping_names()
@@ -81,7 +82,7 @@ with st.expander("Réponses du fichier → codes du questionnaire", expanded=Tru
 blocking = check_mapping(table, mapping, q)
 if blocking:
     for message in blocking:
-        st.error(message, icon=":material/error:")
+        st.error(md(message), icon=":material/error:")
     st.stop()
 
 import_preview_and_confirm(preview_survey(table, mapping, dataset), store, ["reponse_id"], "enquete_confirmer")
@@ -93,6 +94,6 @@ if right.button("Enregistrer le paramétrage", disabled=not name):
     try:
         store.save_mapping(mapping_filename(name), mapping.to_json())
     except (ValueError, StoreError) as err:
-        st.error(str(err), icon=":material/error:")
+        st.error(md(err), icon=":material/error:")
     else:
-        st.success(f"Paramétrage « {name} » enregistré : le prochain export s'importera en un clic.")
+        st.success(f"Paramétrage « {md(name)} » enregistré : le prochain export s'importera en un clic.")

@@ -7,7 +7,7 @@ from lib.ui import import_preview_and_confirm, page_setup, writable_store
 
 dataset, _view = page_setup(__file__)
 st.title("Import de l'annuaire des écoles")
-store = writable_store(dataset)  # the demo is read-only: this offers to create the user's own data set
+store = writable_store(dataset, __file__)  # nothing below for a visitor who may not write
 st.caption("Chaque import montre un aperçu : rien n'est écrit avant votre confirmation, et la version précédente "
            "est toujours gardée (page « Structures et versions »).")
 st.markdown("Le fichier CSV « Annuaire de l'éducation » ou « Adresse et géolocalisation des établissements » "

@@ -9,12 +9,13 @@ from lib.imports import preview_structures_csv
 from lib.journal import journal_table, repairs
 from lib.questionnaire import load_questionnaire
 from lib.store import StoreError
+from lib.text import markdown_escape as md
 from lib.ui import import_preview_and_confirm, page_setup, show_problems, writable_store
 
 dataset, _view = page_setup(__file__)
 state = st.session_state
 st.title("Structures et versions")
-store = writable_store(dataset)  # the demo is read-only: opening the user's own also mends its journal
+store = writable_store(dataset, __file__)  # nothing below for a visitor who may write nothing; opening mends the journal
 journal = store.journal()
 for repair in repairs(journal)[:3]:
     st.warning(repair, icon=":material/build:")
@@ -56,7 +57,7 @@ if st.button("Enregistrer les centres", type="primary"):
         removed = set(centres["id"]) - set(edited["id"])
         used = removed & set(dataset.reponses["centre_id"])
         if used:
-            st.error(f"Ces centres ont des réponses et ne peuvent pas être retirés : {', '.join(sorted(used))}.")
+            st.error(f"Ces centres ont des réponses et ne peuvent pas être retirés : {md(', '.join(sorted(used)))}.")
         else:
             others = table[~table["id"].isin(centres["id"])]
             merged = pd.concat([others, edited.drop(columns="_line").reindex(columns=table.columns, fill_value="")])

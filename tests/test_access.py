@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from lib.access import (FINANCEUR, PAGES, PILOTAGE, ROLES, SAISIE, LoginThrottle, authenticate, home_of,
-                        load_users, may_open, page_of, pages_for, save_user, sees_details, sees_free_text,
-                        users_from_secrets)
-from lib.dataset import read_secrets
+from lib.access import (FINANCEUR, PAGES, PILOTAGE, ROLES, SAISIE, authenticate, home_of, load_users, may_open,
+                        may_write, page_of, pages_for, save_user, sees_details, sees_free_text, users_from_secrets)
+from lib.dataset import SecretsError, read_secrets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,18 +97,23 @@ def test_a_plain_password_or_a_bad_entry_is_refused_not_used():
     assert not users_from_secrets({}).configured and not users_from_secrets({"data_dir": "x"}).configured
 
 
-def test_failed_logins_lock_the_name_for_longer_and_longer():
-    now = [1000.0]
-    throttle = LoginThrottle(free=3, first_lock=30, longest_lock=120, clock=lambda: now[0])
-    assert [throttle.failed("caf95") for _ in range(3)] == [0, 0, 0]
-    assert throttle.wait("caf95") == 0
-    assert throttle.failed("CAF95") == 30 and throttle.wait("caf95") == 30
-    assert throttle.wait("autre") == 0  # other names are not locked
-    now[0] += 31
-    assert throttle.wait("caf95") == 0
-    assert throttle.failed("caf95") == 60 and throttle.failed("caf95") == 120 and throttle.failed("caf95") == 120
-    throttle.succeeded("caf95")
-    assert throttle.wait("caf95") == 0 and throttle.failed("caf95") == 0
+def test_only_a_logged_in_writer_may_write():
+    assert may_write(SAISIE) and not may_write(PILOTAGE) and not may_write(FINANCEUR) and not may_write(None)
+    assert not may_write(SAISIE, open_access=True)  # the demo previewed as « saisie » writes and uploads nothing
+    assert all(page.purpose for page in PAGES if page.roles == frozenset({SAISIE}))  # said in open access
+
+
+def test_a_broken_secrets_file_is_an_error_not_an_empty_configuration(tmp_path):
+    assert read_secrets(tmp_path / "absent.toml") == {}
+    path = tmp_path / "secrets.toml"
+    path.write_text('[users.caf95]\nrole = "financeur"\npassword_hash = "$argon2id$x\n', encoding="utf-8")
+    with pytest.raises(SecretsError, match=r"ligne 3, colonne \d+ : syntaxe TOML incorrecte"):
+        read_secrets(path)
+    with pytest.raises(SecretsError):
+        load_users(path)
+    path.write_bytes(b'data_dir = "/srv/donn\xe9es"\n')
+    with pytest.raises(SecretsError, match="UTF-8"):
+        read_secrets(path)
 
 
 def run_cli(*args, stdin: str = "") -> subprocess.CompletedProcess:
@@ -129,3 +133,13 @@ def test_cli_add_user_writes_a_hash_that_the_app_accepts(tmp_path):
     assert authenticate(load_users(path), "caf95", "mot-de-passe-caf") is not None  # unchanged
     wrong_role = run_cli("add-user", "x1", "admin", "--secrets", str(path), "--password-stdin", stdin="x" * 12)
     assert wrong_role.returncode == 2  # argparse: invalid choice
+
+
+def test_the_cli_says_what_is_wrong_in_the_secrets_file(tmp_path, monkeypatch):
+    path = tmp_path / "secrets.toml"
+    path.write_text('data_dir = "/srv/x"\n[users.a1]\nrole = pilotage\n', encoding="utf-8")
+    monkeypatch.setenv("PASSERELLES_SECRETS", str(path))
+    monkeypatch.delenv("PASSERELLES_DATA", raising=False)
+    result = run_cli("check")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "ligne 3, colonne 8" in result.stderr
