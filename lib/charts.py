@@ -24,6 +24,7 @@ from plotly.colors import sample_colorscale
 
 from lib.filters import ALL_WAVES, Filters, View
 from lib.formatting import format_decimal, format_int, format_percent
+from lib.secrecy import SECRET
 from lib.metrics import (INDICATORS, OVERALL, SIDES, SMALL_COUNT_NOTE, gap_list, indicators_by_wave, lever_analyses,
                          link_analyses, link_changes)
 from lib.palette import (CHANGE_COLOURS, EP_COLOURS, NO_QUALITY_COLOUR, QUALITY_COLOURS, SEQUENTIAL,
@@ -66,7 +67,9 @@ QUESTIONS: dict[str, tuple[str, str]] = {  # list name → (singular, plural), l
 }
 EPCI_PREFIXES = (("Communauté d'agglomération ", "CA "), ("Communauté de communes ", "CC "),
                  ("Communauté urbaine ", "CU "))
-N_EQ = "n\u00a0=\u00a0"  # "n = 12" never broken across lines
+N_EQ = "n\u00a0=\u00a0"
+SECRET_ROW_NOTE = "secret statistique : trop peu de structures"
+SECRET_CELL_NOTE = "secret statistique sur certaines cases"  # "n = 12" never broken across lines
 PNG_HINT = "Image (PNG) : bouton « appareil photo » en haut à droite du graphique."
 
 
@@ -876,7 +879,7 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
     waves = sorted(table["vague"].astype(str).unique().tolist())
     title = EVOLUTION_TITLES.get(indicator, spec.label)
     overall = table[table["territoire"] == OVERALL].set_index("vague")
-    per_wave = ", ".join(f"{w} : {format_int(overall.at[w, 'reponses']) if w in overall.index else '0'}"
+    per_wave = ", ".join(f"{w} : {_whole(overall.at[w, 'reponses']) if w in overall.index else '0'}"
                          for w in waves)
     subtitle = _lines(f"{spec.label}, par vague", f"réponses par vague — {per_wave}", context.scope)
     fig = _Spec()
@@ -913,8 +916,8 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
             texts.append(shown_value if value is not None else ("< 5 rép." if small else "–"))
             custom.append([short_territory(g), wave,
                            shown_value if value is not None else (SMALL_COUNT_NOTE if small else "pas de donnée"),
-                           format_int(row["reponses"]) if row is not None else "0",
-                           format_int(row["liens"]) if row is not None else "0"])
+                           _whole(row["reponses"]) if row is not None else "0",
+                           _whole(row["liens"]) if row is not None else "0"])
             colours.append(quality_colour(value) if spec.kind == "mean" else colour)
         panels.append(Panel(f"Vague {wave}", values, texts, custom, colours,
                             "<b>%{customdata[0]}</b> — vague %{customdata[1]}<br>%{customdata[2]}"
@@ -1003,20 +1006,30 @@ def shares_table(table: pd.DataFrame, list_name: str, group_label: str, unit: st
         return pd.DataFrame(columns=[group_label, f"{unit.capitalize()} (n)", "Réponses", "Note"])
     cells = _index(table)
     first = {row["groupe"]: row for row in table.drop_duplicates("groupe").to_dict("records")}
+    secret = "secret" in table  # the funders' copy: secret figures say so (lib/secrecy.py)
     rows = []
     for group in _ordered_groups(table):
         head = first[group]
-        row = {group_label: str(group), f"{unit.capitalize()} (n)": int(head["base"])}
+        row = {group_label: str(group), f"{unit.capitalize()} (n)": _whole(head["base"])}
         if unit != "réponses":
-            row["Réponses"] = int(head["reponses"])
+            row["Réponses"] = _whole(head["reponses"])
         if mean:
-            row["Qualité moyenne (1 à 4)"] = round(float(head["moyenne"]), 2) if pd.notna(head["moyenne"]) else np.nan
+            row["Qualité moyenne (1 à 4)"] = round(float(head["moyenne"]), 2) if pd.notna(head["moyenne"]) else \
+                (SECRET if secret and head["masque"] else np.nan)
         for code in choices.codes:
-            value = cells.get((group, code), {}).get("part", np.nan)
-            row[f"{choices.label(code)} (%)"] = round(float(value) * 100, 1) if pd.notna(value) else np.nan
-        row["Note"] = SMALL_COUNT_NOTE if bool(head["masque"]) else ""
+            cell = cells.get((group, code), {})
+            value = cell.get("part", np.nan)
+            row[f"{choices.label(code)} (%)"] = round(float(value) * 100, 1) if pd.notna(value) else \
+                SECRET if secret and (cell.get("secret") or head["masque"]) else np.nan
+        row["Note"] = (SECRET_ROW_NOTE if secret else SMALL_COUNT_NOTE) if bool(head["masque"]) else \
+            SECRET_CELL_NOTE if secret and any(cells.get((group, c), {}).get("secret") for c in choices.codes) else ""
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _whole(value: object) -> object:
+    """A count as an int, or « secret » when a funder may not read it (a blank count is only ever secret)."""
+    return SECRET if value is None or pd.isna(value) else int(value)
 
 
 def coverage_table(table: pd.DataFrame, group_label: str) -> pd.DataFrame:
@@ -1030,8 +1043,10 @@ def coverage_table(table: pd.DataFrame, group_label: str) -> pd.DataFrame:
         "Éducation prioritaire": ordered["groupe_ep"].replace({OVERALL: "Tous les établissements"})
         .to_numpy(dtype=object),
         "Établissements": ordered["ecoles"].astype(int).to_numpy(),
-        "Établissements avec au moins un lien": ordered["ecoles_liees"].astype(int).to_numpy(),
-        "Couverture (%)": (ordered["couverture"].astype(float) * 100).round(1).to_numpy(),
+        "Établissements avec au moins un lien": [_whole(v) for v in ordered["ecoles_liees"].tolist()],
+        "Couverture (%)": [SECRET if v != v and secret else round(v * 100, 1)
+                           for v, secret in zip(ordered["couverture"].astype(float).tolist(),
+                                                ordered.get("secret", pd.Series(False, index=ordered.index)).tolist())],
     })
 
 
@@ -1057,23 +1072,27 @@ def evolution_table(table: pd.DataFrame, indicator: str, group_label: str) -> pd
     for group in _ordered_groups(table.rename(columns={"territoire": "groupe"})):
         row: dict = {group_label: str(group)}
         masked = []
+        secret = []
         for wave in waves:
             cell = cells.get((group, wave))
             value = np.nan if cell is None or pd.isna(cell[indicator]) else float(cell[indicator])
+            if cell is not None and value != value and bool(cell.get("secret", False)):
+                row[f"{name} {wave}{unit}"] = SECRET  # a funder's statistical secret
+                secret.append(wave)
+                continue
             row[f"{name} {wave}{unit}"] = round(value * 100, 1) if spec.kind == "share" else \
-                round(value, 2) if spec.kind == "mean" else value
+                round(value, 2) if spec.kind == "mean" else (0 if value != value else int(value)) \
+                if spec.kind == "count" else value
             if cell is not None and cell["masque"] and spec.needs_answers:
                 masked.append(wave)
         for wave in waves:
             cell = cells.get((group, wave))
-            row[f"Réponses {wave}"] = int(cell["reponses"]) if cell is not None else 0
-        row["Note"] = f"{SMALL_COUNT_NOTE} en {', '.join(masked)}" if masked else ""
+            row[f"Réponses {wave}"] = _whole(cell["reponses"]) if cell is not None else 0
+        notes = [f"{SMALL_COUNT_NOTE} en {', '.join(masked)}" if masked else "",
+                 f"{SECRET_ROW_NOTE} en {', '.join(secret)}" if secret else ""]
+        row["Note"] = " · ".join(n for n in notes if n)
         rows.append(row)
-    out = pd.DataFrame(rows)
-    if spec.kind == "count" and len(out):
-        counts = [f"{name} {w}{unit}" for w in waves]
-        out[counts] = out[counts].fillna(0).astype(int)
-    return out
+    return pd.DataFrame(rows)
 
 
 def link_changes_table(table: pd.DataFrame, before: str, after: str, group_label: str) -> pd.DataFrame:

@@ -62,6 +62,7 @@ from lib.metrics import (INDICATORS, OVERALL, SIDES, SMALL_COUNT_NOTE, aggregate
 from lib.palette import (EP_COLOURS, NO_DATA_COLOUR, OTHER_TYPE_COLOUR, QUALITY_COLOURS, SEQUENTIAL, SIDE_COLOURS,
                          TYPE_COLOURS)
 from lib.questionnaire import load_questionnaire
+from lib.secrecy import SECRET, secret_method_text
 from lib.territories import LEVELS, NO_TERRITORY, territory_column, territory_options
 from lib.text import fold
 
@@ -879,6 +880,10 @@ def _source_line(dataset: Dataset, generated: date | None = None) -> str:
 
 def _method_text(figures: _Figures) -> str:
     facts = figures.facts
+    if facts.get("secret"):  # the funders' version: the rule of the statistical secret, no count of interviews
+        return ("Un lien est un couple école – centre social ; il compte dans le territoire de son école. "
+                "« Satisfaisant ou mieux » : qualité moyenne du lien (les deux côtés confondus) d'au moins 3 sur 4. "
+                + secret_method_text(int(facts["secret"])))
     modes = ", ".join(f"{label[:1].lower()}{label[1:]} {format_int(n)}" for label, n in facts["modes"].items() if n)
     period = (f" entre le {format_date(facts['debut'])} et le {format_date(facts['fin'])}"
               if facts["debut"] is not None and pd.notna(facts["debut"]) else "")
@@ -989,7 +994,9 @@ def _impact_rows(impact: pd.DataFrame) -> list[list[str]]:
     for column in shown.columns[1:]:
         cells = []
         for i, value in enumerate(shown[column].tolist()):
-            if column == masked_label and bool(impact["masque_qualite"].iloc[i]):
+            if isinstance(value, str):  # a funder's statistical secret
+                cells.append(value)
+            elif column == masked_label and bool(impact["masque_qualite"].iloc[i]):
                 cells.append(SMALL_COUNT_NOTE)
             elif value is None or pd.isna(value):
                 cells.append("–")

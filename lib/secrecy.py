@@ -1,0 +1,687 @@
+"""Statistical secrecy for funders: what a funder may read, decided in one place.
+
+The rule (official statistics' « secret statistique », applied to the survey):
+
+1. **Primary threshold.** A published figure rests on a population of answers;
+   its size is the number of **distinct answering structures** (``repondant_id``)
+   among them. A figure resting on 1 to K − 1 structures is not published
+   (K: ``seuil`` of ``[secret_statistique]`` in the secrets file, default 5,
+   never below 3). Zero is published (nothing to hide).
+2. **Secondary suppression.** Figures are cells of a system of additive
+   relations: a territory is the sum of the territories it holds (commune →
+   intercommunalité → département; each level, the éducation prioritaire and
+   QPV groups each partition the département), the whole is the sum of its
+   breakdowns (côté école + côté centre; quality levels; REP+ + REP + hors EP),
+   a question's base is the sum of its answers (citing a code + not citing it;
+   each frequency…), and every figure is part of the territory's answers.
+   When a published total's hidden parts (plus its never-published
+   remainder) rest on 1 to K − 1 structures, the smallest published part is
+   hidden too (or the total, when it has no other part), until no relation
+   lets a hidden figure be recomputed by subtraction.
+3. **Coarser territories and no slicing filters.** Funders see one wave at a
+   time and one territory at a time; territories come from a public grouping
+   where every commune (intercommunalité, territoire du projet) whose answers
+   rest on 1 to K − 1 structures in some wave is merged with the other small
+   ones of its enclosing level (« Autres communes · CA … »), so that each
+   offered territory and its complement within the enclosing level rest on 0 or
+   at least K structures. Filters on the answers (forme, fréquence, qualité)
+   and on structure types are not offered: the complement « all minus the
+   filter » would have to be checked cell by cell. A URL asking for what is not
+   offered shows the enclosing level, and says so.
+4. **No individual detail.** The funders' copy of the data set has no date,
+   mode, respondent function or free text: the figures are made from it alone.
+
+``public_dataset`` builds that copy once per data set; ``lib.filters.apply_filters``
+carries its ``Secret`` into every ``View``, and the analysis functions of
+``lib.metrics`` and ``lib.impact`` blank what ``Secret.hidden`` says, so pages,
+PDF, XLSX and the command line all say the same thing. ``check_publications``
+is the auditor the tests use on what comes out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from lib.dataset import Dataset
+from lib.questionnaire import load_questionnaire
+from lib.territories import IN_QPV, NO_TERRITORY, OUTSIDE_EP, OUTSIDE_QPV
+
+DEFAULT_K = 5
+MIN_K = 3
+SETTINGS_TABLE = "secret_statistique"
+SETTINGS_KEY = "seuil"
+SECRET = "secret"  # what a hidden cell shows
+
+DEPARTEMENT = ("D", "")
+# Levels whose small territories are merged with their neighbours for funders (level → column, enclosing).
+GROUPED = {"commune": ("commune", "epci_nom"), "epci": ("epci_nom", None), "territoire": ("territoire", None)}
+FAMILIES = {"commune": "commune", "epci": "epci_nom", "territoire": "territoire",
+            "education_prioritaire": "education_prioritaire_groupe", "qpv": "qpv_groupe"}
+OTHERS = {"commune": "Autres communes · {parent}", "epci": "Autres intercommunalités",
+          "territoire": "Autres territoires"}
+SIDE_BREAKDOWNS = ("ecole", "centre")
+QUALITY_BREAKDOWNS = ("q1", "q2", "q3", "q4")
+EP_BREAKDOWNS = ("REP+", "REP", "EP", "hors_ep")
+ANY = "reponses"  # the item « every answer of the territory »
+# Questions a funder sees, how their unit is counted and which breakdowns they are shown by.
+QUESTIONS = {
+    "leviers": ("answer", "multi", ("all", *SIDE_BREAKDOWNS, *QUALITY_BREAKDOWNS)),
+    "freins": ("answer", "multi", ("all", *SIDE_BREAKDOWNS, *QUALITY_BREAKDOWNS)),
+    "formes": ("link", "multi", ("all",)),
+    "objets": ("link", "multi", ("all",)),
+    "frequence": ("link", "single", ("all",)),
+    "qualite": ("answer", "single", ("all",)),
+    "satisfaction": ("link", "single", ("all",)),  # links rated satisfaisant or better (impact)
+}
+SATISFYING = 3
+
+
+def secrecy_threshold(settings: Mapping) -> int:
+    """K, the least number of answering structures behind a funder's figure.
+
+    Read from ``[secret_statistique] seuil`` of the settings (the secrets file):
+    default 5, never below 3; a value that is not a whole number is ignored.
+    """
+    table = settings.get(SETTINGS_TABLE) if isinstance(settings, Mapping) else None
+    value = table.get(SETTINGS_KEY) if isinstance(table, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        return DEFAULT_K
+    return max(MIN_K, int(value))
+
+
+def secret_note(k: int) -> str:
+    """What a funder reads beside a hidden figure."""
+    return f"secret statistique (moins de {k} structures)"
+
+
+# --------------------------------------------------------------------------- public grouping
+
+
+def _respondents_per(reponses: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    """Distinct answering structures per label and wave (labels aligned on ``reponses``)."""
+    frame = pd.DataFrame({"label": labels.to_numpy(dtype=object), "vague": reponses["vague"].astype(str).to_numpy(),
+                          "repondant": reponses["repondant_id"].astype(str).to_numpy()})
+    frame = frame[frame["label"].notna()]
+    return frame.groupby(["label", "vague"])["repondant"].nunique().unstack(fill_value=0)
+
+
+def _unsafe(counts: pd.Series | pd.DataFrame, k: int) -> bool:
+    values = np.asarray(counts, dtype=np.int64).reshape(-1)
+    return bool(((values > 0) & (values < k)).any())
+
+
+def _merge_small(members: list[str], per_label: Callable[[list[str]], np.ndarray], k: int,
+                 other: str) -> dict[str, str]:
+    """Members whose answers rest on 1 to K − 1 structures in some wave go to ``other``, with as many more
+    (smallest first) as it takes for ``other`` itself to rest on 0 or at least K structures in every wave."""
+    small = [m for m in members if _unsafe(per_label([m]), k)]
+    if not small:
+        return {m: m for m in members}
+    merged = list(small)
+    rest = sorted((m for m in members if m not in small), key=lambda m: (int(per_label([m]).min()), m))
+    while _unsafe(per_label(merged), k) and rest:
+        merged.append(rest.pop(0))
+    return {m: (other if m in merged else m) for m in members}
+
+
+def public_groups(structures: pd.DataFrame, reponses: pd.DataFrame, k: int) -> dict[str, dict[str, str]]:
+    """For commune, EPCI and territoire du projet: each name → the public group it is shown in.
+
+    A group rests on 0 or at least K answering structures in every wave, and so
+    does its complement within the enclosing level (the other groups).
+    """
+    schools = structures[structures["famille"] == "ecole"].set_index("id")
+    respondents = reponses[["vague", "repondant_id", "ecole_id"]]
+    out: dict[str, dict[str, str]] = {}
+
+    def counter(column: str) -> Callable[[list[str]], np.ndarray]:
+        labels = respondents["ecole_id"].map(schools[column])
+        cache: dict[tuple[str, ...], np.ndarray] = {}
+
+        def per_label(names: list[str]) -> np.ndarray:
+            key = tuple(sorted(names))
+            if key not in cache:
+                chosen = labels.isin(names).to_numpy(dtype=bool)
+                cache[key] = respondents[chosen].groupby("vague")["repondant_id"].nunique().to_numpy(dtype=np.int64)
+            return cache[key] if len(cache[key]) else np.zeros(1, dtype=np.int64)
+        return per_label
+
+    for level, (column, parent) in GROUPED.items():
+        names = structures[column].dropna().astype(str)
+        per_label = counter(column)
+        mapping: dict[str, str] = {}
+        if parent is None:
+            mapping = _merge_small(sorted(set(names)), per_label, k, OTHERS[level])
+        else:
+            pairs = structures[[column, parent]].dropna().astype(str).drop_duplicates()
+            for parent_name, members in pairs.groupby(parent)[column]:
+                mapping.update(_merge_small(sorted(set(members)), per_label, k,
+                                            OTHERS[level].format(parent=_short(parent_name))))
+        out[level] = mapping
+    return out
+
+
+def _short(epci: str) -> str:
+    for long, short in (("Communauté d'agglomération ", "CA "), ("Communauté de communes ", "CC "),
+                        ("Communauté urbaine ", "CU "), ("Métropole ", "")):
+        if epci.startswith(long):
+            return short + epci[len(long):]
+    return epci
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+Node = tuple[tuple[str, str], str, str]  # (territory node, breakdown, item)
+
+
+@dataclass
+class _Engine:
+    """The populations of one wave's candidate figures and the additive relations between them."""
+
+    respondent: np.ndarray
+    k: int
+    territories: dict[tuple[str, str], np.ndarray]
+    breakdowns: dict[str, np.ndarray]
+    items: dict[str, np.ndarray]
+    sizes: dict[Node, int] = field(default_factory=dict)
+    masks: dict[Node, np.ndarray] = field(default_factory=dict)
+
+    def size_of(self, mask: np.ndarray) -> int:
+        return int(len(np.unique(self.respondent[mask]))) if mask.any() else 0
+
+    def mask(self, node: Node) -> np.ndarray:
+        found = self.masks.get(node)
+        if found is None:
+            territory, breakdown, item = node
+            found = self.territories[territory] & self.breakdowns[breakdown] & self.items[item]
+            self.masks[node] = found
+            self.sizes[node] = self.size_of(found)
+        return found
+
+    def size(self, node: Node) -> int:
+        self.mask(node)
+        return self.sizes[node]
+
+
+def _answer_arrays(structures: pd.DataFrame, reponses: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per answer: its school's public territory at every level, its link id, its rating."""
+    schools = structures[structures["famille"] == "ecole"].set_index("id")
+    out = {level: reponses["ecole_id"].map(schools[column]).astype(object).to_numpy()
+           for level, column in FAMILIES.items()}
+    out["link"] = reponses.groupby(["ecole_id", "centre_id"], sort=False, observed=True).ngroup().to_numpy()
+    out["rating"] = reponses["qualite"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    return out
+
+
+def _link_any(link: np.ndarray, per_answer: np.ndarray) -> np.ndarray:
+    """Per answer: whether some answer of its link has ``per_answer``."""
+    if not len(link):
+        return per_answer
+    hit = np.zeros(int(link.max()) + 1, dtype=bool)
+    hit[link[per_answer]] = True
+    return hit[link]
+
+
+def _items(reponses: pd.DataFrame, arrays: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict]:
+    """Answer masks of every item (question base and codes), and each question's codes."""
+    q = load_questionnaire()
+    n = len(reponses)
+    link = arrays["link"]
+    items: dict[str, np.ndarray] = {ANY: np.ones(n, dtype=bool)}
+    codes_of: dict[str, list[str]] = {}
+    for question, (unit, _kind, _b) in QUESTIONS.items():
+        if question == "satisfaction":
+            rating = arrays["rating"]
+            rated = ~np.isnan(rating)
+            sums = np.bincount(link, weights=np.where(rated, rating, 0.0), minlength=int(link.max()) + 1 if n else 0)
+            counts = np.bincount(link, weights=rated.astype(float), minlength=len(sums))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = sums / counts
+            base = (counts > 0)[link] if n else rated
+            sat = (mean >= SATISFYING)[link] & base if n else rated
+            cells = {"sat": sat, "non_sat": base & ~sat}
+        elif question == "qualite":
+            rating = arrays["rating"]
+            cells = {code: rating == float(code) for code in q["qualites"].codes}
+            base = ~np.isnan(rating)
+        elif question == "frequence":
+            level = reponses["frequence"].cat.codes.to_numpy(dtype=np.int64)
+            highest = np.full(int(link.max()) + 1 if n else 0, -1, dtype=np.int64)
+            np.maximum.at(highest, link, level)
+            per_link = highest[link] if n else level
+            codes = list(reponses["frequence"].cat.categories)
+            cells = {code: per_link == i for i, code in enumerate(codes)}
+            base = per_link >= 0
+        else:
+            codes = load_questionnaire().for_column("reponses", question).codes
+            cited = reponses[question].tolist()
+            cells = {}
+            for code in codes:
+                own = np.fromiter((code in c for c in cited), dtype=bool, count=n)
+                cells[code] = _link_any(link, own) if unit == "link" else own
+            known = set(codes)
+            own_base = np.fromiter((not known.isdisjoint(c) for c in cited), dtype=bool, count=n)
+            base = _link_any(link, own_base) if unit == "link" else own_base
+        items[f"{question}:BASE"] = base
+        for code, mask in cells.items():
+            items[f"{question}:{code}"] = mask & base
+        codes_of[question] = list(cells)
+    return items, codes_of
+
+
+def _breakdowns(reponses: pd.DataFrame, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    n = len(reponses)
+    side = reponses["cote"].astype(object).to_numpy()
+    ep = arrays["education_prioritaire"]
+    out = {"all": np.ones(n, dtype=bool), "ecole": side == "ecole", "centre": side == "centre",
+           "REP+": ep == "REP+", "REP": ep == "REP", "hors_ep": ep == OUTSIDE_EP}
+    out["EP"] = out["REP+"] | out["REP"]
+    for i, name in enumerate(QUALITY_BREAKDOWNS, start=1):
+        out[name] = arrays["rating"] == float(i)
+    return out
+
+
+def _relations(engine: _Engine, families: dict[str, list[tuple[str, str]]], nesting: dict[tuple, list[tuple]],
+               codes_of: dict[str, list[str]]) -> list[tuple[Node, list[Node], np.ndarray | None]]:
+    """Every additive relation: (total, its published parts, the never-published remainder)."""
+    relations = []
+    territories = list(engine.territories)
+    item_breakdowns: dict[str, tuple[str, ...]] = {ANY: ("all", *SIDE_BREAKDOWNS, *EP_BREAKDOWNS)}
+    for question, (_u, _kind, breakdowns) in QUESTIONS.items():
+        for item in [f"{question}:BASE", *(f"{question}:{c}" for c in codes_of[question])]:
+            item_breakdowns[item] = breakdowns
+
+    def remainder(total: Node, parts: list[Node]) -> np.ndarray | None:
+        rest = engine.mask(total).copy()
+        for part in parts:
+            rest &= ~engine.mask(part)
+        return rest if rest.any() else None
+
+    def add(total: Node, parts: list[Node]) -> None:
+        if engine.size(total) == 0:
+            return
+        relations.append((total, parts, remainder(total, parts)))
+
+    for item, breakdowns in item_breakdowns.items():
+        for b in breakdowns:
+            for members in families.values():  # each level partitions the département
+                add((DEPARTEMENT, b, item), [(t, b, item) for t in members])
+            for parent, members in nesting.items():  # communes within their intercommunalité
+                add((parent, b, item), [(t, b, item) for t in members])
+    for t in territories:
+        for item, breakdowns in item_breakdowns.items():
+            if set(SIDE_BREAKDOWNS) <= set(breakdowns):
+                add((t, "all", item), [(t, b, item) for b in SIDE_BREAKDOWNS])
+            if set(QUALITY_BREAKDOWNS) <= set(breakdowns):
+                add((t, "all", item), [(t, b, item) for b in QUALITY_BREAKDOWNS])
+            if "EP" in breakdowns:
+                add((t, "all", item), [(t, b, item) for b in ("REP+", "REP", "hors_ep")])
+                add((t, "EP", item), [(t, b, item) for b in ("REP+", "REP")])
+                add((t, "all", item), [(t, b, item) for b in ("EP", "hors_ep")])
+        for question, (_u, kind, breakdowns) in QUESTIONS.items():
+            for b in breakdowns:
+                base = (t, b, f"{question}:BASE")
+                cells = [(t, b, f"{question}:{c}") for c in codes_of[question]]
+                if kind == "single":
+                    add(base, cells)
+                for cell in cells:
+                    add(base, [cell])
+                    add((t, b, ANY), [cell])
+                add((t, b, ANY), [base])
+    return relations
+
+
+def _decide(engine: _Engine, relations: list) -> set[Node]:
+    """Primary then secondary suppression: the figures a funder must not read."""
+    k = engine.k
+    hidden = {node for node, size in list(engine.sizes.items()) if 0 < size < k}
+    changed = True
+    while changed:
+        changed = False
+        for total, parts, rest in relations:
+            if total in hidden:
+                continue
+            masks = [engine.mask(p) for p in parts if p in hidden]
+            if rest is not None:
+                masks.append(rest)
+            if not masks:
+                continue
+            union = np.logical_or.reduce(masks) if len(masks) > 1 else masks[0]
+            size = engine.size_of(union)
+            if 0 < size < k:
+                shown = [p for p in parts if p not in hidden and engine.size(p) > 0]
+                hidden.add(min(shown, key=lambda p: (engine.size(p), p)) if shown else total)
+                changed = True
+    return hidden
+
+
+def wave_decisions(structures: pd.DataFrame, reponses: pd.DataFrame, k: int) -> tuple[set[Node], dict[Node, int]]:
+    """The hidden figures of one wave of a (public) data set, and every candidate's number of structures."""
+    arrays = _answer_arrays(structures, reponses)
+    items, codes_of = _items(reponses, arrays)
+    families: dict[str, list[tuple[str, str]]] = {}
+    territories: dict[tuple[str, str], np.ndarray] = {DEPARTEMENT: np.ones(len(reponses), dtype=bool)}
+    for level in FAMILIES:
+        labels = arrays[level]
+        names = sorted({str(v) for v in labels if v is not None and v == v})
+        families[level] = [(level, name) for name in names]
+        for name in names:
+            territories[(level, name)] = labels == name
+    nesting: dict[tuple, list[tuple]] = {}
+    for commune, epci in zip(arrays["commune"], arrays["epci"]):
+        if commune is None or epci is None or commune != commune or epci != epci:
+            continue
+        members = nesting.setdefault(("epci", str(epci)), [])
+        if ("commune", str(commune)) not in members:
+            members.append(("commune", str(commune)))
+    engine = _Engine(reponses["repondant_id"].astype(str).to_numpy(), k, territories,
+                     _breakdowns(reponses, arrays), items)
+    relations = _relations(engine, families, nesting, codes_of)
+    for t in territories:  # every candidate's size, for the primary rule
+        for item in items:
+            engine.size((t, "all", item))
+    return _decide(engine, relations), dict(engine.sizes)
+
+
+# --------------------------------------------------------------------------- the funders' data set
+
+
+@dataclass(frozen=True)
+class Secret:
+    """What the funders' copy of a data set may show: K, hidden figures per wave, territories offered."""
+
+    k: int
+    hidden_by_wave: dict[str, frozenset]
+    offered: dict[str, tuple[str, ...]]  # level → public territories a funder may choose
+    public_name: dict[str, dict[str, str]]  # level → real name → public group
+
+    def hidden(self, wave: str, territory: tuple[str, str], breakdown: str, item: str) -> bool:
+        """Whether the figure is secret; fails closed on a wave it does not know (e.g. every wave pooled)."""
+        found = self.hidden_by_wave.get(str(wave))
+        if found is None:
+            return True
+        return (territory, breakdown, item) in found
+
+    @property
+    def note(self) -> str:
+        return secret_note(self.k)
+
+    def enclosing(self, level: str, name: str, epci_of: Mapping[str, str]) -> tuple[str, str | None]:
+        """Where a territory asked for is shown: itself when offered, else its intercommunalité, else the
+        département (``(level, None)``)."""
+        public = self.public_name.get(level, {}).get(name, name)
+        if public in self.offered.get(level, ()):
+            return level, public
+        if level == "commune":
+            epci = self.public_name.get("epci", {}).get(epci_of.get(name, ""), "")
+            if epci in self.offered.get("epci", ()):
+                return "epci", epci
+        return level, None
+
+
+def territory_node(level: str, name: object) -> tuple[str, str]:
+    return (level, str(name))
+
+
+def public_dataset(dataset: Dataset, k: int) -> Dataset:
+    """The funders' copy of a data set: public territories, no individual detail, the hidden figures decided."""
+    groups = public_groups(dataset.structures, dataset.reponses, k)
+    structures = dataset.structures.copy()
+    for level, (column, _parent) in GROUPED.items():
+        structures[column] = structures[column].map(lambda v, m=groups[level]: m.get(str(v), v) if v == v else v)
+    reponses = dataset.reponses.copy()
+    n = len(reponses)
+    for column in ("date", "mode", "repondant_fonction"):
+        if column in reponses:
+            dtype = reponses[column].dtype
+            reponses[column] = pd.Series([None] * n, index=reponses.index, dtype=object).astype(dtype) \
+                if not isinstance(dtype, pd.CategoricalDtype) else pd.Categorical([None] * n, dtype=dtype)
+    for column in ("ressources", "outils", "pistes", "commentaire"):
+        if column in reponses:
+            reponses[column] = ""
+    hidden: dict[str, frozenset] = {}
+    offered: dict[str, set[str]] = {level: set() for level in FAMILIES}
+    refused: dict[str, set[str]] = {level: set() for level in FAMILIES}
+    for wave in dataset.waves:
+        in_wave = reponses[(reponses["vague"] == wave).to_numpy(dtype=bool)]
+        decided, sizes = wave_decisions(structures, in_wave, k)
+        hidden[str(wave)] = frozenset(decided)
+        for (territory, breakdown, item), size in sizes.items():
+            if breakdown == "all" and item == ANY and territory != DEPARTEMENT:
+                level, name = territory
+                (refused if (territory, "all", ANY) in decided else offered)[level].add(name)
+    territoires = {code: groups["territoire"].get(label, label) for code, label in dataset.territoires.items()}
+    secret = Secret(k, hidden, {level: tuple(sorted(offered[level] - refused[level] - {NO_TERRITORY}))
+                                for level in FAMILIES}, groups)
+    return replace(dataset, structures=structures, reponses=reponses, territoires=territoires, secret=secret)
+
+
+# --------------------------------------------------------------------------- applying the decisions
+
+
+def row_node(group: object, scope: tuple[str, str], level: str, overall: str) -> tuple[str, str]:
+    """The territory node of a table row: the view's scope for the overall row, else the row's territory."""
+    return scope if group == overall else (level, str(group))
+
+
+def view_scope(filters) -> tuple[str, str]:
+    """The territory node a view is about: its one territory, or the département."""
+    return (filters.level, str(filters.territories[0])) if filters.territories else DEPARTEMENT
+
+
+def protect_shares(table: pd.DataFrame, secret: Secret, wave: str, question: str,
+                   node_of: Callable[[object], tuple[tuple[str, str], str]], mean: str | None = None) -> pd.DataFrame:
+    """Blank a long share table's secret figures (``groupe``, ``code``, ``n``, ``base``, ``reponses``, ``part``).
+
+    A group whose base is secret loses every figure (``masque``); a secret cell
+    of a published group loses ``n`` and ``part`` (``secret`` flags it).
+    """
+    out = table.copy()
+    if out.empty:
+        out["secret"] = pd.Series(dtype=bool)
+        return out
+    row_hidden, cell_hidden = [], []
+    for group, code in zip(out["groupe"].tolist(), out["code"].tolist()):
+        territory, breakdown = node_of(group)
+        row = secret.hidden(wave, territory, breakdown, f"{question}:BASE")
+        row_hidden.append(row)
+        cell_hidden.append(row or secret.hidden(wave, territory, breakdown, f"{question}:{code}"))
+    row_mask, cell_mask = np.array(row_hidden, dtype=bool), np.array(cell_hidden, dtype=bool)
+    out["masque"] = row_mask  # for funders the structures rule replaces the answers rule (it is stricter)
+    for column in ("n", "part"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype(float).where(~cell_mask)
+    for column in ("base", "reponses"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype(float).where(~row_mask)
+    if mean and mean in out:
+        out[mean] = pd.to_numeric(out[mean], errors="coerce").astype(float).where(~row_mask)
+    out["secret"] = cell_mask & ~row_mask
+    return out
+
+
+SECRET_NOTE_COLUMN = "secret"
+
+
+# --------------------------------------------------------------------------- the auditor
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A published figure: where it appears, the answers it rests on (their ids), and its value."""
+
+    where: str
+    population: frozenset
+    value: object
+
+
+def check_publications(publications: Iterable[Publication], respondent_of: Mapping[str, str], k: int,
+                       limit: int = 20) -> list[str]:
+    """Leaks among published figures: a population resting on 1 to K − 1 structures, or two nested
+    populations whose difference does (one figure minus the other gives a secret one).
+
+    Args:
+        publications: every figure shown, with the answer ids it rests on.
+        respondent_of: answer id → answering structure.
+        limit: stop after this many leaks (the message lists them).
+
+    Returns:
+        French descriptions of the leaks (empty: nothing leaks).
+    """
+    by_population: dict[frozenset, str] = {}
+    for publication in publications:
+        if publication.value is None or (isinstance(publication.value, float) and publication.value != publication.value):
+            continue
+        by_population.setdefault(publication.population, publication.where)
+
+    def size(answers: Iterable[str]) -> int:
+        return len({respondent_of[a] for a in answers})
+
+    leaks: list[str] = []
+    populations = sorted(by_population, key=len)
+    sizes = {p: size(p) for p in populations}
+    for population in populations:
+        if 0 < sizes[population] < k:
+            leaks.append(f"{by_population[population]} : repose sur {sizes[population]} structure(s)")
+            if len(leaks) >= limit:
+                return leaks
+    for i, small in enumerate(populations):
+        if not small:
+            continue
+        for large in populations[i + 1:]:
+            if len(large) > len(small) and small <= large:
+                rest = size(large - small)
+                if 0 < rest < k:
+                    leaks.append(f"{by_population[large]} moins {by_population[small]} : "
+                                 f"repose sur {rest} structure(s)")
+                    if len(leaks) >= limit:
+                        return leaks
+    return leaks
+
+
+# --------------------------------------------------------------------------- the analyses' tables
+
+LEVEL_OF_COLUMN = {column: level for level, column in FAMILIES.items()}
+EP_GROUPS = {"REP+": "REP+", "REP": "REP", OUTSIDE_EP: "hors_ep"}
+
+
+def wave_of(view) -> str | None:
+    """The one wave a view is about (None when it pools several: then everything is secret)."""
+    if view.filters.wave != "toutes":
+        return str(view.filters.wave)
+    waves = view.reponses["vague"].dropna().astype(str).unique().tolist()
+    return waves[0] if len(waves) == 1 else None
+
+
+def protect_link_tables(view, tables: dict[str, pd.DataFrame], column: str, overall: str) -> dict[str, pd.DataFrame]:
+    """« Liens par territoire » for funders: frequency, quality, coverage, forms and objects, secret figures blanked."""
+    secret: Secret = view.secret
+    wave, scope, level = wave_of(view) or "", view_scope(view.filters), LEVEL_OF_COLUMN.get(column, column)
+    by_territory = lambda g: (row_node(g, scope, level, overall), "all")  # noqa: E731
+    out = dict(tables)
+    out["frequence"] = protect_shares(tables["frequence"], secret, wave, "frequence", by_territory)
+    out["qualite"] = protect_shares(tables["qualite"], secret, wave, "qualite", by_territory, mean="moyenne")
+    for question in ("formes", "objets"):
+        out[question] = protect_shares(tables[question], secret, wave, question, by_territory)
+        out[f"{question}_ensemble"] = protect_shares(tables[f"{question}_ensemble"], secret, wave, question,
+                                                     lambda g: (scope, "all"))
+    coverage = tables["couverture"].copy()
+    hidden = [secret.hidden(wave, row_node(g, scope, level, overall), EP_GROUPS.get(ep, "all"), ANY)
+              for g, ep in zip(coverage["groupe"].tolist(), coverage["groupe_ep"].tolist())]
+    hidden_mask = np.array(hidden, dtype=bool)
+    for name in ("ecoles_liees", "couverture"):
+        coverage[name] = coverage[name].astype(float).where(~hidden_mask)
+    coverage["secret"] = hidden_mask
+    out["couverture"] = coverage
+    return out
+
+
+def protect_lever_tables(view, tables: dict[str, pd.DataFrame], column: str, overall: str,
+                         sides: Mapping[str, str], qualities: Mapping[str, str]) -> dict[str, pd.DataFrame]:
+    """« Leviers et freins » for funders: by side, territory and quality, secret figures blanked; no perception
+    gaps (a list of links, and a distribution over too few of them)."""
+    secret: Secret = view.secret
+    wave, scope, level = wave_of(view) or "", view_scope(view.filters), LEVEL_OF_COLUMN.get(column, column)
+    side_of = {label: code for code, label in sides.items()}
+    quality_of = {label: f"q{code}" for code, label in qualities.items()}
+    out = dict(tables)
+    for question in ("leviers", "freins"):
+        out[f"{question}_cote"] = protect_shares(tables[f"{question}_cote"], secret, wave, question,
+                                                 lambda g: (scope, side_of.get(g, "all")))
+        out[f"{question}_territoire"] = protect_shares(tables[f"{question}_territoire"], secret, wave, question,
+                                                       lambda g: (row_node(g, scope, level, overall), "all"))
+        out[f"{question}_qualite"] = protect_shares(tables[f"{question}_qualite"], secret, wave, question,
+                                                    lambda g: (scope, quality_of.get(g, "?")))
+    out["ecarts"] = tables["ecarts"].iloc[0:0]
+    distribution = tables["ecarts_distribution"].copy()
+    for name in ("n", "base", "reponses"):
+        distribution[name] = 0
+    distribution["part"] = np.nan
+    distribution["masque"] = True
+    out["ecarts_distribution"] = distribution
+    return out
+
+
+def protect_indicators(view, table: pd.DataFrame, column: str, overall: str, weekly_code: str) -> pd.DataFrame:
+    """``indicators_by_territory`` for funders: a territory's counts and shares blanked where secret."""
+    secret: Secret = view.secret
+    wave, scope, level = wave_of(view) or "", view_scope(view.filters), LEVEL_OF_COLUMN.get(column, column)
+    out = table.copy()
+    rows = [row_node(g, scope, level, overall) if column != "_ensemble" else scope
+            for g in out["territoire"].tolist()]
+    every = np.array([secret.hidden(wave, t, "all", ANY) for t in rows], dtype=bool)
+    rated = every | np.array([secret.hidden(wave, t, "all", "satisfaction:BASE") for t in rows], dtype=bool)
+    weekly = every | np.array([secret.hidden(wave, t, "all", f"frequence:{weekly_code}") for t in rows], dtype=bool)
+    for name in ("ecoles_liees", "reponses", "liens", "couverture"):
+        out[name] = out[name].astype(float).where(~every)
+    out["qualite"] = out["qualite"].astype(float).where(~rated)
+    out["hebdomadaire"] = out["hebdomadaire"].astype(float).where(~weekly)
+    out["masque"] = every | rated
+    out["secret"] = every | rated | weekly
+    return out
+
+
+IMPACT_ITEMS = {  # impact column → (breakdown, item) it rests on
+    "reponses": ("all", ANY), "structures_enquetees": ("all", ANY), "liens": ("all", ANY),
+    "ecoles_liees": ("all", ANY), "part_ecoles_liees": ("all", ANY),
+    "ecoles_enquetees": ("ecole", ANY), "centres_enquetes": ("centre", ANY),
+    "ecoles_ep_liees": ("EP", ANY), "part_ep_liees": ("EP", ANY),
+    "liens_notes": ("all", "satisfaction:BASE"), "reponses_notees": ("all", "qualite:BASE"),
+    "liens_satisfaisants": ("all", "satisfaction:sat"), "part_satisfaisants": ("all", "satisfaction:sat"),
+}
+
+
+def protect_impact(view, table: pd.DataFrame) -> pd.DataFrame:
+    """``impact_by_wave`` for funders: every secret headline figure blanked, wave by wave.
+
+    Attendance at meetings counts structures, not answers: below K structures it is blanked too.
+    """
+    secret: Secret = view.secret
+    scope = view_scope(view.filters)
+    out = table.copy()
+    for column, (breakdown, item) in IMPACT_ITEMS.items():
+        hidden = np.array([secret.hidden(w, scope, breakdown, item) for w in out["vague"].astype(str)], dtype=bool)
+        if item == "satisfaction:sat":  # a share of rated links: secret with its base too
+            hidden |= np.array([secret.hidden(w, scope, "all", "satisfaction:BASE") for w in out["vague"]], dtype=bool)
+        out[column] = out[column].astype(float).where(~hidden)
+        out[f"secret_{column}"] = hidden
+    attended = out["structures_rencontres"].astype(float)
+    small = ((attended > 0) & (attended < secret.k)).to_numpy(dtype=bool)
+    for column in ("structures_rencontres", "rencontres"):
+        out[column] = out[column].astype(float).where(~small)
+        out[f"secret_{column}"] = small
+    out["masque_qualite"] = out["part_satisfaisants"].isna() & out["liens_notes"].fillna(1).gt(0)
+    return out
+
+
+def secret_method_text(k: int) -> str:
+    """The rule, in French, for the « Méthode » of every funder surface (page, PDF)."""
+    return (f"Secret statistique : un chiffre qui repose sur moins de {k} structures ayant répondu est masqué "
+            f"(« {SECRET} ») ; un autre chiffre l'est aussi quand il permettrait de le retrouver par soustraction "
+            "(à partir d'un total, d'un territoire englobant ou d'une autre répartition). Les communes (et "
+            "intercommunalités) où trop peu de structures ont répondu sont regroupées (« Autres communes · … ») ; "
+            "les chiffres sont donnés une vague à la fois, sans filtre sur les réponses ; aucune date, aucun mode "
+            "d'entretien ni aucune fonction de répondant n'est publié.")
