@@ -517,7 +517,7 @@ def distribution_chart(table: pd.DataFrame, list_name: str, context: ChartContex
     shown = pick_groups(summary, "cle", context)
     fig = _Spec()
     overall = summary[summary["groupe"] == OVERALL]
-    total = int(overall["base"].iloc[0]) if len(overall) else 0
+    total = count_or_secret(overall["base"].iloc[0]) if len(overall) else 0
     subtitle = _lines(f"Part des {unit} par {choices.title.lower()}", context.sorted_by(key_text),
                       f"{N_EQ}{format_int(total)} {unit}", context.scope)
     if not shown.groups:
@@ -548,14 +548,19 @@ def ranked_shares_chart(table: pd.DataFrame, list_name: str, context: ChartConte
                         unit: str) -> go.Figure:
     """One bar per category, largest share first (e.g. the forms of all links of the view)."""
     choices = load_questionnaire()[list_name]
-    total = int(table["base"].iloc[0]) if len(table) else 0
+    total = count_or_secret(table["base"].iloc[0]) if len(table) else 0
+    total = total if isinstance(total, str) else format_int(total)
     singular, plural = QUESTIONS.get(list_name, (list_name, list_name))
     subtitle = _lines(f"Part des {unit} citant chaque {singular} (plusieurs réponses possibles)",
-                      f"{N_EQ}{format_int(total)} {unit}", context.scope)
+                      f"{N_EQ}{total} {unit}", context.scope)
     fig = _Spec()
-    shown = table[~table["masque"].astype(bool)].sort_values("part", ascending=False)
+    kept = ~table["masque"].astype(bool)
+    secret = table[kept & table["part"].isna() & table.get("secret", pd.Series(False, index=table.index))]
+    shown = table[kept & table["part"].notna()].sort_values("part", ascending=False)
+    note = (f"{SECRET_CELL_NOTE} : {', '.join(choices.label(c) for c in secret['code'])}" if len(secret) else "")
     if shown.empty:
-        return _layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, legend=False)
+        return _layout(_nothing(fig, SECRET_ROW_NOTE if "secret" in table else SMALL_COUNT_NOTE), title, subtitle,
+                       200, legend=False)
     labels = [wrap(choices.label(c)) for c in shown["code"]]
     share = shown["part"].to_numpy(dtype=float)
     fig.add_bar(y=labels, x=share * 100, orientation="h", marker_color=SEQUENTIAL[3], name=plural,
@@ -563,7 +568,7 @@ def ranked_shares_chart(table: pd.DataFrame, list_name: str, context: ChartConte
                 cliponaxis=False,
                 customdata=np.column_stack([[choices.label(c) for c in shown["code"]],
                                             [format_int(n) for n in shown["n"]], [_percent(s, 1) for s in share]]),
-                hovertemplate=(f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}} {unit} sur {format_int(total)} "
+                hovertemplate=(f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}} {unit} sur {total} "
                                "(%{customdata[2]})<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     high = min(100, int(math.ceil(share.max() * 10 + 1.5)) * 10)
@@ -571,7 +576,7 @@ def ranked_shares_chart(table: pd.DataFrame, list_name: str, context: ChartConte
                      ticktext=[_percent(t / 100) for t in range(0, high + 1, 10 if high <= 50 else 25)],
                      title_text=f"Part des {unit}")
     lines = sum(label.count("<br>") + 1 for label in labels)
-    return _layout(fig, title, subtitle, 90 + 22 * lines + 14 * len(labels), legend=False)
+    return _layout(fig, title, subtitle, 90 + 22 * lines + 14 * len(labels), note, legend=False)
 
 
 def _heatmap(fig: _Spec, rows: list[str], row_names: list[str], columns: list[str], column_names: list[str],
@@ -648,7 +653,7 @@ def quality_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
     summary["moyenne"] = summary["groupe"].map(means)
     shown = pick_groups(summary, "moyenne", context)
     overall = summary[summary["groupe"] == OVERALL]
-    total = int(overall["base"].iloc[0]) if len(overall) else 0
+    total = count_or_secret(overall["base"].iloc[0]) if len(overall) else 0
     title = "Les liens sont-ils jugés satisfaisants ?"
     subtitle = _lines("Part des réponses par niveau de qualité (chaque côté qui répond compte)",
                       context.sorted_by("par qualité moyenne (de 1 à 4)"), f"{N_EQ}{format_int(total)} réponses",
@@ -727,7 +732,7 @@ def side_comparison_chart(table: pd.DataFrame, list_name: str, context: ChartCon
     singular, plural = QUESTIONS[list_name]
     title = f"Écoles et centres sociaux citent-ils les mêmes {plural} ?"
     overall = table[table["groupe"] == OVERALL]
-    total = int(overall["base"].iloc[0]) if len(overall) else 0
+    total = count_or_secret(overall["base"].iloc[0]) if len(overall) else 0
     subtitle = _lines(f"Part des réponses de chaque côté citant chaque {singular} (plusieurs réponses possibles)",
                       f"{N_EQ}{format_int(total)} réponses citant au moins un {singular}", context.scope)
     fig = _Spec()
@@ -816,7 +821,7 @@ def lever_quality_heatmap(table: pd.DataFrame, list_name: str, context: ChartCon
 def gap_chart(distribution: pd.DataFrame, context: ChartContext) -> go.Figure:
     """How far apart the school's and the centre's ratings of the same link are."""
     title = "L'école et le centre social jugent-ils leur lien de la même façon ?"
-    base = int(distribution["base"].iloc[0]) if len(distribution) else 0
+    base = count_or_secret(distribution["base"].iloc[0]) if len(distribution) else 0
     fig = _Spec()
     if distribution.empty or distribution["masque"].all():
         subtitle = _lines("Liens évalués par les deux côtés", f"{N_EQ}{format_int(base)} liens", context.scope)
@@ -879,7 +884,7 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
     waves = sorted(table["vague"].astype(str).unique().tolist())
     title = EVOLUTION_TITLES.get(indicator, spec.label)
     overall = table[table["territoire"] == OVERALL].set_index("vague")
-    per_wave = ", ".join(f"{w} : {_whole(overall.at[w, 'reponses']) if w in overall.index else '0'}"
+    per_wave = ", ".join(f"{w} : {count_or_secret(overall.at[w, 'reponses']) if w in overall.index else '0'}"
                          for w in waves)
     subtitle = _lines(f"{spec.label}, par vague", f"réponses par vague — {per_wave}", context.scope)
     fig = _Spec()
@@ -916,8 +921,8 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
             texts.append(shown_value if value is not None else ("< 5 rép." if small else "–"))
             custom.append([short_territory(g), wave,
                            shown_value if value is not None else (SMALL_COUNT_NOTE if small else "pas de donnée"),
-                           _whole(row["reponses"]) if row is not None else "0",
-                           _whole(row["liens"]) if row is not None else "0"])
+                           count_or_secret(row["reponses"]) if row is not None else "0",
+                           count_or_secret(row["liens"]) if row is not None else "0"])
             colours.append(quality_colour(value) if spec.kind == "mean" else colour)
         panels.append(Panel(f"Vague {wave}", values, texts, custom, colours,
                             "<b>%{customdata[0]}</b> — vague %{customdata[1]}<br>%{customdata[2]}"
@@ -1010,9 +1015,9 @@ def shares_table(table: pd.DataFrame, list_name: str, group_label: str, unit: st
     rows = []
     for group in _ordered_groups(table):
         head = first[group]
-        row = {group_label: str(group), f"{unit.capitalize()} (n)": _whole(head["base"])}
+        row = {group_label: str(group), f"{unit.capitalize()} (n)": count_or_secret(head["base"])}
         if unit != "réponses":
-            row["Réponses"] = _whole(head["reponses"])
+            row["Réponses"] = count_or_secret(head["reponses"])
         if mean:
             row["Qualité moyenne (1 à 4)"] = round(float(head["moyenne"]), 2) if pd.notna(head["moyenne"]) else \
                 (SECRET if secret and head["masque"] else np.nan)
@@ -1027,7 +1032,7 @@ def shares_table(table: pd.DataFrame, list_name: str, group_label: str, unit: st
     return pd.DataFrame(rows)
 
 
-def _whole(value: object) -> object:
+def count_or_secret(value: object) -> object:
     """A count as an int, or « secret » when a funder may not read it (a blank count is only ever secret)."""
     return SECRET if value is None or pd.isna(value) else int(value)
 
@@ -1043,7 +1048,7 @@ def coverage_table(table: pd.DataFrame, group_label: str) -> pd.DataFrame:
         "Éducation prioritaire": ordered["groupe_ep"].replace({OVERALL: "Tous les établissements"})
         .to_numpy(dtype=object),
         "Établissements": ordered["ecoles"].astype(int).to_numpy(),
-        "Établissements avec au moins un lien": [_whole(v) for v in ordered["ecoles_liees"].tolist()],
+        "Établissements avec au moins un lien": [count_or_secret(v) for v in ordered["ecoles_liees"].tolist()],
         "Couverture (%)": [SECRET if v != v and secret else round(v * 100, 1)
                            for v, secret in zip(ordered["couverture"].astype(float).tolist(),
                                                 ordered.get("secret", pd.Series(False, index=ordered.index)).tolist())],
@@ -1087,7 +1092,7 @@ def evolution_table(table: pd.DataFrame, indicator: str, group_label: str) -> pd
                 masked.append(wave)
         for wave in waves:
             cell = cells.get((group, wave))
-            row[f"Réponses {wave}"] = _whole(cell["reponses"]) if cell is not None else 0
+            row[f"Réponses {wave}"] = count_or_secret(cell["reponses"]) if cell is not None else 0
         notes = [f"{SMALL_COUNT_NOTE} en {', '.join(masked)}" if masked else "",
                  f"{SECRET_ROW_NOTE} en {', '.join(secret)}" if secret else ""]
         row["Note"] = " · ".join(n for n in notes if n)

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from lib.dataset import Dataset
+from lib.filters import ALL_WAVES, Filters, filters_from_query
 from lib.questionnaire import load_questionnaire
 from lib.territories import IN_QPV, NO_TERRITORY, OUTSIDE_EP, OUTSIDE_QPV
 
@@ -399,6 +400,7 @@ class Secret:
     hidden_by_wave: dict[str, frozenset]
     offered: dict[str, tuple[str, ...]]  # level → public territories a funder may choose
     public_name: dict[str, dict[str, str]]  # level → real name → public group
+    epci_of: dict[str, str] = field(default_factory=dict)  # real commune → real EPCI
 
     def hidden(self, wave: str, territory: tuple[str, str], breakdown: str, item: str) -> bool:
         """Whether the figure is secret; fails closed on a wave it does not know (e.g. every wave pooled)."""
@@ -411,14 +413,14 @@ class Secret:
     def note(self) -> str:
         return secret_note(self.k)
 
-    def enclosing(self, level: str, name: str, epci_of: Mapping[str, str]) -> tuple[str, str | None]:
+    def enclosing(self, level: str, name: str) -> tuple[str, str | None]:
         """Where a territory asked for is shown: itself when offered, else its intercommunalité, else the
         département (``(level, None)``)."""
         public = self.public_name.get(level, {}).get(name, name)
         if public in self.offered.get(level, ()):
             return level, public
         if level == "commune":
-            epci = self.public_name.get("epci", {}).get(epci_of.get(name, ""), "")
+            epci = self.public_name.get("epci", {}).get(self.epci_of.get(name, ""), "")
             if epci in self.offered.get("epci", ()):
                 return "epci", epci
         return level, None
@@ -457,7 +459,9 @@ def public_dataset(dataset: Dataset, k: int) -> Dataset:
                 (refused if (territory, "all", ANY) in decided else offered)[level].add(name)
     territoires = {code: groups["territoire"].get(label, label) for code, label in dataset.territoires.items()}
     secret = Secret(k, hidden, {level: tuple(sorted(offered[level] - refused[level] - {NO_TERRITORY}))
-                                for level in FAMILIES}, groups)
+                                for level in FAMILIES}, groups,
+                    dict(dataset.structures[["commune", "epci_nom"]].dropna().astype(str).drop_duplicates()
+                         .itertuples(index=False, name=None)))
     return replace(dataset, structures=structures, reponses=reponses, territoires=territoires, secret=secret)
 
 
@@ -685,3 +689,60 @@ def secret_method_text(k: int) -> str:
             "intercommunalités) où trop peu de structures ont répondu sont regroupées (« Autres communes · … ») ; "
             "les chiffres sont donnés une vague à la fois, sans filtre sur les réponses ; aucune date, aucun mode "
             "d'entretien ni aucune fonction de répondant n'est publié.")
+
+
+# --------------------------------------------------------------------------- what a funder may choose
+
+
+def funder_filters(params: Mapping[str, object], public: Dataset) -> tuple[Filters, list[str]]:
+    """A funder's filters from URL parameters, and what was changed and why (French, for the page).
+
+    One wave (the latest when none or every wave is asked), one territory among
+    those offered (else its intercommunalité, else the département), no filter on
+    structure types or answers.
+    """
+    secret: Secret = public.secret
+    asked = filters_from_query(params, public)
+    notes: list[str] = []
+    waves = public.waves
+    wave = asked.wave
+    if wave == ALL_WAVES and waves:
+        wave = waves[-1]
+        if ALL_WAVES in _values(params.get("vague")):
+            notes.append(f"Les chiffres sont donnés une vague à la fois (ici la vague {wave}) : additionner les "
+                         "vagues permettrait de retrouver par soustraction des chiffres masqués.")
+    dropped = [label for key, label in (("type", "types de structure"), ("forme", "formes"),
+                                        ("frequence", "fréquences"), ("qualite", "qualités"))
+               if _values(params.get(key))]
+    if dropped:
+        notes.append(f"Le filtre sur les {', '.join(dropped)} n'est pas proposé aux financeurs : il isolerait trop "
+                     "peu de structures (secret statistique). Les chiffres portent sur toutes les réponses.")
+    level, territories = asked.level, ()
+    requested = _values(params.get("territoire"))
+    if requested:
+        name = requested[0]
+        shown_level, shown = secret.enclosing(level, name)
+        if shown is not None and (shown_level, shown) == (level, name):
+            territories = (name,)
+        else:
+            where = (f"de l'intercommunalité « {shown} »" if shown_level == "epci" and shown is not None
+                     else f"du territoire « {shown} »" if shown is not None else "du département")
+            notes.append(f"« {name} » : trop peu de structures y ont répondu pour en publier les chiffres sans "
+                         f"risque de désigner l'une d'elles (secret statistique, moins de {secret.k} structures). "
+                         f"Les chiffres affichés sont ceux {where}.")
+            level, territories = shown_level, ((shown,) if shown is not None else ())
+        if len(requested) > 1:
+            notes.append("Un seul territoire à la fois : la somme de plusieurs territoires permettrait de retrouver "
+                         "par soustraction des chiffres masqués.")
+    return Filters(wave=wave, level=level, territories=territories), notes
+
+
+def _values(value: object) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]  # type: ignore[union-attr]
+
+
+def funder_scopes(public: Dataset) -> dict[str, tuple[str, ...]]:
+    """The territories a funder may choose, per level."""
+    return public.secret.offered
