@@ -338,9 +338,23 @@ def _relations(engine: _Engine, families: dict[str, list[tuple[str, str]]], nest
 
 
 def _decide(engine: _Engine, relations: list) -> set[Node]:
-    """Primary then secondary suppression: the figures a funder must not read."""
+    """Primary then secondary suppression: the figures a funder must not read.
+
+    Figures resting on the same answers are one figure (a commune group holding a whole intercommunalité,
+    a question everyone answered…): hiding one hides all of them, or the other would still publish it.
+    """
     k = engine.k
-    hidden = {node for node, size in list(engine.sizes.items()) if 0 < size < k}
+    aliases: dict[bytes, list[Node]] = {}
+    for node, mask in engine.masks.items():
+        aliases.setdefault(np.packbits(mask).tobytes(), []).append(node)
+    hidden: set[Node] = set()
+
+    def hide(node: Node) -> None:
+        hidden.update(aliases.get(np.packbits(engine.mask(node)).tobytes(), [node]))
+
+    for node, size in list(engine.sizes.items()):
+        if 0 < size < k:
+            hide(node)
     changed = True
     while changed:
         changed = False
@@ -356,7 +370,7 @@ def _decide(engine: _Engine, relations: list) -> set[Node]:
             size = engine.size_of(union)
             if 0 < size < k:
                 shown = [p for p in parts if p not in hidden and engine.size(p) > 0]
-                hidden.add(min(shown, key=lambda p: (engine.size(p), p)) if shown else total)
+                hide(min(shown, key=lambda p: (engine.size(p), p)) if shown else total)
                 changed = True
     return hidden
 
@@ -515,11 +529,21 @@ SECRET_NOTE_COLUMN = "secret"
 
 @dataclass(frozen=True)
 class Publication:
-    """A published figure: where it appears, the answers it rests on (their ids), and its value."""
+    """A published figure: where it appears, the answers it rests on (their ids), its value, and what it
+    counts (``measure``: ``reponses`` for every answer of a territory, ``question:BASE`` for those answering a
+    question, ``question:code`` for those citing a code)."""
 
     where: str
     population: frozenset
     value: object
+    measure: str = ANY
+
+
+def comparable(small: str, large: str) -> bool:
+    """Whether subtracting a figure counting ``small`` from one counting ``large`` counts something: the same
+    thing elsewhere (a territory within another, a side within both), a code within its question, or
+    anything within every answer. Two different codes only nest by chance: their difference counts nothing."""
+    return small == large or large == ANY or (large.endswith(":BASE") and small.split(":")[0] == large.split(":")[0])
 
 
 def check_publications(publications: Iterable[Publication], respondent_of: Mapping[str, str], k: int,
@@ -528,41 +552,54 @@ def check_publications(publications: Iterable[Publication], respondent_of: Mappi
     populations whose difference does (one figure minus the other gives a secret one).
 
     Args:
-        publications: every figure shown, with the answer ids it rests on.
+        publications: every figure shown, with the answer ids it rests on (a blank value is not shown).
         respondent_of: answer id → answering structure.
-        limit: stop after this many leaks (the message lists them).
+        limit: stop after this many leaks.
 
     Returns:
         French descriptions of the leaks (empty: nothing leaks).
     """
-    by_population: dict[frozenset, str] = {}
+    where: dict[frozenset, str] = {}
+    measures: dict[frozenset, set[str]] = {}
     for publication in publications:
-        if publication.value is None or (isinstance(publication.value, float) and publication.value != publication.value):
+        value = publication.value
+        if value is None or value == SECRET or (isinstance(value, float) and value != value):
             continue
-        by_population.setdefault(publication.population, publication.where)
-
-    def size(answers: Iterable[str]) -> int:
-        return len({respondent_of[a] for a in answers})
-
+        where.setdefault(publication.population, publication.where)
+        measures.setdefault(publication.population, set()).add(publication.measure)
+    answers = sorted({a for population in where for a in population})
+    index = {a: i for i, a in enumerate(answers)}
+    structures = sorted({respondent_of[a] for a in answers})
+    structure_index = {r: j for j, r in enumerate(structures)}
+    answer_structure = np.array([structure_index[respondent_of[a]] for a in answers], dtype=np.int64)
+    populations = [p for p in where if p]
     leaks: list[str] = []
-    populations = sorted(by_population, key=len)
-    sizes = {p: size(p) for p in populations}
-    for population in populations:
-        if 0 < sizes[population] < k:
-            leaks.append(f"{by_population[population]} : repose sur {sizes[population]} structure(s)")
+    if not populations:
+        return leaks
+    member = np.zeros((len(populations), len(answers)), dtype=np.float32)
+    for row, population in enumerate(populations):
+        member[row, [index[a] for a in population]] = 1.0
+    # Answers per structure in each population: a difference of nested populations subtracts exactly.
+    per_structure = np.zeros((len(populations), len(structures)), dtype=np.int64)
+    for row in range(len(populations)):
+        np.add.at(per_structure[row], answer_structure[member[row] > 0], 1)
+    sizes = (per_structure > 0).sum(axis=1)
+    for row in np.flatnonzero((sizes > 0) & (sizes < k)):
+        leaks.append(f"{where[populations[row]]} : repose sur {sizes[row]} structure(s)")
+        if len(leaks) >= limit:
+            return leaks
+    counts = member.sum(axis=1)
+    shared = member @ member.T  # answers in common
+    nested = (np.abs(shared - counts[:, None]) < 0.5) & (counts[:, None] < counts[None, :])  # row ⊂ column
+    for small, large in zip(*np.nonzero(nested)):
+        if not any(comparable(a, b) for a in measures[populations[small]] for b in measures[populations[large]]):
+            continue
+        rest = int(((per_structure[large] - per_structure[small]) > 0).sum())
+        if 0 < rest < k:
+            leaks.append(f"{where[populations[large]]} moins {where[populations[small]]} : "
+                         f"repose sur {rest} structure(s)")
             if len(leaks) >= limit:
                 return leaks
-    for i, small in enumerate(populations):
-        if not small:
-            continue
-        for large in populations[i + 1:]:
-            if len(large) > len(small) and small <= large:
-                rest = size(large - small)
-                if 0 < rest < k:
-                    leaks.append(f"{by_population[large]} moins {by_population[small]} : "
-                                 f"repose sur {rest} structure(s)")
-                    if len(leaks) >= limit:
-                        return leaks
     return leaks
 
 
