@@ -193,7 +193,8 @@ class _Engine:
     masks: dict[Node, np.ndarray] = field(default_factory=dict)
 
     def size_of(self, mask: np.ndarray) -> int:
-        return int(len(np.unique(self.respondent[mask]))) if mask.any() else 0
+        """Distinct answering structures among the answers of ``mask`` (``respondent`` holds small ints)."""
+        return int(np.count_nonzero(np.bincount(self.respondent[mask], minlength=1))) if mask.any() else 0
 
     def mask(self, node: Node) -> np.ndarray:
         found = self.masks.get(node)
@@ -337,11 +338,40 @@ def _relations(engine: _Engine, families: dict[str, list[tuple[str, str]]], nest
     return relations
 
 
+def _nested_pairs(engine: _Engine) -> list[tuple[Node, Node]]:
+    """Pairs (part, whole) of figures of the same kind whose answers nest and whose difference rests on 1 to
+    K − 1 structures, whatever the reason (a commune holding every REP+ school, a quality level everyone in a
+    group gave…): if both were published, subtracting one from the other would give a secret figure."""
+    k = engine.k
+    by_item: dict[str, list[Node]] = {}
+    for node, size in engine.sizes.items():
+        if size > 0:
+            by_item.setdefault(node[2], []).append(node)
+    n_structures = int(engine.respondent.max()) + 1 if len(engine.respondent) else 0
+    one_hot = np.zeros((len(engine.respondent), n_structures), dtype=np.float32)
+    one_hot[np.arange(len(engine.respondent)), engine.respondent] = 1.0
+    pairs: list[tuple[Node, Node]] = []
+    for nodes in by_item.values():
+        if len(nodes) < 2:
+            continue
+        matrix = np.array([engine.masks[n] for n in nodes], dtype=np.float32)
+        per_structure = matrix @ one_hot  # answers per structure: a difference of nested populations subtracts
+        count = matrix.sum(axis=1)
+        nested = (np.abs(matrix @ matrix.T - count[:, None]) < 0.5) & (count[:, None] < count[None, :])
+        small, large = np.nonzero(nested)
+        rest = ((per_structure[large] - per_structure[small]) > 0.5).sum(axis=1)
+        keep = (rest > 0) & (rest < k)
+        pairs += [(nodes[i], nodes[j]) for i, j in zip(small[keep], large[keep])]
+    return pairs
+
+
 def _decide(engine: _Engine, relations: list) -> set[Node]:
     """Primary then secondary suppression: the figures a funder must not read.
 
     Figures resting on the same answers are one figure (a commune group holding a whole intercommunalité,
     a question everyone answered…): hiding one hides all of them, or the other would still publish it.
+    Secondary suppression runs until stable: the additive relations (a hidden part and the published total),
+    then any two published figures of the same kind whose answers happen to nest.
     """
     k = engine.k
     aliases: dict[bytes, list[Node]] = {}
@@ -355,24 +385,30 @@ def _decide(engine: _Engine, relations: list) -> set[Node]:
     for node, size in list(engine.sizes.items()):
         if 0 < size < k:
             hide(node)
-    changed = True
-    while changed:
-        changed = False
-        for total, parts, rest in relations:
-            if total in hidden:
-                continue
-            masks = [engine.mask(p) for p in parts if p in hidden]
-            if rest is not None:
-                masks.append(rest)
-            if not masks:
-                continue
-            union = np.logical_or.reduce(masks) if len(masks) > 1 else masks[0]
-            size = engine.size_of(union)
-            if 0 < size < k:
-                shown = [p for p in parts if p not in hidden and engine.size(p) > 0]
-                hide(min(shown, key=lambda p: (engine.size(p), p)) if shown else total)
-                changed = True
-    return hidden
+    nested_pairs = _nested_pairs(engine)
+    while True:
+        changed = True
+        while changed:
+            changed = False
+            for total, parts, rest in relations:
+                if total in hidden:
+                    continue
+                masks = [engine.mask(p) for p in parts if p in hidden]
+                if rest is not None:
+                    masks.append(rest)
+                if not masks:
+                    continue
+                union = np.logical_or.reduce(masks) if len(masks) > 1 else masks[0]
+                size = engine.size_of(union)
+                if 0 < size < k:
+                    shown = [p for p in parts if p not in hidden and engine.size(p) > 0]
+                    hide(min(shown, key=lambda p: (engine.size(p), p)) if shown else total)
+                    changed = True
+        nested = [part for part, whole in nested_pairs if part not in hidden and whole not in hidden]
+        if not nested:
+            return hidden
+        for node in nested:
+            hide(node)
 
 
 def wave_decisions(structures: pd.DataFrame, reponses: pd.DataFrame, k: int) -> tuple[set[Node], dict[Node, int]]:
@@ -394,7 +430,8 @@ def wave_decisions(structures: pd.DataFrame, reponses: pd.DataFrame, k: int) -> 
         members = nesting.setdefault(("epci", str(epci)), [])
         if ("commune", str(commune)) not in members:
             members.append(("commune", str(commune)))
-    engine = _Engine(reponses["repondant_id"].astype(str).to_numpy(), k, territories,
+    _names, respondent = np.unique(reponses["repondant_id"].astype(str).to_numpy(), return_inverse=True)
+    engine = _Engine(respondent.astype(np.int64), k, territories,
                      _breakdowns(reponses, arrays), items)
     relations = _relations(engine, families, nesting, codes_of)
     for t in territories:  # every candidate's size, for the primary rule
@@ -442,6 +479,22 @@ class Secret:
 
 def territory_node(level: str, name: object) -> tuple[str, str]:
     return (level, str(name))
+
+
+_PUBLIC_COPIES: dict[tuple, Dataset] = {}
+
+
+def public_dataset_cached(dataset: Dataset, signature: tuple, k: int) -> Dataset:
+    """``public_dataset`` once per data set version (folder, files' signature) and threshold, for the process.
+
+    The decisions take seconds; Streamlit's caches are cleared by tests and restarts of a session, not this.
+    """
+    key = (str(dataset.folder), signature, k)
+    if key not in _PUBLIC_COPIES:
+        while len(_PUBLIC_COPIES) >= 4:
+            _PUBLIC_COPIES.pop(next(iter(_PUBLIC_COPIES)))
+        _PUBLIC_COPIES[key] = public_dataset(dataset, k)
+    return _PUBLIC_COPIES[key]
 
 
 def public_dataset(dataset: Dataset, k: int) -> Dataset:
@@ -537,13 +590,14 @@ class Publication:
     population: frozenset
     value: object
     measure: str = ANY
+    group: str = ""  # figures of one row of one table (a share and its base): always compared
 
 
-def comparable(small: str, large: str) -> bool:
-    """Whether subtracting a figure counting ``small`` from one counting ``large`` counts something: the same
-    thing elsewhere (a territory within another, a side within both), a code within its question, or
-    anything within every answer. Two different codes only nest by chance: their difference counts nothing."""
-    return small == large or large == ANY or (large.endswith(":BASE") and small.split(":")[0] == large.split(":")[0])
+def comparable(small: tuple[str, str], large: tuple[str, str]) -> bool:
+    """Whether subtracting one figure (measure, group) from another counts something: the same thing
+    elsewhere (a territory within another, a side within both), or two figures of one row (a code and the
+    base of its question). Different things nest only by chance: their difference counts nothing."""
+    return small[0] == large[0] or (small[1] != "" and small[1] == large[1])
 
 
 def check_publications(publications: Iterable[Publication], respondent_of: Mapping[str, str], k: int,
@@ -560,13 +614,13 @@ def check_publications(publications: Iterable[Publication], respondent_of: Mappi
         French descriptions of the leaks (empty: nothing leaks).
     """
     where: dict[frozenset, str] = {}
-    measures: dict[frozenset, set[str]] = {}
+    measures: dict[frozenset, set[tuple[str, str]]] = {}
     for publication in publications:
         value = publication.value
         if value is None or value == SECRET or (isinstance(value, float) and value != value):
             continue
         where.setdefault(publication.population, publication.where)
-        measures.setdefault(publication.population, set()).add(publication.measure)
+        measures.setdefault(publication.population, set()).add((publication.measure, publication.group))
     answers = sorted({a for population in where for a in population})
     index = {a: i for i, a in enumerate(answers)}
     structures = sorted({respondent_of[a] for a in answers})

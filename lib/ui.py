@@ -21,7 +21,7 @@ from lib.access import (FAILED_LOGIN_PAUSE, FINANCEUR, OPEN_ROLE, PAGES, ROLE_HE
                         sees_free_text)
 from lib.dataset import (DEMO_DIR, Dataset, dataset_signature, is_demo_dir, load_dataset, problems_frame,
                          read_secrets, resolve_data_dir, secrets_file)
-from lib.secrecy import funder_filters, public_dataset, secrecy_threshold
+from lib.secrecy import funder_filters, public_dataset_cached, secrecy_threshold
 from lib.filters import (
     ALL_WAVES,
     Filters,
@@ -143,7 +143,7 @@ def funder_threshold() -> int:
 
 @st.cache_resource(show_spinner="Préparation des chiffres publiables…", max_entries=4)
 def _public_cached(folder: str, signature: tuple, k: int) -> Dataset:
-    return public_dataset(_load_cached(folder, signature), k)
+    return public_dataset_cached(_load_cached(folder, signature), signature, k)
 
 
 def funder_sidebar(dataset: Dataset) -> Filters:

@@ -152,9 +152,10 @@ class Populations:
         self.group = self.answers["ecole_id"].map(schools[column]).astype(object)
         self.ep = self.answers["ecole_id"].map(schools["education_prioritaire_groupe"]).astype(object)
         self.link = list(zip(self.answers["ecole_id"], self.answers["centre_id"], self.answers["vague"]))
+        self.answer_ids = self.answers["reponse_id"].to_numpy(dtype=object)
 
     def ids(self, mask) -> frozenset:
-        return frozenset(self.answers.loc[np.asarray(mask, dtype=bool), "reponse_id"].tolist())
+        return frozenset(self.answer_ids[np.asarray(mask, dtype=bool)].tolist())
 
     def in_group(self, group) -> np.ndarray:
         return np.ones(len(self.answers), dtype=bool) if group == OVERALL else (self.group == group).to_numpy()
@@ -186,12 +187,14 @@ def _shares(pubs: list, where: str, table: pd.DataFrame, rows_of, cell_of, quest
     for record in table.to_dict("records"):
         base = rows_of(record["groupe"])
         cell = base & cell_of(record["groupe"], record["code"])
+        row = f"{where} [{record['groupe']}]"
         pubs.append(Publication(f"{where} [{record['groupe']} · {record['code']}]", P.ids(cell), record["part"],
-                                f"{question}:{record['code']}"))
-        pubs.append(Publication(f"{where} [{record['groupe']} · n]", P.ids(base), record["base"], f"{question}:BASE"))
+                                f"{question}:{record['code']}", row))
+        pubs.append(Publication(f"{where} [{record['groupe']} · n]", P.ids(base), record["base"], f"{question}:BASE",
+                                row))
         if mean:
             pubs.append(Publication(f"{where} [{record['groupe']} · moyenne]", P.ids(base), record[mean],
-                                    f"{question}:BASE"))
+                                    f"{question}:BASE", row))
 
 
 P: Populations  # the view being read (set by ``published``)
@@ -238,7 +241,7 @@ def published(public, levels: list[str] | None = None) -> list[Publication]:
                     mask = P.in_group(record["groupe"]) & (np.ones(len(P.answers), dtype=bool) if ep == OVERALL
                                                           else (P.ep == ep).to_numpy())
                     pubs.append(Publication(f"couverture {here} [{record['groupe']} · {ep}]", P.ids(mask),
-                                            record["couverture"]))
+                                            record["couverture"], "ecoles"))
                 levers = lever_analyses(view, column)
                 side_of = {label: code for code, label in SIDES.items()}
                 level_of = {label: int(code) for code, label in q["qualites"].labels.items()}
@@ -267,7 +270,8 @@ def published(public, levels: list[str] | None = None) -> list[Publication]:
                 base = P.in_group(group) & (wave_of == record["vague"])
                 at = f"évolution {scope} {record['vague']} [{record['territoire']}]"
                 for name in ("reponses", "liens", "couverture", "ecoles_liees"):
-                    pubs.append(Publication(f"{at} {name}", P.ids(base), record[name]))
+                    pubs.append(Publication(f"{at} {name}", P.ids(base), record[name],
+                                            "ecoles" if name in ("couverture", "ecoles_liees") else "reponses"))
                 pubs.append(Publication(f"{at} qualité", P.ids(base & ~np.isnan(means)), record["qualite"],
                                         "satisfaction:BASE"))
                 pubs.append(Publication(f"{at} hebdomadaire", P.ids(base & (highest == weekly)),
@@ -281,10 +285,10 @@ def published(public, levels: list[str] | None = None) -> list[Publication]:
                 rated_links = base & ~np.isnan(means)
                 for name, mask, measure in (
                         ("reponses", base, "reponses"), ("structures_enquetees", base, "reponses"),
-                        ("liens", base, "reponses"), ("part_ecoles_liees", base, "reponses"),
+                        ("liens", base, "reponses"), ("part_ecoles_liees", base, "ecoles"),
                         ("ecoles_enquetees", base & (side == "ecole"), "reponses"),
                         ("centres_enquetes", base & (side == "centre"), "reponses"),
-                        ("part_ep_liees", base & in_ep, "reponses"), ("liens_notes", rated_links, "satisfaction:BASE"),
+                        ("part_ep_liees", base & in_ep, "ecoles"), ("liens_notes", rated_links, "satisfaction:BASE"),
                         ("part_satisfaisants", rated_links & (means >= 3), "satisfaction:sat"),
                         ("liens_satisfaisants", rated_links & (means >= 3), "satisfaction:sat"),
                         ("reponses_notees", base & P.answers["qualite"].notna().to_numpy(), "qualite:BASE")):
