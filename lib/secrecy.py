@@ -593,17 +593,11 @@ class Publication:
     group: str = ""  # figures of one row of one table (a share and its base): always compared
 
 
-def comparable(small: tuple[str, str], large: tuple[str, str]) -> bool:
-    """Whether subtracting one figure (measure, group) from another counts something: the same thing
-    elsewhere (a territory within another, a side within both), or two figures of one row (a code and the
-    base of its question). Different things nest only by chance: their difference counts nothing."""
-    return small[0] == large[0] or (small[1] != "" and small[1] == large[1])
-
-
 def check_publications(publications: Iterable[Publication], respondent_of: Mapping[str, str], k: int,
                        limit: int = 20) -> list[str]:
     """Leaks among published figures: a population resting on 1 to K − 1 structures, or two nested
-    populations whose difference does (one figure minus the other gives a secret one).
+    populations of comparable figures (same measure, or one row of one table) whose difference does (one
+    figure minus the other gives a secret one).
 
     Args:
         publications: every figure shown, with the answer ids it rests on (a blank value is not shown).
@@ -613,47 +607,57 @@ def check_publications(publications: Iterable[Publication], respondent_of: Mappi
     Returns:
         French descriptions of the leaks (empty: nothing leaks).
     """
-    where: dict[frozenset, str] = {}
-    measures: dict[frozenset, set[tuple[str, str]]] = {}
+    shown: dict[tuple, str] = {}
     for publication in publications:
         value = publication.value
         if value is None or value == SECRET or (isinstance(value, float) and value != value):
             continue
-        where.setdefault(publication.population, publication.where)
-        measures.setdefault(publication.population, set()).add((publication.measure, publication.group))
-    answers = sorted({a for population in where for a in population})
-    index = {a: i for i, a in enumerate(answers)}
-    structures = sorted({respondent_of[a] for a in answers})
+        shown.setdefault((publication.population, publication.measure, publication.group), publication.where)
+    structures = sorted({respondent_of[a] for population, _m, _g in shown for a in population})
     structure_index = {r: j for j, r in enumerate(structures)}
-    answer_structure = np.array([structure_index[respondent_of[a]] for a in answers], dtype=np.int64)
-    populations = [p for p in where if p]
     leaks: list[str] = []
-    if not populations:
-        return leaks
-    member = np.zeros((len(populations), len(answers)), dtype=np.float32)
-    for row, population in enumerate(populations):
-        member[row, [index[a] for a in population]] = 1.0
-    # Answers per structure in each population: a difference of nested populations subtracts exactly.
-    per_structure = np.zeros((len(populations), len(structures)), dtype=np.int64)
-    for row in range(len(populations)):
-        np.add.at(per_structure[row], answer_structure[member[row] > 0], 1)
-    sizes = (per_structure > 0).sum(axis=1)
-    for row in np.flatnonzero((sizes > 0) & (sizes < k)):
-        leaks.append(f"{where[populations[row]]} : repose sur {sizes[row]} structure(s)")
-        if len(leaks) >= limit:
-            return leaks
-    counts = member.sum(axis=1)
-    shared = member @ member.T  # answers in common
-    nested = (np.abs(shared - counts[:, None]) < 0.5) & (counts[:, None] < counts[None, :])  # row ⊂ column
-    for small, large in zip(*np.nonzero(nested)):
-        if not any(comparable(a, b) for a in measures[populations[small]] for b in measures[populations[large]]):
-            continue
-        rest = int(((per_structure[large] - per_structure[small]) > 0).sum())
-        if 0 < rest < k:
-            leaks.append(f"{where[populations[large]]} moins {where[populations[small]]} : "
-                         f"repose sur {rest} structure(s)")
+    sizes: dict[frozenset, int] = {}
+    for population, _measure, _group in shown:
+        if population not in sizes:
+            sizes[population] = len({respondent_of[a] for a in population})
+    for (population, _measure, _group), where in shown.items():
+        if 0 < sizes[population] < k:
+            leaks.append(f"{where} : repose sur {sizes[population]} structure(s)")
             if len(leaks) >= limit:
                 return leaks
+    # Comparable figures: the same measure anywhere; within one row, a code and the base of its question
+    # (two codes of one row only nest by chance: their difference counts nothing).
+    families: dict[tuple, dict[frozenset, str]] = {}
+    for (population, measure, group), where in shown.items():
+        if population:
+            families.setdefault(("measure", measure), {}).setdefault(population, where)
+            if group and measure.endswith(":BASE"):
+                families.setdefault(("row", group), {}).setdefault(population, where)
+    for (population, measure, group), where in shown.items():
+        if population and group and ("row", group) in families:
+            for base in [p for p in families[("row", group)] if p != population]:
+                families.setdefault(("pair", group, measure, base), {base: families[("row", group)][base]}) \
+                    .setdefault(population, where)
+    for family in families.values():
+        populations = list(family)
+        if len(populations) < 2:
+            continue
+        answers = sorted({a for population in populations for a in population})
+        index = {a: i for i, a in enumerate(answers)}
+        member = np.zeros((len(populations), len(answers)), dtype=np.float32)
+        per_structure = np.zeros((len(populations), len(structures)), dtype=np.float32)
+        for row, population in enumerate(populations):
+            member[row, [index[a] for a in population]] = 1.0
+            np.add.at(per_structure[row], [structure_index[respondent_of[a]] for a in population], 1.0)
+        counts = member.sum(axis=1)
+        nested = (np.abs(member @ member.T - counts[:, None]) < 0.5) & (counts[:, None] < counts[None, :])
+        for small, large in zip(*np.nonzero(nested)):
+            rest = int(((per_structure[large] - per_structure[small]) > 0.5).sum())
+            if 0 < rest < k:
+                leaks.append(f"{family[populations[large]]} moins {family[populations[small]]} : "
+                             f"repose sur {rest} structure(s)")
+                if len(leaks) >= limit:
+                    return leaks
     return leaks
 
 

@@ -381,12 +381,12 @@ def test_the_xlsx_a_funder_downloads_holds_the_checked_tables(demo, demo_public)
 
 
 def test_the_funders_pdf_prints_the_rule_and_no_interview_date(demo_public):
-    from pypdf import PdfReader
+    import pypdfium2 as pdfium
 
     from lib.reports import fiche_pdf, resolve_scope
 
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(
-        fiche_pdf(demo_public, resolve_scope(demo_public, "departement"), "2019", False))).pages)
+    document = pdfium.PdfDocument(fiche_pdf(demo_public, resolve_scope(demo_public, "departement"), "2019", False))
+    text = "\n".join(page.get_textpage().get_text_range() for page in document)
     assert "Secret statistique" in text and "structures ayant répondu" in text
     assert not re.search(r"entre le \d\d/\d\d/\d{4}", text)
 
