@@ -1119,7 +1119,12 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         values = table[column]
         cells = values.tolist()
         if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
-            out[column] = ["" if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in cells]
+            # Text, or numbers mixed with « secret » (a funder's statistical secret): every cell as text.
+            percent = str(column).endswith("(%)")
+            out[column] = ["" if v is None or (isinstance(v, float) and math.isnan(v)) else
+                           (format_percent(v / 100, 1) if percent else format_int(v) if float(v).is_integer()
+                            else format_decimal(v, 2)) if isinstance(v, (int, float, np.integer, np.floating))
+                           and not isinstance(v, bool) else v for v in cells]
         elif pd.api.types.is_integer_dtype(values):
             out[column] = [format_int(v) for v in cells]
         elif str(column).endswith("(%)"):

@@ -159,9 +159,12 @@ def funder_sidebar(dataset: Dataset) -> Filters:
         state[_WIDGET_KEYS["wave"]], state[_WIDGET_KEYS["level"]] = filters.wave, filters.level
         state[_WIDGET_KEYS["territories"]] = list(filters.territories)
     current: Filters = state[_FILTERS_KEY]
-    for name, key in (("wave", "wave"), ("level", "level")):
-        state.setdefault(_WIDGET_KEYS[key], getattr(current, name))
-    state.setdefault(_WIDGET_KEYS["territories"], list(current.territories))
+    # Streamlit forgets a widget's value on another page: seed it again from the filters kept in the session.
+    for name in ("wave", "level"):
+        if _WIDGET_KEYS[name] not in state:
+            state[_WIDGET_KEYS[name]] = getattr(current, name)
+    if _WIDGET_KEYS["territories"] not in state:
+        state[_WIDGET_KEYS["territories"]] = list(current.territories)
     offered = dataset.secret.offered
     with st.sidebar:
         st.markdown("**Filtres**")

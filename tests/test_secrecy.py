@@ -400,3 +400,30 @@ def test_the_command_line_report_for_funders_shows_the_enclosing_level(tmp_path,
     out = io.StringIO()
     assert report(village, "2019", "financeur", tmp_path / "fiche.pdf", generated.folder, out=out) == 0
     assert f"« {village} » : trop peu de structures" in out.getvalue()
+
+
+@pytest.mark.usefixtures("with_users")
+def test_a_funders_shared_link_to_a_small_commune_with_a_quality_filter_shows_the_enclosing_level(demo_public):
+    """The issue's finding: a single-school commune with ``?qualite=2``. The page narrows the link, says why,
+    and its tables are those of the protected analyses."""
+    from conftest import app_test
+    from lib.access import FINANCEUR
+    from lib.charts import lever_charts
+
+    village = next(name for name in sorted(demo_public.secret.public_name["commune"])
+                   if name not in demo_public.secret.offered["commune"])
+    at = app_test("pages/10_Impact.py", FINANCEUR)
+    # Then a shared link opened in a new session of that browser (the app's home redirect drops a URL).
+    for key, value in {"territoire": village, "qualite": "2", "vague": "2019"}.items():
+        at.query_params[key] = value
+    del at.session_state["filters"]
+    at.switch_page("pages/3_Leviers_et_freins.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    notes = " ".join(i.value for i in at.info)
+    assert f"« {village} »" in notes and "secret statistique" in notes and "qualités" in notes
+    filters = at.session_state["filters"]
+    assert village not in filters.territories and filters.qualities == () and filters.wave == "2019"
+    expected = lever_charts(apply_filters(demo_public, filters))["leviers_qualite"].shown
+    shown = [df.value for df in at.dataframe]
+    assert any(table.shape == expected.shape and (table.astype(str).values == expected.astype(str).values).all()
+               for table in shown)
