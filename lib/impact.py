@@ -19,7 +19,8 @@ from lib.filters import ALL_WAVES, Filters, View, among, apply_filters
 from lib.formatting import NBSP, format_decimal, format_int, format_percent
 from lib.metrics import MIN_ANSWERS, SMALL_COUNT_NOTE, link_summary
 from lib.questionnaire import load_questionnaire
-from lib.secrecy import SECRET, protect_impact
+from lib.secrecy import SECRET
+from lib.secrecy_tables import protect_impact
 
 # A link is "satisfaisant or better" when its mean rating (both sides) reaches this level of the scale.
 SATISFYING = 3
@@ -146,7 +147,7 @@ def count_of(n: float | int, singular: str, plural: str | None = None) -> str:
 
 
 def _is_secret(row: pd.Series, *codes: str) -> bool:
-    """Whether one of the figures is a funder's statistical secret (see ``lib.secrecy.protect_impact``)."""
+    """Whether one of the figures is a funder's statistical secret (see ``lib.secrecy_tables.protect_impact``)."""
     return any(bool(row.get(f"secret_{code}", False)) for code in codes)
 
 

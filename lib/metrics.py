@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib import secrecy
+from lib import secrecy_tables as secrecy
 from lib.filters import View, among
 from lib.formatting import format_decimal
 from lib.questionnaire import load_questionnaire

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import random
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +25,9 @@ from lib.filters import ALL_WAVES, Filters, apply_filters
 from lib.impact import impact_by_wave
 from lib.metrics import OVERALL, SIDES, indicators_by_wave, lever_analyses, link_analyses
 from lib.questionnaire import load_questionnaire
-from lib.secrecy import Publication, check_publications, public_dataset, secrecy_threshold
-from lib.territories import OUTSIDE_EP, load_reference, territory_column
+from lib.secrecy import public_dataset, secrecy_threshold
+from lib.secrecy_audit import Publication, check_publications
+from lib.territories import load_reference, territory_column
 from tests.conftest import town_hall, uai, write_tables
 
 K = 5
