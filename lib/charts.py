@@ -24,6 +24,7 @@ from plotly.colors import sample_colorscale
 
 from lib.filters import ALL_WAVES, Filters, View
 from lib.formatting import format_decimal, format_int, format_percent
+from lib.secrecy import SECRET
 from lib.metrics import (INDICATORS, OVERALL, SIDES, SMALL_COUNT_NOTE, gap_list, indicators_by_wave, lever_analyses,
                          link_analyses, link_changes)
 from lib.palette import (CHANGE_COLOURS, EP_COLOURS, NO_QUALITY_COLOUR, QUALITY_COLOURS, SEQUENTIAL,
@@ -66,7 +67,9 @@ QUESTIONS: dict[str, tuple[str, str]] = {  # list name → (singular, plural), l
 }
 EPCI_PREFIXES = (("Communauté d'agglomération ", "CA "), ("Communauté de communes ", "CC "),
                  ("Communauté urbaine ", "CU "))
-N_EQ = "n\u00a0=\u00a0"  # "n = 12" never broken across lines
+N_EQ = "n\u00a0=\u00a0"
+SECRET_ROW_NOTE = "secret statistique : trop peu de structures"
+SECRET_CELL_NOTE = "secret statistique sur certaines cases"  # "n = 12" never broken across lines
 PNG_HINT = "Image (PNG) : bouton « appareil photo » en haut à droite du graphique."
 
 
@@ -514,7 +517,7 @@ def distribution_chart(table: pd.DataFrame, list_name: str, context: ChartContex
     shown = pick_groups(summary, "cle", context)
     fig = _Spec()
     overall = summary[summary["groupe"] == OVERALL]
-    total = int(overall["base"].iloc[0]) if len(overall) else 0
+    total = count_or_secret(overall["base"].iloc[0]) if len(overall) else 0
     subtitle = _lines(f"Part des {unit} par {choices.title.lower()}", context.sorted_by(key_text),
                       f"{N_EQ}{format_int(total)} {unit}", context.scope)
     if not shown.groups:
@@ -545,14 +548,19 @@ def ranked_shares_chart(table: pd.DataFrame, list_name: str, context: ChartConte
                         unit: str) -> go.Figure:
     """One bar per category, largest share first (e.g. the forms of all links of the view)."""
     choices = load_questionnaire()[list_name]
-    total = int(table["base"].iloc[0]) if len(table) else 0
+    total = count_or_secret(table["base"].iloc[0]) if len(table) else 0
+    total = total if isinstance(total, str) else format_int(total)
     singular, plural = QUESTIONS.get(list_name, (list_name, list_name))
     subtitle = _lines(f"Part des {unit} citant chaque {singular} (plusieurs réponses possibles)",
-                      f"{N_EQ}{format_int(total)} {unit}", context.scope)
+                      f"{N_EQ}{total} {unit}", context.scope)
     fig = _Spec()
-    shown = table[~table["masque"].astype(bool)].sort_values("part", ascending=False)
+    kept = ~table["masque"].astype(bool)
+    secret = table[kept & table["part"].isna() & table.get("secret", pd.Series(False, index=table.index))]
+    shown = table[kept & table["part"].notna()].sort_values("part", ascending=False)
+    note = (f"{SECRET_CELL_NOTE} : {', '.join(choices.label(c) for c in secret['code'])}" if len(secret) else "")
     if shown.empty:
-        return _layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, legend=False)
+        return _layout(_nothing(fig, SECRET_ROW_NOTE if "secret" in table else SMALL_COUNT_NOTE), title, subtitle,
+                       200, legend=False)
     labels = [wrap(choices.label(c)) for c in shown["code"]]
     share = shown["part"].to_numpy(dtype=float)
     fig.add_bar(y=labels, x=share * 100, orientation="h", marker_color=SEQUENTIAL[3], name=plural,
@@ -560,7 +568,7 @@ def ranked_shares_chart(table: pd.DataFrame, list_name: str, context: ChartConte
                 cliponaxis=False,
                 customdata=np.column_stack([[choices.label(c) for c in shown["code"]],
                                             [format_int(n) for n in shown["n"]], [_percent(s, 1) for s in share]]),
-                hovertemplate=(f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}} {unit} sur {format_int(total)} "
+                hovertemplate=(f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}} {unit} sur {total} "
                                "(%{customdata[2]})<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
     high = min(100, int(math.ceil(share.max() * 10 + 1.5)) * 10)
@@ -568,7 +576,7 @@ def ranked_shares_chart(table: pd.DataFrame, list_name: str, context: ChartConte
                      ticktext=[_percent(t / 100) for t in range(0, high + 1, 10 if high <= 50 else 25)],
                      title_text=f"Part des {unit}")
     lines = sum(label.count("<br>") + 1 for label in labels)
-    return _layout(fig, title, subtitle, 90 + 22 * lines + 14 * len(labels), legend=False)
+    return _layout(fig, title, subtitle, 90 + 22 * lines + 14 * len(labels), note, legend=False)
 
 
 def _heatmap(fig: _Spec, rows: list[str], row_names: list[str], columns: list[str], column_names: list[str],
@@ -645,7 +653,7 @@ def quality_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
     summary["moyenne"] = summary["groupe"].map(means)
     shown = pick_groups(summary, "moyenne", context)
     overall = summary[summary["groupe"] == OVERALL]
-    total = int(overall["base"].iloc[0]) if len(overall) else 0
+    total = count_or_secret(overall["base"].iloc[0]) if len(overall) else 0
     title = "Les liens sont-ils jugés satisfaisants ?"
     subtitle = _lines("Part des réponses par niveau de qualité (chaque côté qui répond compte)",
                       context.sorted_by("par qualité moyenne (de 1 à 4)"), f"{N_EQ}{format_int(total)} réponses",
@@ -724,7 +732,7 @@ def side_comparison_chart(table: pd.DataFrame, list_name: str, context: ChartCon
     singular, plural = QUESTIONS[list_name]
     title = f"Écoles et centres sociaux citent-ils les mêmes {plural} ?"
     overall = table[table["groupe"] == OVERALL]
-    total = int(overall["base"].iloc[0]) if len(overall) else 0
+    total = count_or_secret(overall["base"].iloc[0]) if len(overall) else 0
     subtitle = _lines(f"Part des réponses de chaque côté citant chaque {singular} (plusieurs réponses possibles)",
                       f"{N_EQ}{format_int(total)} réponses citant au moins un {singular}", context.scope)
     fig = _Spec()
@@ -813,7 +821,7 @@ def lever_quality_heatmap(table: pd.DataFrame, list_name: str, context: ChartCon
 def gap_chart(distribution: pd.DataFrame, context: ChartContext) -> go.Figure:
     """How far apart the school's and the centre's ratings of the same link are."""
     title = "L'école et le centre social jugent-ils leur lien de la même façon ?"
-    base = int(distribution["base"].iloc[0]) if len(distribution) else 0
+    base = count_or_secret(distribution["base"].iloc[0]) if len(distribution) else 0
     fig = _Spec()
     if distribution.empty or distribution["masque"].all():
         subtitle = _lines("Liens évalués par les deux côtés", f"{N_EQ}{format_int(base)} liens", context.scope)
@@ -876,7 +884,7 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
     waves = sorted(table["vague"].astype(str).unique().tolist())
     title = EVOLUTION_TITLES.get(indicator, spec.label)
     overall = table[table["territoire"] == OVERALL].set_index("vague")
-    per_wave = ", ".join(f"{w} : {format_int(overall.at[w, 'reponses']) if w in overall.index else '0'}"
+    per_wave = ", ".join(f"{w} : {count_or_secret(overall.at[w, 'reponses']) if w in overall.index else '0'}"
                          for w in waves)
     subtitle = _lines(f"{spec.label}, par vague", f"réponses par vague — {per_wave}", context.scope)
     fig = _Spec()
@@ -913,8 +921,8 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
             texts.append(shown_value if value is not None else ("< 5 rép." if small else "–"))
             custom.append([short_territory(g), wave,
                            shown_value if value is not None else (SMALL_COUNT_NOTE if small else "pas de donnée"),
-                           format_int(row["reponses"]) if row is not None else "0",
-                           format_int(row["liens"]) if row is not None else "0"])
+                           count_or_secret(row["reponses"]) if row is not None else "0",
+                           count_or_secret(row["liens"]) if row is not None else "0"])
             colours.append(quality_colour(value) if spec.kind == "mean" else colour)
         panels.append(Panel(f"Vague {wave}", values, texts, custom, colours,
                             "<b>%{customdata[0]}</b> — vague %{customdata[1]}<br>%{customdata[2]}"
@@ -1003,20 +1011,30 @@ def shares_table(table: pd.DataFrame, list_name: str, group_label: str, unit: st
         return pd.DataFrame(columns=[group_label, f"{unit.capitalize()} (n)", "Réponses", "Note"])
     cells = _index(table)
     first = {row["groupe"]: row for row in table.drop_duplicates("groupe").to_dict("records")}
+    secret = "secret" in table  # the funders' copy: secret figures say so (lib/secrecy.py)
     rows = []
     for group in _ordered_groups(table):
         head = first[group]
-        row = {group_label: str(group), f"{unit.capitalize()} (n)": int(head["base"])}
+        row = {group_label: str(group), f"{unit.capitalize()} (n)": count_or_secret(head["base"])}
         if unit != "réponses":
-            row["Réponses"] = int(head["reponses"])
+            row["Réponses"] = count_or_secret(head["reponses"])
         if mean:
-            row["Qualité moyenne (1 à 4)"] = round(float(head["moyenne"]), 2) if pd.notna(head["moyenne"]) else np.nan
+            row["Qualité moyenne (1 à 4)"] = round(float(head["moyenne"]), 2) if pd.notna(head["moyenne"]) else \
+                (SECRET if secret and head["masque"] else np.nan)
         for code in choices.codes:
-            value = cells.get((group, code), {}).get("part", np.nan)
-            row[f"{choices.label(code)} (%)"] = round(float(value) * 100, 1) if pd.notna(value) else np.nan
-        row["Note"] = SMALL_COUNT_NOTE if bool(head["masque"]) else ""
+            cell = cells.get((group, code), {})
+            value = cell.get("part", np.nan)
+            row[f"{choices.label(code)} (%)"] = round(float(value) * 100, 1) if pd.notna(value) else \
+                SECRET if secret and (cell.get("secret") or head["masque"]) else np.nan
+        row["Note"] = (SECRET_ROW_NOTE if secret else SMALL_COUNT_NOTE) if bool(head["masque"]) else \
+            SECRET_CELL_NOTE if secret and any(cells.get((group, c), {}).get("secret") for c in choices.codes) else ""
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def count_or_secret(value: object) -> object:
+    """A count as an int, or « secret » when a funder may not read it (a blank count is only ever secret)."""
+    return SECRET if value is None or pd.isna(value) else int(value)
 
 
 def coverage_table(table: pd.DataFrame, group_label: str) -> pd.DataFrame:
@@ -1030,8 +1048,10 @@ def coverage_table(table: pd.DataFrame, group_label: str) -> pd.DataFrame:
         "Éducation prioritaire": ordered["groupe_ep"].replace({OVERALL: "Tous les établissements"})
         .to_numpy(dtype=object),
         "Établissements": ordered["ecoles"].astype(int).to_numpy(),
-        "Établissements avec au moins un lien": ordered["ecoles_liees"].astype(int).to_numpy(),
-        "Couverture (%)": (ordered["couverture"].astype(float) * 100).round(1).to_numpy(),
+        "Établissements avec au moins un lien": [count_or_secret(v) for v in ordered["ecoles_liees"].tolist()],
+        "Couverture (%)": [SECRET if v != v and secret else round(v * 100, 1)
+                           for v, secret in zip(ordered["couverture"].astype(float).tolist(),
+                                                ordered.get("secret", pd.Series(False, index=ordered.index)).tolist())],
     })
 
 
@@ -1057,23 +1077,27 @@ def evolution_table(table: pd.DataFrame, indicator: str, group_label: str) -> pd
     for group in _ordered_groups(table.rename(columns={"territoire": "groupe"})):
         row: dict = {group_label: str(group)}
         masked = []
+        secret = []
         for wave in waves:
             cell = cells.get((group, wave))
             value = np.nan if cell is None or pd.isna(cell[indicator]) else float(cell[indicator])
+            if cell is not None and value != value and bool(cell.get("secret", False)):
+                row[f"{name} {wave}{unit}"] = SECRET  # a funder's statistical secret
+                secret.append(wave)
+                continue
             row[f"{name} {wave}{unit}"] = round(value * 100, 1) if spec.kind == "share" else \
-                round(value, 2) if spec.kind == "mean" else value
+                round(value, 2) if spec.kind == "mean" else (0 if value != value else int(value)) \
+                if spec.kind == "count" else value
             if cell is not None and cell["masque"] and spec.needs_answers:
                 masked.append(wave)
         for wave in waves:
             cell = cells.get((group, wave))
-            row[f"Réponses {wave}"] = int(cell["reponses"]) if cell is not None else 0
-        row["Note"] = f"{SMALL_COUNT_NOTE} en {', '.join(masked)}" if masked else ""
+            row[f"Réponses {wave}"] = count_or_secret(cell["reponses"]) if cell is not None else 0
+        notes = [f"{SMALL_COUNT_NOTE} en {', '.join(masked)}" if masked else "",
+                 f"{SECRET_ROW_NOTE} en {', '.join(secret)}" if secret else ""]
+        row["Note"] = " · ".join(n for n in notes if n)
         rows.append(row)
-    out = pd.DataFrame(rows)
-    if spec.kind == "count" and len(out):
-        counts = [f"{name} {w}{unit}" for w in waves]
-        out[counts] = out[counts].fillna(0).astype(int)
-    return out
+    return pd.DataFrame(rows)
 
 
 def link_changes_table(table: pd.DataFrame, before: str, after: str, group_label: str) -> pd.DataFrame:
@@ -1095,7 +1119,12 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         values = table[column]
         cells = values.tolist()
         if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
-            out[column] = ["" if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in cells]
+            # Text, or numbers mixed with « secret » (a funder's statistical secret): every cell as text.
+            percent = str(column).endswith("(%)")
+            out[column] = ["" if v is None or (isinstance(v, float) and math.isnan(v)) else
+                           (format_percent(v / 100, 1) if percent else format_int(v) if float(v).is_integer()
+                            else format_decimal(v, 2)) if isinstance(v, (int, float, np.integer, np.floating))
+                           and not isinstance(v, bool) else v for v in cells]
         elif pd.api.types.is_integer_dtype(values):
             out[column] = [format_int(v) for v in cells]
         elif str(column).endswith("(%)"):

@@ -136,8 +136,10 @@ def report(territoire: str | None, wave: str | None, role: str, output: Path, fo
            out=sys.stdout) -> int:
     """``report``: the fiche territoire (``--territoire``) or the département report as PDF, or the aggregates
     as XLSX (``-o …xlsx``), the same files as the « Rapports » page, for a role."""
-    from lib.access import ROLES, sees_free_text
-    from lib.reports import aggregates_xlsx, departement_pdf, fiche_pdf, resolve_scope
+    from lib.access import FINANCEUR, ROLES, sees_free_text
+    from lib.dataset import read_secrets, secrets_file
+    from lib.reports import aggregates_xlsx, departement_pdf, fiche_pdf, funder_scope, resolve_scope
+    from lib.secrecy import public_dataset, secrecy_threshold
 
     if role not in ROLES:
         print(f"ERREUR rôle « {role} » inconnu (rôles : {', '.join(ROLES)}).", file=out)
@@ -161,6 +163,11 @@ def report(territoire: str | None, wave: str | None, role: str, output: Path, fo
         print(f"ERREUR {err}", file=out)
         return 1
     free_text = sees_free_text(role)
+    if role == FINANCEUR:  # the funders' copy under the statistical secret, and the territory it may show
+        dataset = public_dataset(dataset, secrecy_threshold(read_secrets(secrets_file())))
+        scope, note = funder_scope(dataset, scope)
+        if note:
+            print(f"NOTE {note}", file=out)
     if suffix == ".xlsx":
         data, what = aggregates_xlsx(dataset, scope, wave), f"chiffres agrégés, {scope.name}"
     elif territoire:

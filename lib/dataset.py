@@ -128,6 +128,8 @@ class Dataset:
     participations: pd.DataFrame
     territoires: dict[str, str]
     problems: list[Problem] = field(default_factory=list)
+    # The funders' copy carries its statistical-secret decisions (lib.secrecy.Secret); None for the comité.
+    secret: object | None = None
 
     @property
     def errors(self) -> list[Problem]:

@@ -52,6 +52,8 @@ class View:
     # The data set's meetings and attendance, whole: who counts is decided with ``structures``.
     rencontres: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     participations: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    # The funders' statistical secret (lib.secrecy.Secret) when the view is of their copy of the data set.
+    secret: object | None = field(default=None, repr=False)
 
 
 def available_levels(dataset: Dataset) -> list[str]:
@@ -158,7 +160,7 @@ def apply_filters(dataset: Dataset, filters: Filters) -> View:
     partner_centres = structures[among(structures["id"], reponses["centre_id"])]
     kept = pd.concat([schools, centres, partner_centres]).drop_duplicates("id")
     return View(filters=filters, structures=kept, reponses=reponses, schools=schools,
-                rencontres=dataset.rencontres, participations=dataset.participations)
+                rencontres=dataset.rencontres, participations=dataset.participations, secret=dataset.secret)
 
 
 

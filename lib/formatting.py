@@ -10,7 +10,9 @@ NBSP = "\u00a0"
 
 
 def format_int(value: float | int | None) -> str:
-    """``12345`` → ``12 345``; missing → ``–``."""
+    """``12345`` → ``12 345``; missing → ``–``; a text (« secret ») is kept as it is."""
+    if isinstance(value, str):
+        return value
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return f"{round(value):,}".replace(",", NBSP)

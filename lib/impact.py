@@ -19,6 +19,8 @@ from lib.filters import ALL_WAVES, Filters, View, among, apply_filters
 from lib.formatting import NBSP, format_decimal, format_int, format_percent
 from lib.metrics import MIN_ANSWERS, SMALL_COUNT_NOTE, link_summary
 from lib.questionnaire import load_questionnaire
+from lib.secrecy import SECRET
+from lib.secrecy_tables import protect_impact
 
 # A link is "satisfaisant or better" when its mean rating (both sides) reaches this level of the scale.
 SATISFYING = 3
@@ -103,6 +105,8 @@ def impact_by_wave(view: View) -> pd.DataFrame:
         })
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["part_satisfaisants"] = table["part_satisfaisants"].astype(float).where(~table["masque_qualite"].astype(bool))
+    if view.secret is not None:  # the funders' copy: secret figures blanked (lib/secrecy.py)
+        table = protect_impact(view, table)
     return table
 
 
@@ -142,7 +146,20 @@ def count_of(n: float | int, singular: str, plural: str | None = None) -> str:
     return f"{format_int(n)} {singular if abs(n) < 2 else (plural or singular + 's')}"
 
 
+def _is_secret(row: pd.Series, *codes: str) -> bool:
+    """Whether one of the figures is a funder's statistical secret (see ``lib.secrecy_tables.protect_impact``)."""
+    return any(bool(row.get(f"secret_{code}", False)) for code in codes)
+
+
+DETAIL_RESTS_ON = {"structures_enquetees": ("ecoles_enquetees", "centres_enquetes"), "liens": ("reponses",),
+                   "part_ecoles_liees": ("ecoles_liees",), "part_ep_liees": ("ecoles_ep_liees",),
+                   "part_satisfaisants": ("liens_satisfaisants", "liens_notes"),
+                   "structures_rencontres": ("rencontres",)}
+
+
 def _detail(row: pd.Series, code: str) -> str:
+    if _is_secret(row, *DETAIL_RESTS_ON.get(code, ())):
+        return SECRET
     if code == "structures_enquetees":
         return f"{format_int(row['ecoles_enquetees'])} côté école, {format_int(row['centres_enquetes'])} côté centre"
     if code == "liens":
@@ -163,6 +180,8 @@ def _detail(row: pd.Series, code: str) -> str:
 def _value(row: pd.Series, code: str, kind: str) -> str:
     if code == "part_satisfaisants" and row["masque_qualite"]:
         return SMALL_COUNT_NOTE
+    if _is_secret(row, code):
+        return SECRET
     value = row[code]
     return format_int(value) if kind == "count" else format_percent(value)
 
@@ -208,19 +227,27 @@ def impact_table(table: pd.DataFrame) -> pd.DataFrame:
     """The headline figures of every wave as a table with French column names (page, XLSX, PDF)."""
     shown = pd.DataFrame({"Vague": table["vague"]})
     for code, (label, kind, _help) in HEADLINES.items():
-        values = table[code]
-        shown[label] = values if kind == "count" else (values.astype(float) * 100).round(1)
+        values = table[code] if kind == "count" else (table[code].astype(float) * 100).round(1)
+        if f"secret_{code}" in table:  # a funder's statistical secret says so
+            values = values.astype(object).where(~table[f"secret_{code}"].astype(bool), SECRET)
+        shown[label] = values
         if kind == "share":
             shown = shown.rename(columns={label: f"{label} (%)"})
-    shown["Réponses"] = table["reponses"]
-    shown["Écoles du périmètre"] = table["ecoles"]
-    shown["Liens évalués"] = table["liens_notes"]
+    for label, code in (("Réponses", "reponses"), ("Écoles du périmètre", "ecoles"), ("Liens évalués", "liens_notes")):
+        values = table[code]
+        if f"secret_{code}" in table:
+            values = values.astype(object).where(~table[f"secret_{code}"].astype(bool), SECRET)
+        shown[label] = values
     return shown
 
 
 def method_facts(view: View) -> dict[str, object]:
     """What the « méthode » box says: waves, answers per mode, answers per side, first and last interview."""
     reponses = view.reponses
+    if view.secret is not None:  # funders: no date, mode or count that could single out an interview
+        return {"vagues": sorted(reponses["vague"].dropna().astype(str).unique().tolist()), "reponses": None,
+                "modes": {}, "cote_ecole": None, "cote_centre": None, "debut": None, "fin": None,
+                "secret": view.secret.k}
     modes = load_questionnaire()["modes"].labels
     per_mode = reponses["mode"].astype(object).value_counts()
     return {

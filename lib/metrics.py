@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lib import secrecy_tables as secrecy
 from lib.filters import View, among
 from lib.formatting import format_decimal
 from lib.questionnaire import load_questionnaire
@@ -181,7 +182,10 @@ def indicators_by_territory(view: View, links: pd.DataFrame, column: str) -> pd.
         if indicator.needs_answers:
             table[name] = table[name].astype("Float64").mask(table["masque"])
     table.index.name = "territoire"
-    return table.reset_index()
+    table = table.reset_index()
+    if view.secret is not None:  # the funders' copy: secret figures blanked (lib/secrecy.py)
+        table = secrecy.protect_indicators(view, table, column, OVERALL, weekly_code)
+    return table
 
 
 @dataclass(frozen=True)
@@ -559,6 +563,8 @@ def link_analyses(view: View, column: str) -> dict[str, pd.DataFrame]:
         pairs = _code_pairs(view.reponses[question], codes)
         tables[question] = _shares_from_pairs(pairs, codes, territories, links)
         tables[f"{question}_ensemble"] = _shares_from_pairs(pairs, codes, overall, links)
+    if view.secret is not None:  # the funders' copy: secret figures blanked (lib/secrecy.py)
+        tables = secrecy.protect_link_tables(view, tables, column, OVERALL)
     return tables
 
 
@@ -635,6 +641,9 @@ def lever_analyses(view: View, column: str) -> dict[str, pd.DataFrame]:
     gaps = perception_gaps(view, column)
     tables["ecarts"] = gaps
     tables["ecarts_distribution"] = gap_distribution(gaps)
+    if view.secret is not None:  # the funders' copy: secret figures blanked (lib/secrecy.py)
+        tables = secrecy.protect_lever_tables(view, tables, column, OVERALL, SIDES,
+                                              load_questionnaire()["qualites"].labels)
     return tables
 
 
@@ -708,7 +717,8 @@ def indicators_by_wave(view: View, column: str) -> pd.DataFrame:
     parts = []
     for wave in sorted(view.reponses["vague"].dropna().unique().tolist()):
         in_wave = View(filters=view.filters, structures=view.structures, schools=schools,
-                       reponses=view.reponses[(view.reponses["vague"] == wave).to_numpy(dtype=bool)])
+                       reponses=view.reponses[(view.reponses["vague"] == wave).to_numpy(dtype=bool)],
+                       secret=view.secret)
         wave_links = links[(links["vague"] == wave).to_numpy(dtype=bool)]
         for by in (column, "_ensemble"):
             parts.append(indicators_by_territory(in_wave, wave_links, by).assign(vague=wave))
@@ -732,6 +742,8 @@ def link_changes(view: View, column: str, before: str, after: str) -> pd.DataFra
         ``groupe``, ``avant``, ``apres``, ``maintenus``, ``nouveaux``, ``perdus``.
     """
     reponses = view.reponses
+    if view.secret is not None:  # links kept and lost span two waves: not published for funders
+        reponses = reponses.iloc[0:0]
     lookup = dict(zip(view.schools["id"].tolist(), view.schools[column].tolist()))
 
     def pairs(wave: str) -> set[tuple[str, str]]:

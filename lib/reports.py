@@ -50,7 +50,7 @@ from reportlab.platypus import (CondPageBreak, Flowable, Image, KeepInFrame, Kee
 from shapely.geometry import shape
 from shapely.geometry.polygon import orient
 
-from lib.charts import EPCI_PREFIXES, Chart, evolution_charts, lever_charts, link_charts
+from lib.charts import EPCI_PREFIXES, SECRET_ROW_NOTE, Chart, count_or_secret, evolution_charts, lever_charts, link_charts
 from lib.dataset import Dataset
 from lib.export import to_xlsx_bytes
 from lib.filters import ALL_WAVES, Filters, View, apply_filters
@@ -62,6 +62,7 @@ from lib.metrics import (INDICATORS, OVERALL, SIDES, SMALL_COUNT_NOTE, aggregate
 from lib.palette import (EP_COLOURS, NO_DATA_COLOUR, OTHER_TYPE_COLOUR, QUALITY_COLOURS, SEQUENTIAL, SIDE_COLOURS,
                          TYPE_COLOURS)
 from lib.questionnaire import load_questionnaire
+from lib.secrecy import SECRET, secret_method_text
 from lib.territories import LEVELS, NO_TERRITORY, territory_column, territory_options
 from lib.text import fold
 
@@ -234,6 +235,27 @@ def resolve_scope(dataset: Dataset, territoire: str | None) -> Scope:
     raise ValueError(message)
 
 
+def funder_scope(public: Dataset, scope: Scope) -> tuple[Scope, str | None]:
+    """The scope a funders' document is about: the one asked for when it is offered, else the enclosing one
+    (intercommunalité, else département), with the reason in French (None when unchanged)."""
+    secret = public.secret
+    if secret is None or scope.is_departement:
+        return scope, None
+    name = scope.territories[0]
+    level, shown = secret.enclosing(scope.level, name)
+    if shown is not None and (level, shown) == (scope.level, name):
+        return scope, None
+    if shown is None:
+        enclosing = _departement_scope(public)
+    else:
+        codes = dict(zip(public.reference.epci["epci_nom"], public.reference.epci["epci_code"]))
+        enclosing = Scope(level, (shown,), short_epci(shown), codes.get(shown, "")) if level == "epci" else \
+            Scope(level, (shown,), shown)
+    return enclosing, (f"« {scope.name} » : trop peu de structures y ont répondu pour en publier les chiffres sans "
+                       f"risque de désigner l'une d'elles (secret statistique, moins de {secret.k} structures) ; "
+                       f"le document porte sur « {enclosing.name} ».")
+
+
 def scope_choices(dataset: Dataset) -> list[Scope]:
     """Scopes to choose from: the département, then the EPCI, the communes (holding structures), custom territories."""
     reference = dataset.reference
@@ -247,12 +269,16 @@ def scope_choices(dataset: Dataset) -> list[Scope]:
     custom = [Scope("territoire", (label,), label) for label in territory_options(structures, "territoire")
               if dataset.territoires and label != NO_TERRITORY]
     by_name = lambda scope: fold(scope.name)  # noqa: E731
-    return [_departement_scope(dataset), *sorted(epcis, key=by_name), *sorted(communes, key=by_name),
-            *sorted(custom, key=by_name)]
+    scopes = [*sorted(epcis, key=by_name), *sorted(communes, key=by_name), *sorted(custom, key=by_name)]
+    if dataset.secret is not None:  # funders: only the territories offered under the statistical secret
+        scopes = [s for s in scopes if s.territories[0] in dataset.secret.offered.get(s.level, ())]
+    return [_departement_scope(dataset), *scopes]
 
 
 def _count(n: object, singular: str, plural: str) -> str:
     """``1 réponse``, ``0 réponse``, ``12 réponses`` (French: 0 and 1 take the singular)."""
+    if isinstance(n, str):  # « secret »
+        return f"{n} ({plural})"
     value = 0 if n is None or pd.isna(n) else int(n)
     return f"{format_int(value)} {singular if abs(value) <= 1 else plural}"
 
@@ -514,15 +540,17 @@ def _bars(labels: list[str], shares: list[float], colours: list[str] | str, size
         fig.subplots_adjust(left=0.02, right=0.98)
         _message_axes(ax, message)
         return fig
-    values = np.array([0.0 if s is None or pd.isna(s) else float(s) * 100 for s in shares])
+    hidden = [s is None or pd.isna(s) for s in shares]  # only ever a funder's statistical secret here
+    values = np.array([0.0 if h else float(s) * 100 for s, h in zip(shares, hidden)])
     positions = np.arange(len(labels))
     ax.barh(positions, values, color=colours, height=0.66)
     ax.set_yticks(positions, [textwrap.fill(label, wrap_at) for label in labels])
     ax.invert_yaxis()
     top = max(values.max() if len(values) else 0, 1) * 1.28
     ax.set_xlim(0, top)
-    for y, value in zip(positions, values):
-        ax.text(value + top * 0.015, y, format_percent(value / 100, 0), va="center", fontsize=6.5, color=INK)
+    for y, value, secret in zip(positions, values, hidden):
+        ax.text(value + top * 0.015, y, SECRET if secret else format_percent(value / 100, 0), va="center",
+                fontsize=6.5, color=INK)
     _clean_axes(ax)
     return fig
 
@@ -600,6 +628,11 @@ def _side_bars(table: pd.DataFrame, list_name: str, size: tuple[float, float], l
 # --------------------------------------------------------------------------- panels (title + n + chart)
 
 
+def _hidden_note(rows: pd.DataFrame) -> str:
+    """Why a panel is empty: the statistical secret (funders) or too few answers (comité)."""
+    return SECRET_ROW_NOTE if "secret" in rows else SMALL_COUNT_NOTE
+
+
 def _panel(title: str, description: str, n_text: str, fig: Figure) -> list[Flowable]:
     """A chart with its question, what it shows and its n, as text of the PDF (searchable, read aloud)."""
     return [_p(title, "panel"), _p(description, "panel_n"), _p(n_text, "panel_n"), Spacer(1, 1), _image(fig)]
@@ -608,8 +641,8 @@ def _panel(title: str, description: str, n_text: str, fig: Figure) -> list[Flowa
 def _frequency_panel(figures: _Figures, size: tuple[float, float], label_mm: float) -> list[Flowable]:
     choices = load_questionnaire()["frequences"]
     rows = _overall(figures.links["frequence"]).set_index("code")
-    base = int(rows["base"].iloc[0]) if len(rows) else 0
-    message = "aucune réponse" if rows.empty or base == 0 else SMALL_COUNT_NOTE if rows["masque"].all() else None
+    base = count_or_secret(rows["base"].iloc[0]) if len(rows) else 0
+    message = "aucune réponse" if rows.empty or base == 0 else _hidden_note(rows) if rows["masque"].all() else None
     shares = [rows["part"].get(c) for c in choices.codes]
     colours = SEQUENTIAL[-len(choices.codes):] if len(choices.codes) <= len(SEQUENTIAL) else ACCENT
     fig = _bars([choices.label(c) for c in choices.codes], shares, colours, size, label_mm, message)
@@ -620,9 +653,9 @@ def _frequency_panel(figures: _Figures, size: tuple[float, float], label_mm: flo
 def _quality_panel(figures: _Figures, size: tuple[float, float], label_mm: float) -> list[Flowable]:
     choices = load_questionnaire()["qualites"]
     rows = _overall(figures.links["qualite"]).set_index("code")
-    base = int(rows["base"].iloc[0]) if len(rows) else 0
+    base = count_or_secret(rows["base"].iloc[0]) if len(rows) else 0
     masked = not rows.empty and bool(rows["masque"].all())
-    message = "aucune réponse" if rows.empty or base == 0 else SMALL_COUNT_NOTE if masked else None
+    message = "aucune réponse" if rows.empty or base == 0 else _hidden_note(rows) if masked else None
     mean = rows["moyenne"].iloc[0] if len(rows) else np.nan
     mean_text = f" · qualité moyenne {format_decimal(float(mean), 2)} sur 4" if pd.notna(mean) else ""
     fig = _bars([choices.label(c) for c in choices.codes], [rows["part"].get(c) for c in choices.codes],
@@ -636,9 +669,9 @@ def _top_codes_panel(figures: _Figures, list_name: str, size: tuple[float, float
                      limit: int = TOP_CODES, wrap_at: int = 30) -> list[Flowable]:
     choices = load_questionnaire()[list_name]
     rows = _overall(figures.levers[f"{list_name}_cote"])
-    base = int(rows["base"].iloc[0]) if len(rows) else 0
+    base = count_or_secret(rows["base"].iloc[0]) if len(rows) else 0
     singular = "levier" if list_name == "leviers" else "frein"
-    message = "aucune réponse" if rows.empty or base == 0 else SMALL_COUNT_NOTE if rows["masque"].all() else None
+    message = "aucune réponse" if rows.empty or base == 0 else _hidden_note(rows) if rows["masque"].all() else None
     top = rows[rows["n"].fillna(0) > 0].sort_values(["part", "code"], ascending=[False, True]).head(limit)
     colour = LEVER_COLOUR if list_name == "leviers" else BRAKE_COLOUR
     fig = _bars([choices.label(c) for c in top["code"]], top["part"].tolist(), colour, size, label_mm, message,
@@ -879,6 +912,10 @@ def _source_line(dataset: Dataset, generated: date | None = None) -> str:
 
 def _method_text(figures: _Figures) -> str:
     facts = figures.facts
+    if facts.get("secret"):  # the funders' version: the rule of the statistical secret, no count of interviews
+        return ("Un lien est un couple école – centre social ; il compte dans le territoire de son école. "
+                "« Satisfaisant ou mieux » : qualité moyenne du lien (les deux côtés confondus) d'au moins 3 sur 4. "
+                + secret_method_text(int(facts["secret"])))
     modes = ", ".join(f"{label[:1].lower()}{label[1:]} {format_int(n)}" for label, n in facts["modes"].items() if n)
     period = (f" entre le {format_date(facts['debut'])} et le {format_date(facts['fin'])}"
               if facts["debut"] is not None and pd.notna(facts["debut"]) else "")
@@ -989,7 +1026,9 @@ def _impact_rows(impact: pd.DataFrame) -> list[list[str]]:
     for column in shown.columns[1:]:
         cells = []
         for i, value in enumerate(shown[column].tolist()):
-            if column == masked_label and bool(impact["masque_qualite"].iloc[i]):
+            if isinstance(value, str):  # a funder's statistical secret
+                cells.append(value)
+            elif column == masked_label and bool(impact["masque_qualite"].iloc[i]):
                 cells.append(SMALL_COUNT_NOTE)
             elif value is None or pd.isna(value):
                 cells.append("–")
@@ -1035,12 +1074,17 @@ def _epci_rows(table: pd.DataFrame, numbers: dict[str, int]) -> tuple[list[list[
     ordered += [r for r in table.to_dict("records") if r["territoire"] == OVERALL]
     for record in ordered:
         overall = record["territoire"] == OVERALL
+        secret = bool(record.get("secret", False))  # the funders' copy: a blank figure is a secret one
+
+        def shown(value: object, formatter: Callable[[float], str] = format_int) -> str:
+            return SECRET if secret and pd.isna(value) else formatter(float(value)) if pd.notna(value) else "–"
+
         row = ["" if overall else str(numbers.get(record["territoire"], "")),
                "Ensemble du département" if overall else short_epci(record["territoire"]),
-               format_int(record["ecoles"]), format_int(record["ecoles_liees"]),
-               format_percent(float(record["couverture"])), format_int(record["reponses"]), format_int(record["liens"])]
+               format_int(record["ecoles"]), shown(record["ecoles_liees"]), shown(record["couverture"], format_percent),
+               shown(record["reponses"]), shown(record["liens"])]
         if bool(record["masque"]):
-            row += [SMALL_COUNT_NOTE, ""]
+            row += [SECRET if secret else SMALL_COUNT_NOTE, ""]
             spans.append((len(rows), 7, 8))
         else:
             quality, weekly = record["qualite"], record["hebdomadaire"]
@@ -1162,7 +1206,7 @@ def departement_pdf(dataset: Dataset, wave: str, free_text: bool, generated: dat
                              ("freins", "Ce qui freine : les freins")):
         table = figures.levers[f"{list_name}_cote"]
         overall = _overall(table)
-        base = int(overall["base"].iloc[0]) if len(overall) else 0
+        base = count_or_secret(overall["base"].iloc[0]) if len(overall) else 0
         fig, note = _side_bars(table, list_name, (width_mm, 78), 62)
         singular = list_name[:-1]
         story += _panel(title, f"Part des réponses de chaque côté citant chaque {singular} (plusieurs réponses "

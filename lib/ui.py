@@ -21,12 +21,14 @@ from starlette.exceptions import HTTPException
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lib.access import (BROKEN_CONFIGURATION, CREATE_ACCOUNTS_FIRST, FAILED_LOGIN_PAUSE, OPEN_ACCESS_READ_ONLY,
-                        OPEN_ROLE, PAGES, ROLE_HELP, ROLES, Page, home_of, may_open, may_store_upload, may_write,
-                        page_of, pages_for, sees_details, sees_free_text, users_from_secrets)
+from lib.access import (BROKEN_CONFIGURATION, CREATE_ACCOUNTS_FIRST, FAILED_LOGIN_PAUSE, FINANCEUR,
+                        OPEN_ACCESS_READ_ONLY, OPEN_ROLE, PAGES, ROLE_HELP, ROLES, Page, home_of, may_open,
+                        may_store_upload, may_write, page_of, pages_for, sees_details, sees_free_text,
+                        users_from_secrets)
 from lib.dataset import (DEMO_DIR, Dataset, SecretsError, dataset_signature, is_demo_dir, load_dataset,
                          problems_frame, read_secrets, resolve_data_dir, secrets_file)
 from lib.login_throttle import LoginThrottle, client_address, state_file_for, trusted_proxies, wait_message
+from lib.secrecy import funder_filters, public_dataset_cached, secrecy_threshold
 from lib.filters import (
     ALL_WAVES,
     Filters,
@@ -57,7 +59,8 @@ _WIDGET_KEYS = {"wave": "f_vague", "level": "f_niveau", "territories": "f_territ
 _USER_KEY = "_passerelles_user"  # the logged-in user's name (server side: a browser cannot set it)
 _ACCESS_KEY = "_passerelles_access"  # this run's Access, set by page_setup
 _VIEW_AS_KEY = "voir_comme"  # open access only: the role the demo is shown as (widget)
-_VIEW_AS_KEPT = "_voir_comme"  # the same, kept across pages (Streamlit forgets a widget's value on another page)
+_VIEW_AS_KEPT = "_voir_comme"
+_SECRET_NOTES_KEY = "_secret_notes"  # why a funder's shared link was narrowed (lib.secrecy.funder_filters)  # the same, kept across pages (Streamlit forgets a widget's value on another page)
 
 
 @dataclass(frozen=True)
@@ -118,10 +121,16 @@ def page_setup(script: str) -> tuple[Dataset, View]:
         refuse(page, access)
     folder, refused = shown_data_dir(access)
     dataset = _load_cached(str(folder), dataset_signature(folder))
+    if access.role == FINANCEUR:  # funders see the copy made under the statistical secret, never the data set
+        dataset = funders_copy(dataset)
+    else:
+        st.session_state.pop(_SECRET_NOTES_KEY, None)
     menu(access)
-    filters = sidebar_filters(dataset)
+    filters = sidebar_filters(dataset) if dataset.secret is None else funder_sidebar(dataset)
     account_box(access)
     dataset_banner(dataset, compact=page.script != "app.py", access=access, refused=refused)
+    for note in st.session_state.get(_SECRET_NOTES_KEY, []):
+        st.info(note, icon=":material/shield_lock:")
     return dataset, apply_filters(dataset, filters)
 
 
@@ -150,6 +159,70 @@ def _uploads_allowed(access: Access | None) -> None:
             manager.add_file, manager.passerelles_writers = add_file, writers
     allowed = access is not None and may_write(access.role, access.open)
     (manager.passerelles_writers.add if allowed else manager.passerelles_writers.discard)(context.session_id)
+
+
+def hidden_rule(dataset: Dataset, unit: str = "un chiffre") -> str:
+    """The page's sentence on what is not shown: the statistical secret for funders, small counts for the comité."""
+    if dataset.secret is not None:
+        return (f"{unit} qui repose sur moins de {dataset.secret.k} structures ayant répondu est masqué "
+                "(« secret », secret statistique)")
+    return f"{unit} qui repose sur moins de 5 réponses n'est pas affiché"
+
+
+def funders_copy(dataset: Dataset) -> Dataset:
+    """The funders' copy of a data set (lib.secrecy.public_dataset), made once per data set and threshold."""
+    return _public_cached(str(dataset.folder), dataset_signature(dataset.folder), funder_threshold())
+
+
+def funder_threshold() -> int:
+    """K of the statistical secret, from the secrets file (default 5, never below 3)."""
+    return secrecy_threshold(read_secrets(secrets_file()))
+
+
+@st.cache_resource(show_spinner="Préparation des chiffres publiables…", max_entries=4)
+def _public_cached(folder: str, signature: tuple, k: int) -> Dataset:
+    return public_dataset_cached(_load_cached(folder, signature), signature, k)
+
+
+def funder_sidebar(dataset: Dataset) -> Filters:
+    """A funder's filters: one wave, one territory among those offered, nothing else (lib/secrecy.py says why).
+
+    A shared link asking for more is narrowed on the first run, and the page says how and why.
+    """
+    state = st.session_state
+    if _FILTERS_KEY not in state or state.get("_filters_folder") != f"secret:{dataset.folder}":
+        filters, notes = funder_filters(_query_params(), dataset)
+        state[_FILTERS_KEY], state[_SECRET_NOTES_KEY] = filters, notes
+        state["_filters_folder"] = f"secret:{dataset.folder}"
+        state[_WIDGET_KEYS["wave"]], state[_WIDGET_KEYS["level"]] = filters.wave, filters.level
+        state[_WIDGET_KEYS["territories"]] = list(filters.territories)
+    current: Filters = state[_FILTERS_KEY]
+    # Streamlit forgets a widget's value on another page: seed it again from the filters kept in the session.
+    for name in ("wave", "level"):
+        if _WIDGET_KEYS[name] not in state:
+            state[_WIDGET_KEYS[name]] = getattr(current, name)
+    if _WIDGET_KEYS["territories"] not in state:
+        state[_WIDGET_KEYS["territories"]] = list(current.territories)
+    offered = dataset.secret.offered
+    with st.sidebar:
+        st.markdown("**Filtres**")
+        st.selectbox("Vague d'enquête", dataset.waves, key=_WIDGET_KEYS["wave"], format_func=lambda w: f"Vague {w}")
+        levels = [level for level in available_levels(dataset) if offered.get(level)]
+        st.selectbox("Regrouper par", levels, key=_WIDGET_KEYS["level"], format_func=LEVELS.get)
+        level = state[_WIDGET_KEYS["level"]]
+        options = list(offered.get(level, ()))
+        state[_WIDGET_KEYS["territories"]] = [t for t in state[_WIDGET_KEYS["territories"]] if t in options][:1]
+        st.multiselect("Territoire", options, key=_WIDGET_KEYS["territories"], max_selections=1,
+                       placeholder="Tout le département",
+                       help="Un territoire à la fois ; ceux où trop peu de structures ont répondu sont regroupés "
+                            "ou absents (secret statistique).")
+    chosen = Filters(wave=state[_WIDGET_KEYS["wave"]], level=level,
+                     territories=tuple(state[_WIDGET_KEYS["territories"]]))
+    if chosen != current:
+        state[_SECRET_NOTES_KEY] = []  # the funder chose: what the link asked for no longer applies
+    state[_FILTERS_KEY] = chosen
+    _sync_query(filters_to_query(chosen, dataset))
+    return chosen
 
 
 @st.cache_resource
@@ -500,7 +573,8 @@ def cached_analysis(compute, dataset: Dataset, filters: Filters, *options):
     The tables are small: ``st.cache_data`` hands each rerun a cheap copy.
     ``compute`` must depend on nothing else (a pure function of ``lib/``).
     """
-    key = (str(dataset.folder), dataset_signature(dataset.folder), astuple(filters), options)
+    secret = getattr(dataset.secret, "k", None)  # the funders' copy never shares a cache entry with the comité's
+    key = (str(dataset.folder), dataset_signature(dataset.folder), secret, astuple(filters), options)
     return _cached_analysis(f"{compute.__module__}.{compute.__qualname__}", key, compute, dataset, filters, options)
 
 

@@ -11,8 +11,8 @@ from lib.charts import EVOLUTION_INDICATORS, describe_scope, display_table, empt
 from lib.filters import ALL_WAVES
 from lib.formatting import format_date, format_int
 from lib.impact import headlines, impact_by_wave, impact_table, method_facts, shown_wave
-from lib.metrics import MIN_ANSWERS
-from lib.ui import cached_analysis, download_buttons, nothing_to_show, page_setup, show_chart
+from lib.secrecy import secret_method_text
+from lib.ui import cached_analysis, download_buttons, hidden_rule, nothing_to_show, page_setup, show_chart
 
 dataset, view = page_setup(__file__)
 
@@ -21,7 +21,7 @@ st.title("Impact du projet")
 perimeter = md(html.unescape(" · ".join(describe_scope(view.filters).split(" · ")[1:]))
                or f"tout le {dataset.reference.departement_name}")
 st.caption(f"Périmètre : {perimeter}. Chiffres agrégés seulement : aucune réponse individuelle, aucun texte "
-           f"libre ; un chiffre qui repose sur moins de {MIN_ANSWERS} réponses n'est pas affiché.")
+           f"libre ; {hidden_rule(dataset)}.")
 every_wave = replace(view.filters, wave=ALL_WAVES)
 table = cached_analysis(impact_by_wave, dataset, every_wave)
 wave = shown_wave(table, view.filters.wave)
@@ -55,18 +55,23 @@ for tab, indicator in zip(st.tabs(list(EVOLUTION_INDICATORS.values())), EVOLUTIO
 facts = cached_analysis(method_facts, dataset, every_wave)
 with st.container(border=True):
     st.markdown("##### Méthode")
-    modes = ", ".join(f"{label.lower()} : {format_int(n)}" for label, n in facts["modes"].items())
+    if facts["reponses"] is None:  # the funders' copy: no count of interviews, no date, no mode
+        survey = f"- **Enquêtes** : {len(facts['vagues'])} vague(s) ({md(', '.join(facts['vagues']))}).\n"
+        small = f"- **{secret_method_text(int(facts['secret']))}**"
+    else:
+        modes = ", ".join(f"{label.lower()} : {format_int(n)}" for label, n in facts["modes"].items())
+        survey = (f"- **Enquêtes** : {len(facts['vagues'])} vague(s) ({md(', '.join(facts['vagues']))}), du "
+                  f"{format_date(facts['debut'])} au {format_date(facts['fin'])} ; {format_int(facts['reponses'])} "
+                  f"réponses ({modes}), {format_int(facts['cote_ecole'])} côté école et "
+                  f"{format_int(facts['cote_centre'])} côté centre social.\n")
+        small = ("- **Petits effectifs** : une part ou une moyenne qui repose sur moins de 5 réponses est "
+                 "masquée, ici comme dans les graphiques et les rapports.")
     st.markdown(
-        f"- **Enquêtes** : {len(facts['vagues'])} vague(s) ({md(', '.join(facts['vagues']))}), du "
-        f"{format_date(facts['debut'])} au {format_date(facts['fin'])} ; {format_int(facts['reponses'])} réponses "
-        f"({modes}), {format_int(facts['cote_ecole'])} côté école et {format_int(facts['cote_centre'])} côté centre "
-        "social.\n"
+        survey +
         "- **Un lien** est un couple école – centre social (ou espace de vie sociale) cité dans au moins une réponse "
         "d'une vague ; il compte dans le territoire de son école. Quand les deux côtés répondent, leurs avis sur la "
         "qualité sont moyennés.\n"
         "- **Satisfaisant ou mieux** : qualité moyenne du lien d'au moins 3 sur l'échelle de 1 (difficile) à 4 "
         "(très satisfaisante).\n"
         "- **Rencontres** : les séances (rencontre départementale, groupes de réflexion, comité de pilotage) de "
-        "l'année de la vague.\n"
-        f"- **Petits effectifs** : une part ou une moyenne qui repose sur moins de {MIN_ANSWERS} réponses est "
-        "masquée, ici comme dans les graphiques et les rapports.")
+        "l'année de la vague.\n" + small)

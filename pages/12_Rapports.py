@@ -5,14 +5,15 @@ import streamlit as st
 from lib.export import XLSX_MIME
 from lib.filters import ALL_WAVES
 from lib.text import markdown_escape as md
-from lib.reports import aggregates_xlsx, departement_pdf, fiche_pdf, report_filename, scope_choices
-from lib.ui import can_see_free_text, current_access, nothing_to_show, page_setup, url_choice
+from lib.reports import aggregates_xlsx, departement_pdf, fiche_pdf, funder_scope, report_filename, scope_choices
+from lib.ui import (can_see_free_text, current_access, funders_copy, hidden_rule, nothing_to_show, page_setup,
+                    url_choice)
 
 dataset, view = page_setup(__file__)
 
 st.title("Rapports")
 st.caption("Des documents à imprimer ou à joindre à une demande de financement, faits des mêmes chiffres que les "
-           "pages de Passerelles. Un chiffre qui repose sur moins de 5 réponses n'y figure pas.")
+           f"pages de Passerelles. Dans la version financeurs, {hidden_rule(funders_copy(dataset))}.")
 waves = dataset.waves
 nothing_to_show(None if waves else "le jeu de données ne contient encore aucune réponse d'enquête.")
 
@@ -33,9 +34,14 @@ if can_see_free_text():
                              "joindre à une demande de financement.")
 else:
     funders = True
-    st.info("Version financeurs : chiffres agrégés, aucune réponse libre, petits effectifs masqués.",
+    st.info("Version financeurs : chiffres agrégés, aucune réponse libre, secret statistique.",
             icon=":material/verified_user:")
 free_text = not funders
+if funders and dataset.secret is None:  # the comité's funders version: the same copy funders see
+    dataset = funders_copy(dataset)
+    scope, why = funder_scope(dataset, scope)
+    if why:
+        st.info(why, icon=":material/shield_lock:")
 version = "financeurs" if funders else "pilotage"
 if not current_access().open and dataset.is_demo:
     st.caption("Les documents produits sur la démonstration portent la mention « données de démonstration ».")

@@ -3,14 +3,13 @@
 import streamlit as st
 
 from lib.charts import empty_reason, link_charts
-from lib.ui import cached_analysis, nothing_to_show, page_setup, show_chart
+from lib.ui import cached_analysis, hidden_rule, nothing_to_show, page_setup, show_chart
 
 dataset, view = page_setup(__file__)
 
 st.title("Liens par territoire")
 st.caption("Un lien est un couple école – centre social ; il compte dans le territoire de son école. "
-           "Tous les filtres de la barre latérale s'appliquent ; un territoire de moins de 5 réponses n'est pas "
-           "affiché.")
+           f"Tous les filtres de la barre latérale s'appliquent ; {hidden_rule(dataset)}.")
 nothing_to_show(empty_reason(view.filters, len(view.schools), len(view.reponses), len(dataset.reponses)))
 
 found = cached_analysis(link_charts, dataset, view.filters)

@@ -6,14 +6,14 @@ from lib.charts import context_for, display_table, empty_reason, lever_charts
 from lib.metrics import free_text_answers, search_answers
 from lib.territories import territory_column
 from lib.text import fold
-from lib.ui import (cached_analysis, can_see_details, can_see_free_text, download_buttons, nothing_to_show, page_setup,
-                    show_chart)
+from lib.ui import (cached_analysis, can_see_details, can_see_free_text, download_buttons, hidden_rule, nothing_to_show,
+                    page_setup, show_chart)
 
 dataset, view = page_setup(__file__)
 
 st.title("Leviers et freins")
 st.caption("Ce qui fait que ça marche, ce qui freine : plusieurs réponses possibles. Tous les filtres de la barre "
-           "latérale s'appliquent ; un groupe de moins de 5 réponses n'est pas affiché.")
+           f"latérale s'appliquent ; {hidden_rule(dataset)}.")
 nothing_to_show(empty_reason(view.filters, len(view.schools), len(view.reponses), len(dataset.reponses)))
 
 found = cached_analysis(lever_charts, dataset, view.filters)
@@ -26,7 +26,12 @@ for tab, question in zip(tabs, ("leviers", "freins")):
             show_chart(found[f"{question}_{part}"])
 
 with tabs[2]:
-    show_chart(found["ecarts"])
+    if dataset.secret is None:
+        show_chart(found["ecarts"])
+    else:  # a distribution over the few links rated by both sides: not for funders
+        st.info("Les écarts de perception entre l'école et le centre portent sur trop peu de liens pour être "
+                "publiés (secret statistique) : ils restent réservés au comité de pilotage.",
+                icon=":material/shield_lock:")
     gaps = found["ecarts_liste"]
     if details and len(gaps):
         st.markdown(f"**Les {len(gaps)} liens où l'école et le centre ne jugent pas la qualité de la même façon** "

@@ -24,6 +24,10 @@ for tab, indicator in zip(st.tabs(list(EVOLUTION_INDICATORS.values())), EVOLUTIO
         show_chart(found[indicator])
 
 st.subheader("Liens nouveaux et liens perdus")
+if dataset.secret is not None:  # counts spanning two waves: each would need its own secondary suppression
+    st.info("Les liens nouveaux et perdus entre deux vagues ne sont pas publiés pour les financeurs (secret "
+            "statistique) : comparez les vagues avec les graphiques ci-dessus.", icon=":material/shield_lock:")
+    st.stop()
 if len(waves) < 2:
     st.info(f"Rien à comparer : une seule vague d'enquête ({md(waves[0])}) dans ce périmètre.")
     st.stop()
