@@ -1,7 +1,7 @@
 """What every import produces before anything is written: a preview the user confirms.
 
 Shared by the Ministry directory importer (``lib/annuaire.py``), the survey
-importers (``lib/importers.py``), the Données page and the command line.
+importers (``lib/importers/``), the Données page and the command line.
 """
 
 from __future__ import annotations

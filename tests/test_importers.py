@@ -501,7 +501,7 @@ def test_spreadsheets_that_are_not_xlsx_are_refused():
 
 
 def test_a_file_over_the_upload_limit_is_refused(monkeypatch, dataset):
-    monkeypatch.setattr(importers, "MAX_IMPORT_BYTES", 1024 * 1024)
+    monkeypatch.setattr(importers.reading, "MAX_IMPORT_BYTES", 1024 * 1024)
     preview = preview_export(b"a;b\n" * 300_000, "gros.csv", Mapping(), dataset)
     assert [p.message for p in preview.problems] == ["fichier trop volumineux (1,1 Mo) : la limite est de 1 Mo."]
     assert preview.added.empty and not preview.has_changes

@@ -1,0 +1,58 @@
+"""Survey-tool exports → ``reponses.csv`` rows, through a column mapping the user checks.
+
+Reads the files KoboToolbox, LimeSurvey, Framaforms (Drupal webform),
+Google Forms and spreadsheets really produce (see
+``tests/fixtures/enquetes/make_fixtures.py`` for each format and its source),
+guesses which column holds which field and which code each answer text means,
+and turns the rows into a preview: nothing is written here.
+
+One survey row is one respondent's view of one link: the respondent's
+structure, the partner structure, and the answers. A :class:`Mapping` says
+where each field is in the file; it is saved by name (``to_json``) so that
+next month's export of the same form imports in one click.
+
+Decisions:
+- an answer that maps to no code is left out of its row, with an error naming
+  line, column and value (the loader's rule for unknown codes); the row stays;
+- a row whose structure or partner is unknown, ambiguous, or not one school
+  and one centre, is rejected; so are drafts (Framaforms) and unfinished
+  responses (LimeSurvey, empty submit date);
+- only mapped columns reach the data set: names, e-mails, IP addresses… in
+  other columns are never read into rows, and e-mails or phone numbers typed
+  in a mapped free text are masked as the loader masks them.
+
+The package is split by job: ``reading`` (files → :class:`SourceTable`),
+``tools`` (which tool, its ids and times), ``mapping`` (the saved mapping),
+``ticks`` (per-option tick values), ``options`` (option groups, separators),
+``dates``, ``suggest`` (first guess), ``rows`` (row builder) and ``preview``.
+Every public name is re-exported here.
+"""
+
+from lib.dataset import Dataset
+from lib.importers.dates import iso_date, parse_moment
+from lib.importers.mapping import (
+    CLOSED_FIELDS, CONSTANT_FIELDS, DEFAULT_MODE, FIELDS, MULTI_FIELDS, OUTPUT_COLUMN, TEXT_FIELDS, Mapping,
+    MultiChoice, mapping_filename,
+)
+from lib.importers.options import folded, guess_separator, known_texts, option_groups, split_answers
+from lib.importers.preview import check_mapping, compare, preview_export, preview_survey
+from lib.importers.reading import ExportRefused, SourceTable, read_export
+from lib.importers.rows import RowBuilder, StructureIndex
+from lib.importers.suggest import (
+    KEYWORDS, distinct_answers, suggest_mapping, suggest_values, unmapped_answers,
+)
+from lib.importers.ticks import BINARY, UNTICKED
+from lib.importers.tools import (
+    FRAMAFORMS, GOOGLE, KOBO, LIMESURVEY, PLAIN, TARGET, TOOL_DATE_COLUMNS, TOOL_ID_COLUMNS, TOOLS, detect_tool,
+)
+from lib.imports import MAX_IMPORT_BYTES
+
+__all__ = [
+    "BINARY", "CLOSED_FIELDS", "CONSTANT_FIELDS", "DEFAULT_MODE", "FIELDS", "FRAMAFORMS", "GOOGLE", "KEYWORDS", "KOBO",
+    "LIMESURVEY", "MAX_IMPORT_BYTES", "MULTI_FIELDS", "OUTPUT_COLUMN", "PLAIN", "TARGET", "TEXT_FIELDS",
+    "TOOL_DATE_COLUMNS", "TOOL_ID_COLUMNS", "TOOLS", "UNTICKED", "Dataset", "ExportRefused", "Mapping", "MultiChoice",
+    "RowBuilder", "SourceTable", "StructureIndex", "check_mapping", "compare", "detect_tool", "distinct_answers",
+    "folded", "guess_separator", "iso_date", "known_texts", "mapping_filename", "option_groups", "parse_moment",
+    "preview_export", "preview_survey", "read_export", "split_answers", "suggest_mapping", "suggest_values",
+    "unmapped_answers",
+]

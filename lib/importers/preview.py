@@ -1,0 +1,131 @@
+"""What importing an export would do to the data set: checks, rows, comparison; nothing is written."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from lib.dataset import ERROR, FILES, Dataset, Problem, check_rows
+from lib.importers.mapping import DEFAULT_MODE, FIELDS, MULTI_FIELDS, Mapping
+from lib.importers.reading import ExportRefused, SourceTable, read_export
+from lib.importers.rows import RowBuilder
+from lib.importers.tools import PLAIN, TARGET, detect_tool
+from lib.imports import ImportPreview
+from lib.questionnaire import Questionnaire, load_questionnaire, split_codes
+
+
+def check_mapping(table: SourceTable, mapping: Mapping, questionnaire: Questionnaire | None = None) -> list[str]:
+    """What stops the import altogether (French messages); empty when the file can be previewed."""
+    q = questionnaire or load_questionnaire()
+    used = mapping.source_columns()
+    if not used or not set(used) & set(table.headers):
+        found = ", ".join(table.headers[:12]) + (" …" if len(table.headers) > 12 else "")
+        return [f"aucune colonne reconnue : aucune colonne du fichier n'est associée à un champ "
+                f"(colonnes trouvées : {found})"]
+    messages = []
+    for field_name, column in mapping.columns.items():
+        if column not in table.headers:
+            messages.append(f"colonne « {column} » ({FIELDS[field_name]}) absente du fichier")
+    for field_name, choice in mapping.multi.items():
+        for column in choice.columns:
+            if column not in table.headers:
+                messages.append(f"colonne « {column} » ({FIELDS[field_name]}) absente du fichier")
+    for field_name in ("structure", "partenaire"):
+        if field_name not in mapping.columns:
+            messages.append(f"choisissez la colonne « {FIELDS[field_name]} »")
+    if "vague" not in mapping.columns and not mapping.constants.get("vague", "").strip():
+        messages.append("indiquez la vague d'enquête : une colonne du fichier, ou une valeur pour tout le "
+                        "fichier (ex. 2024)")
+    mode = mapping.constants.get("mode", DEFAULT_MODE)
+    if "mode" not in mapping.columns and mode not in q["modes"].codes:
+        messages.append(f"mode de recueil « {mode} » inconnu (codes possibles : {', '.join(q['modes'].codes)})")
+    return messages
+
+
+def preview_export(data: bytes, filename: str, mapping: Mapping, dataset: Dataset) -> ImportPreview:
+    """Read an uploaded export and preview it with a saved mapping (the command line's one call)."""
+    try:
+        table = read_export(data, filename)
+    except ExportRefused as err:
+        refusal = refused(filename, mapping.tool, [err.message])
+        refusal.problems[0] = replace(refusal.problems[0], line=err.line)
+        return refusal
+    return preview_survey(table, mapping, dataset)
+
+
+def refused(file: str, kind: str, messages: list[str], rows_read: int = 0) -> ImportPreview:
+    return ImportPreview(file=file, kind=kind, target=TARGET, rows_read=rows_read,
+                         problems=[Problem(file, None, None, None, m) for m in messages])
+
+
+def preview_survey(table: SourceTable, mapping: Mapping, dataset: Dataset,
+                   questionnaire: Questionnaire | None = None) -> ImportPreview:
+    """What importing ``table`` with ``mapping`` would do to ``dataset``'s answers; nothing is written.
+
+    Builds ``reponses.csv`` rows (strings, codes joined with ";"), checks them
+    with the loader's rules, and splits them into added / updated / unchanged
+    by ``reponse_id`` (the tool's own submission id, so re-importing next
+    month's export updates instead of duplicating).
+    """
+    q = questionnaire or load_questionnaire()
+    kind = mapping.tool if mapping.tool != PLAIN else table.format
+    blocking = check_mapping(table, mapping, q)
+    if blocking:
+        return refused(table.file, kind, blocking, table.rows_read)
+    builder = RowBuilder(table, mapping, dataset, q)
+    rows = [row for row in (builder.build(cells, line) for cells, line in zip(table.rows, table.lines)) if row]
+    problems = list(table.problems) + builder.problems
+    columns = list(FILES["reponses"].columns)
+    frame = pd.DataFrame(rows, columns=[*columns, "_line"]) if rows else pd.DataFrame(columns=[*columns, "_line"])
+    if rows:
+        ok, found = check_rows("reponses", frame, dataset, table.file)
+        problems += found
+        for problem in found:  # what the loader would leave out of a kept row is left out here too
+            if problem.severity == ERROR and not problem.row_dropped and problem.column in frame:
+                frame.loc[frame["_line"] == problem.line, problem.column] = ""
+        frame = frame[ok]
+    problems.sort(key=lambda p: (p.line or 0, p.severity != ERROR))
+    added, updated, unchanged = compare(frame, dataset)
+    rejected = {p.line for p in problems if p.row_dropped}
+    notes = [*table.notes, f"Format reconnu : {detect_tool(table)}."]
+    if detect_tool(table) != mapping.tool:
+        notes.append(f"Attention : la correspondance a été faite pour un export {mapping.tool}.")
+    ignored = [h for h in table.headers if h not in mapping.source_columns()]
+    if ignored:
+        notes.append(f"{len(ignored)} colonne(s) non associée(s) à un champ, jamais importée(s) : "
+                     + ", ".join(f"« {h} »" for h in ignored) + ".")
+    notes.append(f"{table.rows_read} ligne(s) lue(s) : {len(added)} à ajouter, {len(updated)} à mettre à jour, "
+                 f"{unchanged} inchangée(s), {len(rejected)} rejetée(s).")
+    return ImportPreview(file=table.file, kind=kind, target=TARGET, rows_read=table.rows_read, added=added,
+                         updated=updated, unchanged=unchanged, problems=problems, notes=notes)
+
+
+def normalised(row: dict[str, object]) -> tuple:
+    values = []
+    for column in FILES["reponses"].columns:
+        value = row.get(column)
+        if isinstance(value, list):
+            values.append(tuple(sorted(value)))
+        elif column in MULTI_FIELDS:
+            values.append(tuple(sorted(split_codes(value))))
+        elif value is None or (not isinstance(value, str) and pd.isna(value)):
+            values.append("")
+        elif isinstance(value, pd.Timestamp):
+            values.append(value.date().isoformat())
+        else:
+            values.append(str(value))
+    return tuple(values)
+
+
+def compare(frame: pd.DataFrame, dataset: Dataset) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Rows split into added and updated (same reponse_id, different content), and the unchanged count."""
+    columns = list(FILES["reponses"].columns)
+    existing = {str(r["reponse_id"]): normalised(r) for r in dataset.reponses.to_dict("records")}
+    frame = frame.set_index("_line").rename_axis("ligne")[columns] if "_line" in frame else frame[columns]
+    status = [("added" if r["reponse_id"] not in existing else
+               "same" if existing[r["reponse_id"]] == normalised(r) else "updated")
+              for r in frame.to_dict("records")]
+    status = pd.Series(status, index=frame.index, dtype=object)
+    return frame[status == "added"], frame[status == "updated"], int((status == "same").sum())
+

@@ -1,0 +1,202 @@
+"""One survey row → one reponses.csv row, with the problems found on the way."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+
+from lib.dataset import EMAIL_PATTERN, FILES, PHONE_PATTERN, REDACTED, UAI_PATTERN, WARNING, Dataset, Problem
+from lib.importers.dates import iso_date, parse_moment
+from lib.importers.mapping import CLOSED_FIELDS, DEFAULT_MODE, MULTI_FIELDS, OUTPUT_COLUMN, TEXT_FIELDS, Mapping, MultiChoice
+from lib.importers.options import folded, known_texts, split_answers
+from lib.importers.reading import SourceTable
+from lib.importers.ticks import UNTICKED
+from lib.importers.tools import TOOL_DATE_COLUMNS, first_header
+from lib.questionnaire import ChoiceList, Questionnaire
+from lib.text import fold
+
+
+class RowBuilder:
+    """Turns one source row into a reponses.csv row (or None when the row is rejected), collecting problems."""
+
+    def __init__(self, table: SourceTable, mapping: Mapping, dataset: Dataset, q: Questionnaire):
+        self.table, self.mapping, self.q = table, mapping, q
+        self.position = {h: i for i, h in enumerate(table.headers)}
+        self.structures = StructureIndex(dataset)
+        self.values = {f: folded(v) for f, v in mapping.values.items()}
+        self.known = {f: known_texts(mapping, f, q) for f in MULTI_FIELDS}
+        # The submission time (Google's Horodateur…) identifies a response better than a bare date.
+        self.moment = first_header(table, TOOL_DATE_COLUMNS.get(mapping.tool, ())) or mapping.columns.get("date")
+        self.problems: list[Problem] = []
+
+    def cell(self, cells: list[str], field_name: str) -> str:
+        column = self.mapping.columns.get(field_name)
+        return cells[self.position[column]] if column in self.position else ""
+
+    def reject(self, line: int, column: str | None, value: str | None, message: str) -> None:
+        self.problems.append(Problem(self.table.file, line, column, value, message + " (ligne ignorée)",
+                                     row_dropped=True))
+
+    def build(self, cells: list[str], line: int) -> dict[str, object] | None:
+        columns = self.mapping.columns
+        if "brouillon" in columns and fold(self.cell(cells, "brouillon")) not in UNTICKED:
+            self.reject(line, columns["brouillon"], self.cell(cells, "brouillon"),
+                        "brouillon : la réponse n'a pas été envoyée")
+            return None
+        if "date_envoi" in columns and not self.cell(cells, "date_envoi"):
+            self.reject(line, columns["date_envoi"], "", "réponse inachevée (pas de date d'envoi)")
+            return None
+        respondent = self.structure(cells, line, "structure")
+        partner = self.structure(cells, line, "partenaire")
+        if respondent is None or partner is None:
+            return None
+        families = self.structures.family
+        if families[respondent] == families[partner]:
+            kind = "deux établissements scolaires" if families[respondent] == "ecole" else "deux centres"
+            self.reject(line, columns["partenaire"], self.cell(cells, "partenaire"),
+                        f"un lien relie une école et un centre social : « {self.structures.name[respondent]} » "
+                        f"et « {self.structures.name[partner]} » sont {kind}")
+            return None
+        school, centre = (respondent, partner) if families[respondent] == "ecole" else (partner, respondent)
+        row: dict[str, object] = {c: "" for c in FILES["reponses"].columns}
+        row.update(repondant_id=respondent, ecole_id=school, centre_id=centre, _line=line,
+                   vague=self.cell(cells, "vague") or self.mapping.constants.get("vague", "").strip(),
+                   mode=self.mapping.constants.get("mode", DEFAULT_MODE), date=iso_date(self.cell(cells, "date")))
+        for field_name in ("fonction", "frequence", "qualite", "mode"):
+            if field_name in columns:
+                codes = self.codes(field_name, [self.cell(cells, field_name)], columns[field_name], line)
+                row[OUTPUT_COLUMN.get(field_name, field_name)] = codes[0] if codes else ""
+        for field_name, choice in self.mapping.multi.items():
+            row[field_name] = ";".join(self.multi_codes(field_name, choice, cells, line))
+        for field_name in TEXT_FIELDS:
+            text = self.cell(cells, field_name)
+            if EMAIL_PATTERN.search(text) or PHONE_PATTERN.search(text):
+                # The value is not repeated in the message: it is the personal data.
+                self.problems.append(Problem(self.table.file, line, columns[field_name], None,
+                                             "donnée personnelle (adresse e-mail ou numéro de téléphone) dans un "
+                                             "texte libre : le texte est masqué", WARNING))
+                text = REDACTED
+            row[field_name] = text
+        row["reponse_id"] = self.answer_id(cells, respondent, partner)
+        return row
+
+    def structure(self, cells: list[str], line: int, field_name: str) -> str | None:
+        column = self.mapping.columns[field_name]
+        value = self.cell(cells, field_name)
+        mapped = self.values.get(field_name, {}).get(fold(value))
+        if mapped:
+            value = mapped
+        found, message = self.structures.resolve(value, self.cell(cells, f"{field_name}_commune"))
+        if found is None:
+            self.reject(line, column, value, message)
+        return found
+
+    def codes(self, field_name: str, answers: list[str], column: str, line: int) -> list[str]:
+        """Codes for answer texts, in questionnaire order; unmapped answers are reported and left out."""
+        choices = self.q[CLOSED_FIELDS[field_name]]
+        lookup = self.values.get(field_name, {})
+        codes = set()
+        for answer in answers:
+            if not answer:
+                continue
+            if fold(answer) in lookup:
+                code = lookup[fold(answer)]
+            else:  # a code, or a questionnaire label exactly (accents and case aside)
+                by_label = {fold(label): c for c, label in choices.labels.items()}
+                code = answer if answer in choices.codes else by_label.get(fold(answer))
+            if code is None:
+                self.problems.append(Problem(self.table.file, line, column, answer,
+                                             unmapped_message(answer, choices)))
+            elif code:
+                codes.add(code)
+        return [c for c in choices.codes if c in codes]
+
+    def multi_codes(self, field_name: str, choice: MultiChoice, cells: list[str], line: int) -> list[str]:
+        if not choice.options:
+            column = choice.column or ""
+            text = cells[self.position[column]] if column in self.position else ""
+            return self.codes(field_name, split_answers(text, choice.separator, self.known[field_name]),
+                              column, line)
+        choices, codes = self.q[field_name], set()
+        for column, code in choice.options.items():
+            value = cells[self.position[column]] if column in self.position else ""
+            if fold(value) in UNTICKED:
+                continue
+            if code is None or (code and code not in choices.codes):
+                self.problems.append(Problem(self.table.file, line, column, value, unmapped_message(
+                    column, choices, what="colonne cochée")))
+            elif code:
+                codes.add(code)
+        return [c for c in choices.codes if c in codes]
+
+    def answer_id(self, cells: list[str], respondent: str, partner: str) -> str:
+        """The tool's submission id when there is one, else a digest of time, respondent and partner."""
+        prefix = self.mapping.id_prefix
+        source = self.cell(cells, "id").removeprefix("uuid:")
+        if source:
+            return f"{prefix}{source}"
+        moment = cells[self.position[self.moment]] if self.moment in self.position else ""
+        parsed = parse_moment(moment)
+        key = f"{parsed.isoformat() if parsed else moment}|{respondent}|{partner}"
+        return f"{prefix}{hashlib.sha1(key.encode('utf-8')).hexdigest()[:12]}"
+
+
+def unmapped_message(answer: str, choices: ChoiceList, what: str = "réponse") -> str:
+    message = f"{what} « {answer} » sans code correspondant pour « {choices.title} » : complétez la correspondance"
+    suggestion = choices.suggest(answer.rsplit("/", 1)[-1])
+    if suggestion:
+        message += f" (proposition : « {choices.label(suggestion)} »)"
+    return message + " (valeur ignorée)"
+
+
+class StructureIndex:
+    """Finds a structure from what a respondent typed or picked: its id, its name, with its commune if needed."""
+
+    def __init__(self, dataset: Dataset):
+        frame = dataset.structures
+        self.family = dict(zip(frame["id"], frame["famille"]))
+        self.name = dict(zip(frame["id"], frame["nom"]))
+        self.commune = dict(zip(frame["id"], frame["commune_insee"]))
+        self.by_id = {i.upper(): i for i in frame["id"]}
+        self.by_name: dict[str, list[str]] = {}
+        for identifier, name in zip(frame["id"], frame["nom"]):
+            self.by_name.setdefault(fold(name), []).append(identifier)
+        communes = dataset.reference.communes
+        self.commune_names = dict(zip(communes["code_insee"], communes["nom"]))
+        self.commune_codes = {fold(n): c for c, n in zip(communes["code_insee"], communes["nom"])}
+
+    def commune_code(self, text: str) -> str | None:
+        text = text.strip()
+        return text if text in self.commune_names else self.commune_codes.get(fold(text))
+
+    def resolve(self, value: str, commune: str = "") -> tuple[str | None, str]:
+        """``(id, "")`` or ``(None, French reason)``."""
+        value = value.strip()
+        if not value:
+            return None, "structure non renseignée"
+        if value.upper() in self.by_id:
+            return self.by_id[value.upper()], ""
+        uai = next((w for w in re.findall(r"\b\w{8}\b", value.upper()) if UAI_PATTERN.match(w)), None)
+        if uai and uai in self.by_id:
+            return self.by_id[uai], ""
+        candidates = self.by_name.get(fold(value), [])
+        wanted = self.commune_code(commune) if commune else None
+        if not candidates:  # "Centre social Un (Argenteuil)", "École A - Argenteuil"
+            match = re.match(r"^(.+?)\s*(?:\((.+)\)|[-–,]\s*([^-–,]+))\s*$", value)
+            if match:
+                suffix = self.commune_code(match.group(2) or match.group(3))
+                if suffix:
+                    candidates, wanted = self.by_name.get(fold(match.group(1)), []), wanted or suffix
+        if wanted and len(candidates) > 1:
+            candidates = [c for c in candidates if self.commune[c] == wanted] or candidates
+        if len(candidates) == 1:
+            return candidates[0], ""
+        if candidates:
+            places = ", ".join(sorted(self.commune_names.get(self.commune[c], self.commune[c]) for c in candidates))
+            return None, (f"plusieurs structures s'appellent « {value} » ({places}) : associez une colonne "
+                          "commune ou utilisez l'identifiant (UAI)")
+        close = difflib.get_close_matches(fold(value), list(self.by_name), n=1, cutoff=0.75)
+        hint = f" — vouliez-vous dire « {self.name[self.by_name[close[0]][0]]} » ?" if close else ""
+        return None, f"structure « {value} » introuvable dans structures.csv{hint}"
+

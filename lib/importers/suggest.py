@@ -1,0 +1,159 @@
+"""A first guess at the mapping, from the headers, the values and the questionnaire, for the user to correct."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from lib.importers.mapping import CLOSED_FIELDS, DEFAULT_MODE, MULTI_FIELDS, Mapping, MultiChoice
+from lib.importers.options import folded, guess_separator, known_texts, option_groups, split_answers
+from lib.importers.reading import SourceTable
+from lib.importers.tools import (FRAMAFORMS, LIMESURVEY, PERSONAL_HINTS, TOOL_DATE_COLUMNS, TOOL_ID_COLUMNS, default_prefix,
+    detect_tool, first_header, tool_columns)
+from lib.questionnaire import Questionnaire, load_questionnaire
+from lib.text import fold
+
+
+# Header keywords (folded) for each field, in the order fields are guessed: a column goes to the first field
+# that claims it, so the more specific fields come first.
+KEYWORDS: list[tuple[str, tuple[str, ...]]] = [
+    ("partenaire_commune", ("commune du partenaire", "commune de la structure partenaire", "commune partenaire")),
+    ("structure_commune", ("commune",)),
+    ("partenaire", ("partenaire", "avec quelle structure", "structure avec laquelle")),
+    ("structure", ("votre structure", "structure", "etablissement", "uai", "ecole ou centre")),
+    ("fonction", ("fonction", "poste occupe", "role")),
+    ("vague", ("vague", "campagne")),
+    ("formes", ("forme",)),
+    ("frequence", ("frequence",)),
+    ("objets", ("objet",)),
+    ("qualite", ("qualite",)),
+    ("leviers", ("levier", "ca marche")),
+    ("freins", ("frein",)),
+    ("ressources", ("ressource",)),
+    ("outils", ("outil",)),
+    ("pistes", ("piste",)),
+    ("commentaire", ("commentaire", "remarque", "observation")),
+    ("date", ("date",)),
+]
+KEYWORDS_BY_FIELD = dict(KEYWORDS)
+
+
+def has_word(text: str, words: Iterable[str]) -> bool:
+    """Whether folded ``text`` has one of ``words`` starting a word ("forme" in "formes du lien", not "role" in
+    "parole")."""
+    return any(re.search(r"(?<![a-z0-9])" + re.escape(w), text) for w in words)
+
+
+def is_personal(header: str) -> bool:
+    return has_word(fold(header), PERSONAL_HINTS)
+
+
+
+def suggest_mapping(table: SourceTable, questionnaire: Questionnaire | None = None) -> Mapping:
+    """A first guess at the mapping, from the headers and the questionnaire's labels, for the user to correct.
+
+    Columns that look personal (names, e-mails, IP…) are never suggested.
+    """
+    q = questionnaire or load_questionnaire()
+    tool = detect_tool(table)
+    mapping = Mapping(tool=tool, constants={"mode": DEFAULT_MODE}, id_prefix=default_prefix(table, tool))
+    groups = option_groups(table)
+    in_groups = {column for members in groups.values() for column, _ in members}
+    excluded = tool_columns(table, tool) | in_groups | {h for h in table.headers if is_personal(h)}
+    candidates = [h for h in table.headers if h not in excluded]
+    titles = {f: fold(q[name].title) for f, name in CLOSED_FIELDS.items()}
+
+    def claim(field_name: str, columns: Iterable[str]) -> str | None:
+        words = KEYWORDS_BY_FIELD.get(field_name, ())
+        for exact in (True, False):
+            for column in columns:
+                text = fold(column)
+                tail = text.rsplit("/", 1)[-1]
+                names = {fold(field_name), titles.get(field_name, "")}
+                if (exact and (text in names or tail in names)) or (not exact and has_word(text, words)):
+                    return column
+        return None
+
+    for field_name, _words in KEYWORDS:
+        if field_name in MULTI_FIELDS:
+            question = claim(field_name, groups)
+            if question is not None:
+                options = {column: q[field_name].suggest(option) for column, option in groups[question]}
+                mapping.multi[field_name] = MultiChoice(options=options)
+                if question in candidates:
+                    candidates.remove(question)  # Kobo's summary column: the option columns say it better
+                continue
+        column = claim(field_name, candidates)
+        if column is None:
+            continue
+        candidates.remove(column)
+        if field_name in MULTI_FIELDS:
+            mapping.multi[field_name] = MultiChoice(column=column, separator=guess_separator(table, column, tool))
+        else:
+            mapping.columns[field_name] = column
+    for field_name, wanted in (("id", TOOL_ID_COLUMNS), ("date", TOOL_DATE_COLUMNS)):
+        if field_name not in mapping.columns:
+            found = first_header(table, wanted.get(tool, ()))
+            if found:
+                mapping.columns[field_name] = found
+    if tool == LIMESURVEY and (found := first_header(table, TOOL_DATE_COLUMNS[LIMESURVEY])):
+        mapping.columns["date_envoi"] = found
+    if tool == FRAMAFORMS and (found := first_header(table, ("draft", "webform draft"))):
+        mapping.columns["brouillon"] = found
+    for field_name in CLOSED_FIELDS:
+        if field_name in mapping.multi and mapping.multi[field_name].options:
+            continue  # per-option columns carry their code themselves
+        if field_name in mapping.columns or field_name in mapping.multi:
+            mapping.values[field_name] = suggest_values(table, mapping, field_name, q)
+    return mapping
+
+
+def suggest_values(table: SourceTable, mapping: Mapping, field_name: str,
+                   questionnaire: Questionnaire | None = None) -> dict[str, str | None]:
+    """Answer text → closest code (None when nothing is close) for a closed field, keeping the user's choices.
+
+    For the page to call again when the user picks another column for the field.
+    """
+    q = questionnaire or load_questionnaire()
+    choices = q[CLOSED_FIELDS[field_name]]
+    chosen = folded(mapping.values.get(field_name, {}))
+    return {text: chosen[fold(text)] if fold(text) in chosen else choices.suggest(text)
+            for text in distinct_answers(table, mapping, field_name, q)}
+
+
+
+def distinct_answers(table: SourceTable, mapping: Mapping, field_name: str,
+                     questionnaire: Questionnaire | None = None) -> list[str]:
+    """The answer texts the file holds for a field (option columns for per-option answers), in file order."""
+    q = questionnaire or load_questionnaire()
+    choice = mapping.multi.get(field_name)
+    if choice and choice.options:
+        return [c for c in choice.options if c in table.headers]
+    column = choice.column if choice else mapping.columns.get(field_name)
+    if column not in table.headers:
+        return []
+    known = known_texts(mapping, field_name, q)
+    seen: dict[str, None] = {}
+    for cell in table.values(column):
+        answers = split_answers(cell, choice.separator, known) if choice else ([cell] if cell else [])
+        for answer in answers:
+            seen.setdefault(answer, None)
+    return list(seen)
+
+
+
+def unmapped_answers(table: SourceTable, mapping: Mapping,
+                     questionnaire: Questionnaire | None = None) -> dict[str, list[str]]:
+    """Answer texts (or option columns) of the file that have no code yet, by field: what the page asks for."""
+    q = questionnaire or load_questionnaire()
+    missing = {}
+    for field_name in CLOSED_FIELDS:
+        if field_name in mapping.multi and mapping.multi[field_name].options:
+            texts = [c for c, code in mapping.multi[field_name].options.items() if code is None]
+        else:
+            lookup = folded(mapping.values.get(field_name, {}))
+            texts = [t for t in distinct_answers(table, mapping, field_name, q) if lookup.get(fold(t)) is None]
+        if texts:
+            missing[field_name] = texts
+    return missing
+
