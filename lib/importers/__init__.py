@@ -29,7 +29,7 @@ Every public name is re-exported here.
 """
 
 from lib.dataset import Dataset
-from lib.importers.dates import iso_date, parse_moment
+from lib.importers.dates import AMBIGUOUS, DMY, MDY, YMD, infer_order, parse_date, parse_moment
 from lib.importers.mapping import (
     CLOSED_FIELDS, CONSTANT_FIELDS, DEFAULT_MODE, FIELDS, MULTI_FIELDS, OUTPUT_COLUMN, TEXT_FIELDS, Mapping,
     MultiChoice, mapping_filename,
@@ -41,18 +41,18 @@ from lib.importers.rows import RowBuilder, StructureIndex
 from lib.importers.suggest import (
     KEYWORDS, distinct_answers, suggest_mapping, suggest_values, unmapped_answers,
 )
-from lib.importers.ticks import BINARY, UNTICKED
+from lib.importers.ticks import CHECKED, MEANINGS, NO_ANSWER, UNCHECKED, column_meanings, unknown_tick_values
 from lib.importers.tools import (
     FRAMAFORMS, GOOGLE, KOBO, LIMESURVEY, PLAIN, TARGET, TOOL_DATE_COLUMNS, TOOL_ID_COLUMNS, TOOLS, detect_tool,
 )
 from lib.imports import MAX_IMPORT_BYTES
 
 __all__ = [
-    "BINARY", "CLOSED_FIELDS", "CONSTANT_FIELDS", "DEFAULT_MODE", "FIELDS", "FRAMAFORMS", "GOOGLE", "KEYWORDS", "KOBO",
+    "CLOSED_FIELDS", "CONSTANT_FIELDS", "DEFAULT_MODE", "FIELDS", "FRAMAFORMS", "GOOGLE", "KEYWORDS", "KOBO",
     "LIMESURVEY", "MAX_IMPORT_BYTES", "MULTI_FIELDS", "OUTPUT_COLUMN", "PLAIN", "TARGET", "TEXT_FIELDS",
-    "TOOL_DATE_COLUMNS", "TOOL_ID_COLUMNS", "TOOLS", "UNTICKED", "Dataset", "ExportRefused", "Mapping", "MultiChoice",
+    "TOOL_DATE_COLUMNS", "TOOL_ID_COLUMNS", "TOOLS", "Dataset", "ExportRefused", "Mapping", "MultiChoice",
     "RowBuilder", "SourceTable", "StructureIndex", "check_mapping", "compare", "detect_tool", "distinct_answers",
-    "folded", "guess_separator", "iso_date", "known_texts", "mapping_filename", "option_groups", "parse_moment",
+    "folded", "guess_separator", "known_texts", "mapping_filename", "option_groups", "parse_moment",
     "preview_export", "preview_survey", "read_export", "split_answers", "suggest_mapping", "suggest_values",
     "unmapped_answers",
 ]

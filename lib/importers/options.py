@@ -3,37 +3,63 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from lib.importers.mapping import CLOSED_FIELDS, Mapping
 from lib.importers.reading import SourceTable
-from lib.importers.ticks import BINARY
+from lib.importers.ticks import looks_like_ticks
 from lib.importers.tools import FRAMAFORMS, KOBO
 from lib.questionnaire import Questionnaire
 from lib.text import fold
 
 
-def option_groups(table: SourceTable) -> dict[str, list[tuple[str, str]]]:
+def split_option_header(column: str, known: Iterable[str] = ()) -> tuple[str, str] | None:
+    """``(question, option)`` for a per-option column name, or None.
+
+    ``question[option]`` / ``Question [Option]`` (LimeSurvey, Google Forms
+    grids), ``question/option`` (Kobo, merged webform header rows) and
+    ``question.option`` (dotted names without spaces). A known option label
+    (folded) that itself contains ``/`` or ``.`` is matched first, the longest
+    one winning: ``Formes/Sorties / visites`` is the option ``Sorties / visites``.
+    """
+    match = re.match(r"^(.+?)\s*\[([^\[\]]+)\]$", column)
+    if match:
+        return match.group(1), match.group(2).strip()
+    known = set(known)
+    for position, char in enumerate(column):  # leftmost separator first: the longest known tail
+        if char in "/." and position and fold(column[position + 1:]) in known:
+            return column[:position].rstrip(), column[position + 1:].strip()
+    if "/" in column:
+        question, option = column.rsplit("/", 1)
+        return question.rstrip(), option.strip()
+    match = re.match(r"^([\w-]+)\.([\w-]+)$", column)
+    if match:
+        return match.group(1), match.group(2)
+    return None
+
+
+def option_groups(table: SourceTable, known: Iterable[str] = ()) -> dict[str, list[tuple[str, str]]]:
     """Per-option columns, by question: ``{"Formes du lien": [(column, option), …]}``.
 
-    LimeSurvey writes ``question[option]`` (codes) or ``Question [Option]``
-    (full text); Kobo and webform (merged headers) write ``question/option``.
-    A ``/`` column counts as an option when the question also has its own
-    column (Kobo "both") or when several share the question and hold only
-    tick values (0/1, X, Y, Oui/Non).
+    Bracketed columns are always options. A ``/`` or ``.`` column counts as an
+    option when the question also has its own column (Kobo "both") or when
+    several share the question and hold only tick values (any vocabulary of
+    :mod:`lib.importers.ticks`). ``known``: folded option labels, see
+    :func:`split_option_header`.
     """
+    known = {fold(k) for k in known}
     bracket: dict[str, list[tuple[str, str]]] = {}
-    slash: dict[str, list[tuple[str, str]]] = {}
+    other: dict[str, list[tuple[str, str]]] = {}
     for column in table.headers:
-        match = re.match(r"^(.+?)\s*\[([^\[\]]+)\]$", column)
-        if match:
-            bracket.setdefault(match.group(1), []).append((column, match.group(2).strip()))
-        elif "/" in column:
-            question, option = column.rsplit("/", 1)
-            slash.setdefault(question, []).append((column, option.strip()))
+        split = split_option_header(column, known)
+        if split is None:
+            continue
+        target = bracket if column.rstrip().endswith("]") else other
+        target.setdefault(split[0], []).append((column, split[1]))
     headers = set(table.headers)
     groups = dict(bracket)
-    for question, members in slash.items():
-        ticks = all(fold(v) in BINARY for column, _ in members for v in table.values(column))
+    for question, members in other.items():
+        ticks = all(looks_like_ticks(table.values(column)) for column, _ in members)
         if ticks and (question in headers or len(members) >= 2):
             groups[question] = members
     return groups

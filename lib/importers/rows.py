@@ -7,12 +7,16 @@ import hashlib
 import re
 
 from lib.dataset import EMAIL_PATTERN, FILES, PHONE_PATTERN, REDACTED, UAI_PATTERN, WARNING, Dataset, Problem
-from lib.importers.dates import iso_date, parse_moment
-from lib.importers.mapping import CLOSED_FIELDS, DEFAULT_MODE, MULTI_FIELDS, OUTPUT_COLUMN, TEXT_FIELDS, Mapping, MultiChoice
+from datetime import date
+
+from lib.importers.dates import AMBIGUOUS, YMD, check_range, infer_order, parse_date, parse_moment
+from lib.importers.mapping import (
+    CLOSED_FIELDS, DEFAULT_MODE, MULTI_FIELDS, OUTPUT_COLUMN, TEXT_FIELDS, Mapping, MultiChoice,
+)
 from lib.importers.options import folded, known_texts, split_answers
 from lib.importers.reading import SourceTable
-from lib.importers.ticks import UNTICKED
-from lib.importers.tools import TOOL_DATE_COLUMNS, first_header
+from lib.importers.ticks import CHECKED, column_meanings, is_draft
+from lib.importers.tools import TOOL_DATE_COLUMNS, TOOL_DATE_ORDER, first_header
 from lib.questionnaire import ChoiceList, Questionnaire
 from lib.text import fold
 
@@ -26,9 +30,14 @@ class RowBuilder:
         self.structures = StructureIndex(dataset)
         self.values = {f: folded(v) for f, v in mapping.values.items()}
         self.known = {f: known_texts(mapping, f, q) for f in MULTI_FIELDS}
-        # The submission time (Google's Horodateur…) identifies a response better than a bare date.
+        self.ticks = {column: column_meanings(table.values(column), mapping.ticks)
+                      for choice in mapping.multi.values() for column in choice.options if column in self.position}
+        self.date_order = date_column_order(table, mapping)[0]
+        # The submission time (Google's Horodateur…) is part of what identifies an answer without a tool id.
         self.moment = first_header(table, TOOL_DATE_COLUMNS.get(mapping.tool, ())) or mapping.columns.get("date")
+        self.today = date.today()
         self.problems: list[Problem] = []
+        self.skipped: dict[int, str] = {}
 
     def cell(self, cells: list[str], field_name: str) -> str:
         column = self.mapping.columns.get(field_name)
@@ -38,14 +47,18 @@ class RowBuilder:
         self.problems.append(Problem(self.table.file, line, column, value, message + " (ligne ignorée)",
                                      row_dropped=True))
 
+    def skip(self, line: int, column: str, value: str, reason: str) -> None:
+        self.skipped[line] = reason
+        self.reject(line, column, value, reason)
+
     def build(self, cells: list[str], line: int) -> dict[str, object] | None:
         columns = self.mapping.columns
-        if "brouillon" in columns and fold(self.cell(cells, "brouillon")) not in UNTICKED:
-            self.reject(line, columns["brouillon"], self.cell(cells, "brouillon"),
-                        "brouillon : la réponse n'a pas été envoyée")
+        if "brouillon" in columns and is_draft(self.cell(cells, "brouillon")):
+            self.skip(line, columns["brouillon"], self.cell(cells, "brouillon"),
+                      "brouillon : la réponse n'a pas été envoyée")
             return None
-        if "date_envoi" in columns and not self.cell(cells, "date_envoi"):
-            self.reject(line, columns["date_envoi"], "", "réponse inachevée (pas de date d'envoi)")
+        if "date_envoi" in columns and not self.cell(cells, "date_envoi") and not self.mapping.keep_incomplete:
+            self.skip(line, columns["date_envoi"], "", "réponse inachevée (pas de date d'envoi)")
             return None
         respondent = self.structure(cells, line, "structure")
         partner = self.structure(cells, line, "partenaire")
@@ -62,7 +75,9 @@ class RowBuilder:
         row: dict[str, object] = {c: "" for c in FILES["reponses"].columns}
         row.update(repondant_id=respondent, ecole_id=school, centre_id=centre, _line=line,
                    vague=self.cell(cells, "vague") or self.mapping.constants.get("vague", "").strip(),
-                   mode=self.mapping.constants.get("mode", DEFAULT_MODE), date=iso_date(self.cell(cells, "date")))
+                   mode=self.mapping.constants.get("mode", DEFAULT_MODE))
+        if "date" in columns:
+            row["date"] = self.date(cells, line)
         for field_name in ("fonction", "frequence", "qualite", "mode"):
             if field_name in columns:
                 codes = self.codes(field_name, [self.cell(cells, field_name)], columns[field_name], line)
@@ -78,8 +93,23 @@ class RowBuilder:
                                              "texte libre : le texte est masqué", WARNING))
                 text = REDACTED
             row[field_name] = text
-        row["reponse_id"] = self.answer_id(cells, respondent, partner)
+        row["reponse_id"] = self.answer_id(cells, row)
         return row
+
+    def date(self, cells: list[str], line: int) -> str:
+        """The row's date in ISO, read in its column's order; a date that does not exist in that order is left as
+        written (the loader's check reports it and leaves it out: never swapped); one before 2000 or after
+        tomorrow is reported and left out. The row stays."""
+        text = self.cell(cells, "date")
+        value, _reason = parse_date(text, self.date_order)
+        if value is None:
+            return text.strip()
+        reason = check_range(value, self.today)
+        if reason:
+            self.problems.append(Problem(self.table.file, line, self.mapping.columns["date"], text,
+                                         f"{reason} : date refusée (valeur ignorée)"))
+            return ""
+        return value.isoformat()
 
     def structure(self, cells: list[str], line: int, field_name: str) -> str | None:
         column = self.mapping.columns[field_name]
@@ -118,10 +148,18 @@ class RowBuilder:
             text = cells[self.position[column]] if column in self.position else ""
             return self.codes(field_name, split_answers(text, choice.separator, self.known[field_name]),
                               column, line)
+        # A row whose option columns are all "not answered" stores an empty field, like "none ticked":
+        # reponses.csv has no way to tell them apart.
         choices, codes = self.q[field_name], set()
         for column, code in choice.options.items():
             value = cells[self.position[column]] if column in self.position else ""
-            if fold(value) in UNTICKED:
+            meaning = self.ticks.get(column, {}).get(fold(value))
+            if meaning is None:
+                self.problems.append(Problem(self.table.file, line, column, value, (
+                    f"valeur « {value} » inconnue dans une colonne à cocher : dites si elle veut dire coché, non "
+                    "coché ou sans réponse (compté non coché en attendant)")))
+                continue
+            if meaning != CHECKED:
                 continue
             if code is None or (code and code not in choices.codes):
                 self.problems.append(Problem(self.table.file, line, column, value, unmapped_message(
@@ -130,16 +168,41 @@ class RowBuilder:
                 codes.add(code)
         return [c for c in choices.codes if c in codes]
 
-    def answer_id(self, cells: list[str], respondent: str, partner: str) -> str:
-        """The tool's submission id when there is one, else a digest of time, respondent and partner."""
+    def answer_id(self, cells: list[str], row: dict[str, object]) -> str:
+        """The tool's submission id when there is one, else :func:`answer_digest` of the whole answer."""
         prefix = self.mapping.id_prefix
         source = self.cell(cells, "id").removeprefix("uuid:")
         if source:
             return f"{prefix}{source}"
         moment = cells[self.position[self.moment]] if self.moment in self.position else ""
         parsed = parse_moment(moment)
-        key = f"{parsed.isoformat() if parsed else moment}|{respondent}|{partner}"
-        return f"{prefix}{hashlib.sha1(key.encode('utf-8')).hexdigest()[:12]}"
+        return f"{prefix}{answer_digest(parsed.isoformat() if parsed else moment.strip(), row)}"
+
+
+def answer_digest(moment: str, row: dict[str, object]) -> str:
+    """12 hex digits identifying an answer without a tool id: its submission time (to the second) and every
+    field of the row as imported (codes, ISO date, structure ids, texts).
+
+    Two answers sent the same minute by the same structure stay two answers; the same answer downloaded again,
+    even in another layout (Google Forms' sheet or CSV download), keeps its id, so re-importing updates.
+    """
+    fields = [str(row.get(c, "")) for c in FILES["reponses"].columns if c != "reponse_id"]
+    return hashlib.sha1("|".join([moment, *fields]).encode("utf-8")).hexdigest()[:12]
+
+
+def date_column_order(table: SourceTable, mapping: Mapping) -> tuple[str, str]:
+    """The day/month order the date column is read in, and why: ``("dmy", "deduit")`` when its values decide,
+    ``("mdy", "choisi")`` when the user chose, ``("dmy", "defaut")`` when ambiguous and not chosen yet (the tool's
+    convention; the preview asks)."""
+    column = mapping.columns.get("date")
+    if column not in table.headers:
+        return YMD, "deduit"
+    inferred = infer_order(table.values(column))
+    if inferred != AMBIGUOUS:
+        return inferred, "deduit"
+    if column in mapping.date_orders:
+        return mapping.date_orders[column], "choisi"
+    return TOOL_DATE_ORDER.get(mapping.tool, "dmy"), "defaut"
 
 
 def unmapped_message(answer: str, choices: ChoiceList, what: str = "réponse") -> str:

@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from lib.importers.mapping import CLOSED_FIELDS, DEFAULT_MODE, MULTI_FIELDS, Mapping, MultiChoice
 from lib.importers.options import folded, guess_separator, known_texts, option_groups, split_answers
 from lib.importers.reading import SourceTable
-from lib.importers.tools import (FRAMAFORMS, LIMESURVEY, PERSONAL_HINTS, TOOL_DATE_COLUMNS, TOOL_ID_COLUMNS, default_prefix,
-    detect_tool, first_header, tool_columns)
+from lib.importers.tools import (
+    DRAFT_COLUMNS, FRAMAFORMS, KOBO, LIMESURVEY, PERSONAL_HINTS, TOOL_DATE_COLUMNS, TOOL_ID_COLUMNS, default_prefix,
+    detect_tool, first_header, tool_columns,
+)
 from lib.questionnaire import Questionnaire, load_questionnaire
 from lib.text import fold
 
@@ -38,15 +40,53 @@ KEYWORDS: list[tuple[str, tuple[str, ...]]] = [
 KEYWORDS_BY_FIELD = dict(KEYWORDS)
 
 
-def has_word(text: str, words: Iterable[str]) -> bool:
-    """Whether folded ``text`` has one of ``words`` starting a word ("forme" in "formes du lien", not "role" in
-    "parole")."""
-    return any(re.search(r"(?<![a-z0-9])" + re.escape(w), text) for w in words)
+def has_word(text: str, words: Iterable[str], whole: bool = False) -> bool:
+    """Whether folded ``text`` has one of ``words`` starting a word ("mail" in "e-mail", not "role" in "parole");
+    with ``whole``, as a whole word, plural or feminine allowed ("forme" in "formes du lien", not "fonction" in
+    "fonctionnement" nor in "dysfonctionnement")."""
+    end = r"(?:e?s|x|e)?(?![a-z0-9])" if whole else ""
+    return any(re.search(r"(?<![a-z0-9])" + re.escape(w) + end, text) for w in words)
 
 
 def is_personal(header: str) -> bool:
     return has_word(fold(header), PERSONAL_HINTS)
 
+
+def header_score(field_name: str, header: str, questionnaire: Questionnaire) -> int:
+    """How well a column's name fits a field, 0–100: 100 the field's name or questionnaire title exactly (or the
+    last part of a Kobo path), 60–90 one of the field's keywords as a whole word (more when the header is short),
+    0 otherwise; never a substring."""
+    text = fold(header)
+    names = {fold(field_name)}
+    if field_name in CLOSED_FIELDS:
+        names.add(fold(questionnaire[CLOSED_FIELDS[field_name]].title))
+    if text in names or text.rsplit("/", 1)[-1] in names:
+        return 100
+    if not has_word(text, KEYWORDS_BY_FIELD.get(field_name, ()), whole=True):
+        return 0
+    return max(60, 90 - 5 * max(0, len(re.findall(r"[a-z0-9]+", text)) - 3))
+
+
+def empty_columns(table: SourceTable) -> set[str]:
+    """Columns empty in every row (none when the file has no row): never suggested."""
+    if not table.rows:
+        return set()
+    return {h for position, h in enumerate(table.headers) if not any(row[position] for row in table.rows)}
+
+
+def column_scores(table: SourceTable, mapping: Mapping,
+                  questionnaire: Questionnaire | None = None) -> dict[str, tuple[str, int]]:
+    """Field → (suggested column, score) for the fields whose column was guessed from its name (for the page)."""
+    q = questionnaire or load_questionnaire()
+    scores = {}
+    for field_name, column in mapping.columns.items():
+        score = header_score(field_name, column, q)
+        if score:
+            scores[field_name] = (column, score)
+    for field_name, choice in mapping.multi.items():
+        if choice.column and (score := header_score(field_name, choice.column, q)):
+            scores[field_name] = (choice.column, score)
+    return scores
 
 
 def suggest_mapping(table: SourceTable, questionnaire: Questionnaire | None = None) -> Mapping:
@@ -57,22 +97,17 @@ def suggest_mapping(table: SourceTable, questionnaire: Questionnaire | None = No
     q = questionnaire or load_questionnaire()
     tool = detect_tool(table)
     mapping = Mapping(tool=tool, constants={"mode": DEFAULT_MODE}, id_prefix=default_prefix(table, tool))
-    groups = option_groups(table)
+    groups = option_groups(table, {label for f in MULTI_FIELDS for label in q[f].labels.values()})
     in_groups = {column for members in groups.values() for column, _ in members}
-    excluded = tool_columns(table, tool) | in_groups | {h for h in table.headers if is_personal(h)}
+    excluded = (tool_columns(table, tool) | in_groups | {h for h in table.headers if is_personal(h)}
+                | empty_columns(table))
     candidates = [h for h in table.headers if h not in excluded]
-    titles = {f: fold(q[name].title) for f, name in CLOSED_FIELDS.items()}
 
     def claim(field_name: str, columns: Iterable[str]) -> str | None:
-        words = KEYWORDS_BY_FIELD.get(field_name, ())
-        for exact in (True, False):
-            for column in columns:
-                text = fold(column)
-                tail = text.rsplit("/", 1)[-1]
-                names = {fold(field_name), titles.get(field_name, "")}
-                if (exact and (text in names or tail in names)) or (not exact and has_word(text, words)):
-                    return column
-        return None
+        scored = [(header_score(field_name, column, q), -position, column)
+                  for position, column in enumerate(columns)]
+        best = max(scored, default=(0, 0, None))
+        return best[2] if best[0] else None
 
     for field_name, _words in KEYWORDS:
         if field_name in MULTI_FIELDS:
@@ -93,12 +128,12 @@ def suggest_mapping(table: SourceTable, questionnaire: Questionnaire | None = No
             mapping.columns[field_name] = column
     for field_name, wanted in (("id", TOOL_ID_COLUMNS), ("date", TOOL_DATE_COLUMNS)):
         if field_name not in mapping.columns:
-            found = first_header(table, wanted.get(tool, ()))
+            found = first_header(table, wanted.get(tool, ()), exact=tool == KOBO)
             if found:
                 mapping.columns[field_name] = found
     if tool == LIMESURVEY and (found := first_header(table, TOOL_DATE_COLUMNS[LIMESURVEY])):
         mapping.columns["date_envoi"] = found
-    if tool == FRAMAFORMS and (found := first_header(table, ("draft", "webform draft"))):
+    if tool == FRAMAFORMS and (found := first_header(table, DRAFT_COLUMNS)):
         mapping.columns["brouillon"] = found
     for field_name in CLOSED_FIELDS:
         if field_name in mapping.multi and mapping.multi[field_name].options:
@@ -121,7 +156,6 @@ def suggest_values(table: SourceTable, mapping: Mapping, field_name: str,
             for text in distinct_answers(table, mapping, field_name, q)}
 
 
-
 def distinct_answers(table: SourceTable, mapping: Mapping, field_name: str,
                      questionnaire: Questionnaire | None = None) -> list[str]:
     """The answer texts the file holds for a field (option columns for per-option answers), in file order."""
@@ -139,7 +173,6 @@ def distinct_answers(table: SourceTable, mapping: Mapping, field_name: str,
         for answer in answers:
             seen.setdefault(answer, None)
     return list(seen)
-
 
 
 def unmapped_answers(table: SourceTable, mapping: Mapping,

@@ -27,27 +27,45 @@ LIMESURVEY_MARKERS = {"id", "submitdate", "lastpage", "startlanguage", "seed", "
                       "refurl", "token", "id de la reponse", "date de soumission", "derniere page",
                       "langue de depart", "tete de serie", "date de lancement", "date de la derniere action",
                       "adresse ip", "response id", "date submitted", "last page", "start language",
-                      "date started", "date last action", "ip address"}
+                      "date started", "date last action", "ip address",
+                      # German and Spanish full-text headings
+                      "antwort id", "antwort-id", "datum abgeschickt", "letzte seite", "start-sprache",
+                      "startsprache", "zufallsstartwert", "datum gestartet", "datum letzte aktivitat", "ip-adresse",
+                      "id de respuesta", "fecha de envio", "ultima pagina", "lenguaje inicial", "idioma inicial",
+                      "semilla", "fecha de inicio", "fecha de la ultima accion", "direccion ip"}
 # Drupal webform 7.x-4 "submission information" columns (labels, or field keys when exported as keys).
 WEBFORM_MARKERS = {"serial", "sid", "time", "submitted time", "completed time", "modified time", "draft",
                    "ip address", "uid", "username", "webform serial", "webform sid", "webform time",
                    "webform completed time", "webform modified time", "webform draft", "webform ip address",
-                   "webform uid", "webform username"}
+                   "webform uid", "webform username",
+                   # French Drupal / Framaforms labels
+                   "sequentiel", "heure de soumission", "heure de finalisation", "heure de modification",
+                   "brouillon", "nom d'utilisateur", "adresse ip"}
 WEBFORM_DETAILS_ROW = {"submission details", "details de la soumission"}
 GOOGLE_MARKERS = {"horodateur", "horodatage", "timestamp", "marca temporal"}
 # Column names that hold personal data (folded, matched at a word start): never suggested for any field.
 PERSONAL_HINTS = ("mail", "courriel", "telephone", "portable", "prenom", "votre nom", "nom du repondant",
-                  "nom et prenom", "ip address", "ipaddr", "adresse ip", "submitted by", "username", "uid")
+                  "nom et prenom", "ip address", "ipaddr", "adresse ip", "submitted by", "username", "uid",
+                  "nom d'utilisateur", "adresse ip", "ip-adresse", "direccion ip")
 
 
 # Where each tool keeps the submission's identifier and time (folded headers, first found wins).
 # Kobo's _uuid changes at each edit of a submission (kobotoolbox/kobocat#572); meta/rootUuid does not
 # (kobotoolbox/kpi#5435) and neither does _id.
-TOOL_ID_COLUMNS = {KOBO: ("meta/rootUuid", "_id", "_uuid"), LIMESURVEY: ("id", "id de la reponse", "response id"),
-                   FRAMAFORMS: ("sid", "webform sid", "serial", "webform serial")}
-TOOL_DATE_COLUMNS = {KOBO: ("_submission_time",), LIMESURVEY: ("submitdate", "date de soumission", "date submitted"),
-                     FRAMAFORMS: ("submitted time", "time", "webform time", "completed time"),
+# Kobo's names are matched exactly: folded, "_id" would be a question the user named "ID".
+TOOL_ID_COLUMNS = {KOBO: ("meta/rootUuid", "_id", "_uuid"),
+                   LIMESURVEY: ("id", "id de la reponse", "response id", "antwort id", "antwort-id", "id de respuesta"),
+                   FRAMAFORMS: ("sid", "webform sid", "serial", "webform serial", "sequentiel")}
+TOOL_DATE_COLUMNS = {KOBO: ("_submission_time",),
+                     LIMESURVEY: ("submitdate", "date de soumission", "date submitted", "datum abgeschickt",
+                                  "fecha de envio"),
+                     FRAMAFORMS: ("submitted time", "time", "webform time", "completed time", "heure de soumission"),
                      GOOGLE: tuple(GOOGLE_MARKERS)}
+DRAFT_COLUMNS = ("draft", "webform draft", "brouillon")
+# How each tool writes a numeric date whose day and month the values leave open (the page's default answer).
+# Kobo and LimeSurvey's own columns are ISO; French Framaforms, Google Forms in French and spreadsheets write
+# day first.
+TOOL_DATE_ORDER = {KOBO: "dmy", LIMESURVEY: "dmy", FRAMAFORMS: "dmy", GOOGLE: "dmy", PLAIN: "dmy"}
 TOOL_PREFIX = {KOBO: "KOBO-", LIMESURVEY: "LS-", FRAMAFORMS: "FRAMA-", GOOGLE: "GF-", PLAIN: "CSV-"}
 
 
@@ -65,7 +83,6 @@ def detect_tool(table: SourceTable) -> str:
     return PLAIN
 
 
-
 def tool_columns(table: SourceTable, tool: str) -> set[str]:
     """Columns the tool adds (ids, times, IP…): never guessed as answers."""
     if tool == KOBO:
@@ -74,8 +91,11 @@ def tool_columns(table: SourceTable, tool: str) -> set[str]:
     return {h for h in table.headers if fold(h) in markers}
 
 
-
-def first_header(table: SourceTable, folded_names: Iterable[str]) -> str | None:
+def first_header(table: SourceTable, folded_names: Iterable[str], exact: bool = False) -> str | None:
+    """The first of ``folded_names`` the table has (folded comparison, or exact after trimming)."""
+    if exact:
+        stripped = {h.strip(): h for h in reversed(table.headers)}
+        return next((stripped[n] for n in folded_names if n in stripped), None)
     by_fold = {fold(h): h for h in reversed(table.headers)}
     return next((by_fold[fold(n)] for n in folded_names if fold(n) in by_fold), None)
 
