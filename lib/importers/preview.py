@@ -7,11 +7,12 @@ from dataclasses import replace
 import pandas as pd
 
 from lib.dataset import ERROR, FILES, Dataset, Problem, check_rows
-from lib.importers.mapping import DEFAULT_MODE, FIELDS, MULTI_FIELDS, Mapping
+from lib.importers.mapping import DATE_ORDERS, DEFAULT_MODE, FIELDS, MULTI_FIELDS, Mapping
 from lib.importers.reading import ExportRefused, SourceTable, read_export
-from lib.importers.rows import RowBuilder
+from lib.importers.rows import RowBuilder, date_column_order
+from lib.importers.ticks import unknown_tick_values
 from lib.importers.tools import PLAIN, TARGET, detect_tool
-from lib.imports import ImportPreview
+from lib.imports import ImportPreview, import_counts
 from lib.questionnaire import Questionnaire, load_questionnaire, split_codes
 
 
@@ -75,7 +76,8 @@ def preview_survey(table: SourceTable, mapping: Mapping, dataset: Dataset,
         return refused(table.file, kind, blocking, table.rows_read)
     builder = RowBuilder(table, mapping, dataset, q)
     rows = [row for row in (builder.build(cells, line) for cells, line in zip(table.rows, table.lines)) if row]
-    problems = list(table.problems) + builder.problems
+    rows, clashes = split_clashing_ids(rows, table.file)
+    problems = list(table.problems) + builder.problems + clashes
     columns = list(FILES["reponses"].columns)
     frame = pd.DataFrame(rows, columns=[*columns, "_line"]) if rows else pd.DataFrame(columns=[*columns, "_line"])
     if rows:
@@ -87,18 +89,72 @@ def preview_survey(table: SourceTable, mapping: Mapping, dataset: Dataset,
         frame = frame[ok]
     problems.sort(key=lambda p: (p.line or 0, p.severity != ERROR))
     added, updated, unchanged = compare(frame, dataset)
-    rejected = {p.line for p in problems if p.row_dropped}
     notes = [*table.notes, f"Format reconnu : {detect_tool(table)}."]
+    if not table.rows and not table.problems:
+        notes.append("Le fichier ne contient que la ligne d'en-tête : aucune réponse à importer.")
     if detect_tool(table) != mapping.tool:
         notes.append(f"Attention : la correspondance a été faite pour un export {mapping.tool}.")
     ignored = [h for h in table.headers if h not in mapping.source_columns()]
     if ignored:
         notes.append(f"{len(ignored)} colonne(s) non associée(s) à un champ, jamais importée(s) : "
                      + ", ".join(f"« {h} »" for h in ignored) + ".")
-    notes.append(f"{table.rows_read} ligne(s) lue(s) : {len(added)} à ajouter, {len(updated)} à mettre à jour, "
-                 f"{unchanged} inchangée(s), {len(rejected)} rejetée(s).")
-    return ImportPreview(file=table.file, kind=kind, target=TARGET, rows_read=table.rows_read, added=added,
-                         updated=updated, unchanged=unchanged, problems=problems, notes=notes)
+    notes += question_notes(table, mapping, builder.skipped)
+    preview = ImportPreview(file=table.file, kind=kind, target=TARGET, rows_read=table.rows_read, added=added,
+                            updated=updated, unchanged=unchanged, problems=problems, notes=notes,
+                            skipped=builder.skipped)
+    preview.notes.append(import_counts(preview).sentence())
+    return preview
+
+
+def split_clashing_ids(rows: list[dict[str, object]], file: str) -> tuple[list[dict[str, object]], list[Problem]]:
+    """Rows whose submission id another row with different answers has too: all of them are rejected, each
+    naming the others (never merged, never one chosen). Exact repeats are left to the loader's duplicate check
+    (the first is kept, the others named)."""
+    by_id: dict[object, list[dict[str, object]]] = {}
+    for row in rows:
+        by_id.setdefault(row["reponse_id"], []).append(row)
+    clashing, problems = set(), []
+    for answer_id, group in by_id.items():
+        contents = {tuple(str(r[c]) for c in FILES["reponses"].columns) for r in group}
+        if len(group) < 2 or len(contents) == 1:
+            continue
+        lines = [int(r["_line"]) for r in group]
+        for row in group:
+            others = ", ".join(str(n) for n in lines if n != row["_line"])
+            problems.append(Problem(file, int(row["_line"]), "reponse_id", str(answer_id),
+                                    f"identifiant de réponse aussi ligne(s) {others} avec d'autres réponses : "
+                                    "aucune des deux n'est importée, corrigez l'export (ligne ignorée)",
+                                    row_dropped=True))
+            clashing.add(id(row))
+    return [r for r in rows if id(r) not in clashing], problems
+
+
+def unknown_ticks(table: SourceTable, mapping: Mapping) -> dict[str, list[str]]:
+    """Values of the mapping's option columns that no vocabulary knows and the user has not decided yet (value →
+    columns): the page asks what each means."""
+    columns = {column: table.values(column) for choice in mapping.multi.values() for column in choice.options
+               if column in table.headers}
+    return unknown_tick_values(columns, mapping.ticks)
+
+
+def question_notes(table: SourceTable, mapping: Mapping, skipped: dict[int, str]) -> list[str]:
+    """What the preview says about skipped rows and what the user still has to decide (French)."""
+    notes = []
+    reasons: dict[str, int] = {}
+    for reason in skipped.values():
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in reasons.items():
+        what = "brouillon(s)" if reason.startswith("brouillon") else "réponse(s) inachevée(s) (sans date d'envoi)"
+        hint = " ; cochez « Garder les réponses inachevées » pour les importer" if "inachev" in what else ""
+        notes.append(f"{count} {what} écartée(s){hint}.")
+    order, how = date_column_order(table, mapping)
+    if how == "defaut":
+        notes.append(f"Dates de la colonne « {mapping.columns['date']} » : rien ne dit si 05/06 est le 5 juin ou le "
+                     f"6 mai ; lues en {DATE_ORDERS[order]} (convention de l'outil) — choisissez l'ordre.")
+    for value, columns in unknown_ticks(table, mapping).items():
+        notes.append(f"Valeur « {value} » inconnue dans {len(columns)} colonne(s) à cocher (« {columns[0]} »…) : "
+                     "jamais comptée comme cochée ; dites ce qu'elle veut dire.")
+    return notes
 
 
 def normalised(row: dict[str, object]) -> tuple:

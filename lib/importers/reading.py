@@ -77,13 +77,27 @@ def read_export(data: bytes, filename: str) -> SourceTable:
         table = _build_table(filename, header, records, "XLSX")
         table.notes[:0] = notes
         return table
+    cut = None
     try:
         text, encoding = decode_bytes(data, filename)
-        raw = parse_text(text, filename, encoding, expected={normalise_column(m) for m in KOBO_MARKERS})
+        expected = {normalise_column(m) for m in KOBO_MARKERS}
+        try:
+            raw = parse_text(text, filename, encoding, expected=expected)
+        except CsvError as err:
+            if not err.line or err.line <= 2 or "jamais refermé" not in err.message:
+                raise
+            # A file cut inside a quoted field: the complete rows before the cut are still an import.
+            cut = err
+            raw = parse_text("".join(text.splitlines(keepends=True)[:err.line - 1]), filename, encoding,
+                             expected=expected)
     except CsvError as err:
         raise ExportRefused(err.message, err.line) from None
     records = list(zip(raw.lines, raw.rows))
     table = _build_table(filename, raw.original_header, records, "CSV")
+    if cut is not None:
+        table.problems.append(Problem(filename, cut.line, None, None, f"{cut.message} Fichier coupé : seules les "
+                                      f"lignes complètes avant la ligne {cut.line} sont lues (ligne ignorée)",
+                                      row_dropped=True))
     table.encoding, table.delimiter = raw.encoding_label, raw.delimiter
     table.notes.insert(0, f"Fichier CSV : encodage {raw.encoding_label}, séparateur "
                           f"{DELIMITER_NAMES.get(raw.delimiter, raw.delimiter)}.")
