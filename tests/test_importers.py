@@ -131,7 +131,8 @@ def test_kobo_labels_export_detected_and_mapped_from_its_labels():
     assert mapping.values["qualite"] == {"Satisfaisante": "3", "Très satisfaisante": "4", "Difficile": "1",
                                          "À améliorer": "2"}
     assert mapping.values["fonction"]["Référent·e famille"] == "referent_famille"
-    assert mapping.id_prefix == "KOBO-" and mapping.constants == {"mode": "formulaire"}
+    # issue 11: the wave is proposed as the year of the answers, so that a suggested mapping imports as it is
+    assert mapping.id_prefix == "KOBO-" and mapping.constants == {"mode": "formulaire", "vague": "2024"}
 
 
 def test_kobo_labels_preview_rows_rejections_and_personal_data(dataset):

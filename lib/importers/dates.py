@@ -14,6 +14,7 @@ the reason, never swapped.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -37,7 +38,7 @@ _NAMED = re.compile(r"^(?:[a-z]+\.?,?\s+)?(\d{1,2})(?:er)?\s+([a-z]+)\.?\s+(\d{4
 
 
 def _fold(text: str) -> str:
-    from lib.text import fold
+    from lib.text import fold_cached as fold
 
     return fold(text)
 
@@ -46,18 +47,19 @@ def _year(text: str) -> int:
     return int(text) + 2000 if len(text) == 2 else int(text)
 
 
-def possible_orders(text: str) -> set[str] | None:
+@functools.lru_cache(maxsize=1 << 14)
+def possible_orders(text: str) -> frozenset[str] | None:
     """The orders a value can be read in: ``{ymd}`` for ISO, serial and named dates, ``{dmy}``, ``{mdy}`` or both
     for a numeric date (empty set: not a date in any order); None for an empty cell."""
     text = text.strip()
     if not text:
         return None
     if _ISO.match(text) or _SERIAL.match(text) or _NAMED.match(_fold(text)):
-        return {YMD} if parse_date(text, YMD)[0] else set()
+        return frozenset({YMD}) if parse_date(text, YMD)[0] else frozenset()
     match = _NUMERIC.match(text)
     if not match:
-        return set()
-    return {order for order in (DMY, MDY) if parse_date(text, order)[0]}
+        return frozenset()
+    return frozenset(order for order in (DMY, MDY) if parse_date(text, order)[0])
 
 
 def infer_order(values: Iterable[str]) -> str:
@@ -76,6 +78,7 @@ def infer_order(values: Iterable[str]) -> str:
     return AMBIGUOUS if numeric else YMD
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def parse_date(text: str, order: str) -> tuple[date | None, str]:
     """``(date, "")``, or ``(None, French reason)``: the value read in ``order`` (``dmy``, ``mdy``; ISO, serial
     and named dates are read whatever the order)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from lib.dataset import FREE_TEXT_COLUMNS
 from lib.importers.ticks import MEANINGS as TICK_MEANINGS
 from lib.importers.tools import PLAIN, TOOLS
-from lib.text import fold
+from lib.text import fold_cached as fold
 
 # --------------------------------------------------------------------------- fields
 

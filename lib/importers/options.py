@@ -10,7 +10,7 @@ from lib.importers.reading import SourceTable
 from lib.importers.ticks import looks_like_ticks
 from lib.importers.tools import FRAMAFORMS, KOBO
 from lib.questionnaire import Questionnaire
-from lib.text import fold
+from lib.text import fold_cached as fold
 
 
 def split_option_header(column: str, known: Iterable[str] = ()) -> tuple[str, str] | None:

@@ -44,6 +44,9 @@ def check_mapping(table: SourceTable, mapping: Mapping, questionnaire: Questionn
     return messages
 
 
+HEADER_ONLY = "Le fichier ne contient que la ligne d'en-tête : aucune réponse à importer."
+
+
 def preview_export(data: bytes, filename: str, mapping: Mapping, dataset: Dataset) -> ImportPreview:
     """Read an uploaded export and preview it with a saved mapping (the command line's one call)."""
     try:
@@ -71,6 +74,11 @@ def preview_survey(table: SourceTable, mapping: Mapping, dataset: Dataset,
     """
     q = questionnaire or load_questionnaire()
     kind = mapping.tool if mapping.tool != PLAIN else table.format
+    if not table.rows and not table.problems:
+        notes = [*table.notes, f"Format reconnu : {detect_tool(table)}.", HEADER_ONLY]
+        preview = ImportPreview(file=table.file, kind=kind, target=TARGET, notes=notes)
+        preview.notes.append(import_counts(preview).sentence())
+        return preview
     blocking = check_mapping(table, mapping, q)
     if blocking:
         return refused(table.file, kind, blocking, table.rows_read)
@@ -90,8 +98,6 @@ def preview_survey(table: SourceTable, mapping: Mapping, dataset: Dataset,
     problems.sort(key=lambda p: (p.line or 0, p.severity != ERROR))
     added, updated, unchanged = compare(frame, dataset)
     notes = [*table.notes, f"Format reconnu : {detect_tool(table)}."]
-    if not table.rows and not table.problems:
-        notes.append("Le fichier ne contient que la ligne d'en-tête : aucune réponse à importer.")
     if detect_tool(table) != mapping.tool:
         notes.append(f"Attention : la correspondance a été faite pour un export {mapping.tool}.")
     ignored = [h for h in table.headers if h not in mapping.source_columns()]

@@ -13,7 +13,7 @@ from lib.dataset import Problem
 from lib.formatting import format_decimal
 from lib.imports import MAX_IMPORT_BYTES
 from lib.importers.tools import KOBO_MARKERS, WEBFORM_DETAILS_ROW
-from lib.text import fold
+from lib.text import fold_cached as fold
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"

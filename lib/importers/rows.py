@@ -18,7 +18,7 @@ from lib.importers.reading import SourceTable
 from lib.importers.ticks import CHECKED, column_meanings, is_draft
 from lib.importers.tools import TOOL_DATE_COLUMNS, TOOL_DATE_ORDER, first_header
 from lib.questionnaire import ChoiceList, Questionnaire
-from lib.text import fold
+from lib.text import fold_cached as fold
 
 
 class RowBuilder:
@@ -38,6 +38,11 @@ class RowBuilder:
         self.today = date.today()
         self.problems: list[Problem] = []
         self.skipped: dict[int, str] = {}
+        # Per closed list: its codes in order, as a set, and folded label → code (looked up on every row).
+        self.order = {f: q[name].codes for f, name in CLOSED_FIELDS.items()}
+        self.code_set = {f: set(codes) for f, codes in self.order.items()}
+        self.by_label = {f: {fold(label): c for c, label in q[name].labels.items()}
+                         for f, name in CLOSED_FIELDS.items()}
 
     def cell(self, cells: list[str], field_name: str) -> str:
         column = self.mapping.columns.get(field_name)
@@ -133,14 +138,13 @@ class RowBuilder:
             if fold(answer) in lookup:
                 code = lookup[fold(answer)]
             else:  # a code, or a questionnaire label exactly (accents and case aside)
-                by_label = {fold(label): c for c, label in choices.labels.items()}
-                code = answer if answer in choices.codes else by_label.get(fold(answer))
+                code = answer if answer in self.code_set[field_name] else self.by_label[field_name].get(fold(answer))
             if code is None:
                 self.problems.append(Problem(self.table.file, line, column, answer,
                                              unmapped_message(answer, choices)))
             elif code:
                 codes.add(code)
-        return [c for c in choices.codes if c in codes]
+        return [c for c in self.order[field_name] if c in codes] if codes else []
 
     def multi_codes(self, field_name: str, choice: MultiChoice, cells: list[str], line: int) -> list[str]:
         if not choice.options:
@@ -150,10 +154,10 @@ class RowBuilder:
                               column, line)
         # A row whose option columns are all "not answered" stores an empty field, like "none ticked":
         # reponses.csv has no way to tell them apart.
-        choices, codes = self.q[field_name], set()
+        codes, known_codes = set(), self.code_set[field_name]
         for column, code in choice.options.items():
             value = cells[self.position[column]] if column in self.position else ""
-            meaning = self.ticks.get(column, {}).get(fold(value))
+            meaning = self.ticks.get(column, {}).get(fold(value) if value else "")
             if meaning is None:
                 self.problems.append(Problem(self.table.file, line, column, value, (
                     f"valeur « {value} » inconnue dans une colonne à cocher : dites si elle veut dire coché, non "
@@ -161,12 +165,12 @@ class RowBuilder:
                 continue
             if meaning != CHECKED:
                 continue
-            if code is None or (code and code not in choices.codes):
+            if code is None or (code and code not in known_codes):
                 self.problems.append(Problem(self.table.file, line, column, value, unmapped_message(
-                    column, choices, what="colonne cochée")))
+                    column, self.q[field_name], what="colonne cochée")))
             elif code:
                 codes.add(code)
-        return [c for c in choices.codes if c in codes]
+        return [c for c in self.order[field_name] if c in codes] if codes else []
 
     def answer_id(self, cells: list[str], row: dict[str, object]) -> str:
         """The tool's submission id when there is one, else :func:`answer_digest` of the whole answer."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
+from lib.importers.dates import DMY, parse_date
 from lib.importers.mapping import CLOSED_FIELDS, DEFAULT_MODE, MULTI_FIELDS, Mapping, MultiChoice
 from lib.importers.options import folded, guess_separator, known_texts, option_groups, split_answers
 from lib.importers.reading import SourceTable
@@ -13,7 +15,7 @@ from lib.importers.tools import (
     detect_tool, first_header, tool_columns,
 )
 from lib.questionnaire import Questionnaire, load_questionnaire
-from lib.text import fold
+from lib.text import fold_cached as fold
 
 
 # Header keywords (folded) for each field, in the order fields are guessed: a column goes to the first field
@@ -135,12 +137,25 @@ def suggest_mapping(table: SourceTable, questionnaire: Questionnaire | None = No
         mapping.columns["date_envoi"] = found
     if tool == FRAMAFORMS and (found := first_header(table, DRAFT_COLUMNS)):
         mapping.columns["brouillon"] = found
+    if "vague" not in mapping.columns and (year := main_year(table, mapping)):
+        mapping.constants["vague"] = year  # waves are years here; the page shows it for the user to correct
     for field_name in CLOSED_FIELDS:
         if field_name in mapping.multi and mapping.multi[field_name].options:
             continue  # per-option columns carry their code themselves
         if field_name in mapping.columns or field_name in mapping.multi:
             mapping.values[field_name] = suggest_values(table, mapping, field_name, q)
     return mapping
+
+
+def main_year(table: SourceTable, mapping: Mapping) -> str:
+    """The year most of the file's answers were given (date column, else submission time); "" when none."""
+    for field_name in ("date", "date_envoi"):
+        column = mapping.columns.get(field_name)
+        if column in table.headers:
+            years = Counter(value.year for value in (parse_date(v, DMY)[0] for v in table.values(column)) if value)
+            if years:
+                return str(years.most_common(1)[0][0])
+    return ""
 
 
 def suggest_values(table: SourceTable, mapping: Mapping, field_name: str,
@@ -180,6 +195,8 @@ def unmapped_answers(table: SourceTable, mapping: Mapping,
     """Answer texts (or option columns) of the file that have no code yet, by field: what the page asks for."""
     q = questionnaire or load_questionnaire()
     missing = {}
+    if "vague" not in mapping.columns and (year := main_year(table, mapping)):
+        mapping.constants["vague"] = year  # waves are years here; the page shows it for the user to correct
     for field_name in CLOSED_FIELDS:
         if field_name in mapping.multi and mapping.multi[field_name].options:
             texts = [c for c, code in mapping.multi[field_name].options.items() if code is None]

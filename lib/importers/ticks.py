@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping as MappingType
 
-from lib.text import fold
+from lib.text import fold_cached as fold
 
 CHECKED, UNCHECKED, NO_ANSWER = "coche", "non_coche", "sans_reponse"
 #: The meanings a user can give a value, with the label the page shows.

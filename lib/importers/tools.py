@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from lib.text import fold
+from lib.text import fold_cached as fold
 
 if TYPE_CHECKING:
     from lib.importers.reading import SourceTable
