@@ -3,11 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from lib.importers import (CLOSED_FIELDS, FIELDS, MULTI_FIELDS, ExportRefused, Mapping, check_mapping,
-                           detect_tool, distinct_answers, mapping_filename, preview_survey, read_export,
-                           suggest_mapping)
+from lib.importers import (
+    CLOSED_FIELDS, DATE_ORDERS, FIELDS, MEANINGS, MULTI_FIELDS, SEPARATORS, ExportRefused, Mapping, check_mapping,
+    column_scores, date_column_order, detect_tool, distinct_answers, mapping_filename, preview_survey, read_export,
+    suggest_mapping, suggest_option_code, unknown_ticks,
+)
+from lib.imports import import_counts
 from lib.questionnaire import load_questionnaire
 from lib.store import StoreError
+from lib.text import fold
 from lib.ui import import_preview_and_confirm, page_setup, writable_store
 
 dataset, _view = page_setup(__file__)
@@ -15,17 +19,18 @@ state = st.session_state
 st.title("Import d'un export d'enquête")
 store = writable_store(dataset)  # the demo is read-only: this offers to create the user's own data set
 q = load_questionnaire()
-st.caption("KoboToolbox, LimeSurvey, Framaforms, Google Forms, ou un tableau CSV / Excel. Seules les colonnes "
+st.caption("KoboToolbox, LimeSurvey, Framaforms, Google Forms, ou un tableau CSV / TSV / Excel. Seules les colonnes "
            "associées ci-dessous sont lues : noms, courriels et téléphones des personnes ne sont jamais importés.")
 
-upload = st.file_uploader("Export de l'outil d'enquête (CSV ou XLSX)", type=["csv", "txt", "xlsx"],
+upload = st.file_uploader("Export de l'outil d'enquête (CSV, TSV, TXT ou XLSX)", type=["csv", "tsv", "txt", "xlsx"],
                           key="enquete_fichier")
 if upload is None:
     st.stop()
 try:
     table = read_export(upload.getvalue(), upload.name)
 except ExportRefused as err:
-    st.error(f"Fichier refusé : {err}", icon=":material/error:")
+    where = f" (ligne {err.line})" if err.line else ""
+    st.error(f"Fichier refusé{where} : {err}", icon=":material/error:")
     st.stop()
 tool = detect_tool(table)
 st.markdown(f"**{tool}** — {table.rows_read} réponse(s) lue(s), {len(table.headers)} colonne(s).")
@@ -40,22 +45,20 @@ mapping_key = f"enquete_mapping::{upload.name}::{chosen}"
 if mapping_key not in state:
     state[mapping_key] = Mapping.from_json(store.read_mapping(chosen)) if chosen else suggest_mapping(table, q)
 mapping: Mapping = state[mapping_key]
+headers = ["", *table.headers]
+scores = column_scores(table, mapping, q)
 
 with st.expander("Colonnes du fichier → champs", expanded=not chosen):
-    headers = ["", *table.headers]
     for field, label in FIELDS.items():
-        if field in MULTI_FIELDS and mapping.multi.get(field) and mapping.multi[field].options:
-            st.caption(f"{label} : une colonne par option ({len(mapping.multi[field].options)} colonnes).")
-            continue
-        current = mapping.multi[field].column if field in mapping.multi else mapping.columns.get(field, "")
+        choice = mapping.multi.get(field)
+        if field in MULTI_FIELDS and choice and choice.options:
+            continue  # one column per option: see « Choix multiples » below
+        current = choice.column if choice else mapping.columns.get(field, "")
+        help_text = f"proposée (score {scores[field][1]} sur 100)" if field in scores else None
         column = st.selectbox(label, headers, index=headers.index(current) if current in headers else 0,
-                              key=f"{mapping_key}::col::{field}", format_func=lambda h: h or "— aucune —")
-        if field in mapping.multi:
-            mapping.multi[field].column = column or None
-        elif column:
-            mapping.columns[field] = column
-        else:
-            mapping.columns.pop(field, None)
+                              key=f"{mapping_key}::col::{field}", format_func=lambda h: h or "— aucune —",
+                              help=help_text)
+        mapping.set_column(field, column or None)
     left, right = st.columns(2)
     mapping.constants["vague"] = left.text_input("Vague d'enquête (si le fichier n'a pas de colonne)",
                                                  value=mapping.constants.get("vague", ""), key=f"{mapping_key}::vague")
@@ -64,6 +67,53 @@ with st.expander("Colonnes du fichier → champs", expanded=not chosen):
     mapping.constants["mode"] = right.selectbox("Mode de recueil", modes.codes, format_func=modes.label,
                                                 index=modes.codes.index(mode) if mode in modes.codes else 0,
                                                 key=f"{mapping_key}::mode")
+    if "date_envoi" in mapping.columns:
+        mapping.keep_incomplete = st.checkbox("Garder les réponses inachevées (sans date d'envoi)",
+                                              value=mapping.keep_incomplete, key=f"{mapping_key}::inachevees")
+
+with st.expander("Choix multiples : colonnes par option ou séparateur", expanded=True):
+    for field in MULTI_FIELDS:
+        # No key: the mapping is the truth, a column moved to another field leaves this list at the next run.
+        grouped = list(mapping.multi[field].options) if field in mapping.multi else []
+        picked = st.multiselect(f"{FIELDS[field]} — une colonne par option", table.headers,
+                                default=[c for c in grouped if c in table.headers])
+        for column in grouped:
+            if column not in picked:
+                mapping.remove_option_column(field, column)
+        for column in picked:
+            if column not in grouped:
+                mapping.add_option_column(field, column, suggest_option_code(column, field, q))
+        choice = mapping.multi.get(field)
+        if choice and choice.column and not choice.options:
+            separators = list(SEPARATORS)
+            separator = st.selectbox(f"{FIELDS[field]} — séparateur dans « {choice.column} »", separators,
+                                     index=separators.index(choice.separator) if choice.separator in separators
+                                     else 0, format_func=SEPARATORS.get, key=f"{mapping_key}::sep::{field}")
+            mapping.set_separator(field, separator)
+
+questions = unknown_ticks(table, mapping, decided_too=True)
+if questions:
+    with st.expander("Valeurs inconnues dans les colonnes à cocher", expanded=True):
+        st.caption("Une valeur inconnue n'est jamais comptée comme cochée : dites ce qu'elle veut dire.")
+        for value, columns in questions.items():
+            meanings = ["", *MEANINGS]
+            decided = mapping.ticks.get(fold(value), "")
+            meaning = st.selectbox(f"« {value} » ({len(columns)} colonne(s), dont « {columns[0]} »)", meanings,
+                                   index=meanings.index(decided) if decided in meanings else 0,
+                                   format_func=lambda m: MEANINGS.get(m, "— à choisir —"),
+                                   key=f"{mapping_key}::tick::{fold(value)}")
+            if meaning:
+                mapping.ticks[fold(value)] = meaning
+            else:
+                mapping.ticks.pop(fold(value), None)
+
+order, how = date_column_order(table, mapping)
+if how != "deduit":
+    orders = ["dmy", "mdy"]
+    picked_order = st.radio(f"Dates de « {mapping.columns['date']} » : rien ne dit si 05/06 est le 5 juin ou le "
+                            "6 mai", orders, index=orders.index(order) if order in orders else 0,
+                            format_func=DATE_ORDERS.get, key=f"{mapping_key}::ordre_dates")
+    mapping.date_orders[mapping.columns["date"]] = picked_order
 
 with st.expander("Réponses du fichier → codes du questionnaire", expanded=True):
     for field, list_name in CLOSED_FIELDS.items():
@@ -84,7 +134,16 @@ if blocking:
         st.error(message, icon=":material/error:")
     st.stop()
 
-import_preview_and_confirm(preview_survey(table, mapping, dataset), store, ["reponse_id"], "enquete_confirmer")
+preview = preview_survey(table, mapping, dataset)
+counts = import_counts(preview)
+if counts.rejected_by_reason or counts.skipped_by_reason:
+    reasons = [*((r, "écartée", lines) for r, lines in counts.skipped_by_reason.items()),
+               *((r, "rejetée", lines) for r, lines in counts.rejected_by_reason.items())]
+    st.dataframe(pd.DataFrame({"raison": [r for r, _, _ in reasons], "ligne(s)": [w for _, w, _ in reasons],
+                               "nombre": [len(lines) for _, _, lines in reasons],
+                               "lignes du fichier": [", ".join(map(str, lines)) for _, _, lines in reasons]}),
+                 hide_index=True, width="stretch")
+import_preview_and_confirm(preview, store, ["reponse_id"], "enquete_confirmer")
 
 left, right = st.columns([2, 1])
 name = left.text_input("Enregistrer ce paramétrage sous le nom", key="enquete_nom",

@@ -31,15 +31,18 @@ Every public name is re-exported here.
 from lib.dataset import Dataset
 from lib.importers.dates import AMBIGUOUS, DMY, MDY, YMD, infer_order, parse_date, parse_moment
 from lib.importers.mapping import (
-    CLOSED_FIELDS, CONSTANT_FIELDS, DEFAULT_MODE, FIELDS, MULTI_FIELDS, OUTPUT_COLUMN, TEXT_FIELDS, Mapping,
-    MultiChoice, mapping_filename,
+    CLOSED_FIELDS, CONSTANT_FIELDS, DATE_ORDERS, DEFAULT_MODE, FIELDS, MULTI_FIELDS, OUTPUT_COLUMN, SEPARATORS,
+    TEXT_FIELDS, Mapping, MultiChoice, mapping_filename,
 )
-from lib.importers.options import folded, guess_separator, known_texts, option_groups, split_answers
-from lib.importers.preview import check_mapping, compare, preview_export, preview_survey
+from lib.importers.options import (
+    folded, guess_separator, known_texts, option_groups, split_answers, split_option_header,
+)
+from lib.importers.preview import check_mapping, compare, preview_export, preview_survey, unknown_ticks
 from lib.importers.reading import ExportRefused, SourceTable, read_export
-from lib.importers.rows import RowBuilder, StructureIndex
+from lib.importers.rows import RowBuilder, StructureIndex, answer_digest, date_column_order
 from lib.importers.suggest import (
-    KEYWORDS, distinct_answers, suggest_mapping, suggest_values, unmapped_answers,
+    KEYWORDS, column_scores, distinct_answers, suggest_mapping, suggest_option_code, suggest_values,
+    unmapped_answers,
 )
 from lib.importers.ticks import CHECKED, MEANINGS, NO_ANSWER, UNCHECKED, column_meanings, unknown_tick_values
 from lib.importers.tools import (
@@ -48,11 +51,13 @@ from lib.importers.tools import (
 from lib.imports import MAX_IMPORT_BYTES
 
 __all__ = [
-    "CLOSED_FIELDS", "CONSTANT_FIELDS", "DEFAULT_MODE", "FIELDS", "FRAMAFORMS", "GOOGLE", "KEYWORDS", "KOBO",
-    "LIMESURVEY", "MAX_IMPORT_BYTES", "MULTI_FIELDS", "OUTPUT_COLUMN", "PLAIN", "TARGET", "TEXT_FIELDS",
-    "TOOL_DATE_COLUMNS", "TOOL_ID_COLUMNS", "TOOLS", "Dataset", "ExportRefused", "Mapping", "MultiChoice",
-    "RowBuilder", "SourceTable", "StructureIndex", "check_mapping", "compare", "detect_tool", "distinct_answers",
-    "folded", "guess_separator", "known_texts", "mapping_filename", "option_groups", "parse_moment",
-    "preview_export", "preview_survey", "read_export", "split_answers", "suggest_mapping", "suggest_values",
-    "unmapped_answers",
+    "AMBIGUOUS", "CHECKED", "CLOSED_FIELDS", "CONSTANT_FIELDS", "DATE_ORDERS", "DEFAULT_MODE", "DMY", "Dataset",
+    "ExportRefused", "FIELDS", "FRAMAFORMS", "GOOGLE", "KEYWORDS", "KOBO", "LIMESURVEY", "MAX_IMPORT_BYTES", "MDY",
+    "MEANINGS", "MULTI_FIELDS", "Mapping", "MultiChoice", "NO_ANSWER", "OUTPUT_COLUMN", "PLAIN", "RowBuilder",
+    "SEPARATORS", "SourceTable", "StructureIndex", "TARGET", "TEXT_FIELDS", "TOOLS", "TOOL_DATE_COLUMNS",
+    "TOOL_ID_COLUMNS", "UNCHECKED", "YMD", "answer_digest", "check_mapping", "column_meanings", "column_scores",
+    "compare", "date_column_order", "detect_tool", "distinct_answers", "folded", "guess_separator", "infer_order",
+    "known_texts", "mapping_filename", "option_groups", "parse_date", "parse_moment", "preview_export",
+    "preview_survey", "read_export", "split_answers", "split_option_header", "suggest_mapping",
+    "suggest_option_code", "suggest_values", "unknown_tick_values", "unknown_ticks", "unmapped_answers",
 ]

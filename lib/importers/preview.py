@@ -135,12 +135,12 @@ def split_clashing_ids(rows: list[dict[str, object]], file: str) -> tuple[list[d
     return [r for r in rows if id(r) not in clashing], problems
 
 
-def unknown_ticks(table: SourceTable, mapping: Mapping) -> dict[str, list[str]]:
-    """Values of the mapping's option columns that no vocabulary knows and the user has not decided yet (value →
-    columns): the page asks what each means."""
+def unknown_ticks(table: SourceTable, mapping: Mapping, decided_too: bool = False) -> dict[str, list[str]]:
+    """Values of the mapping's option columns that no vocabulary knows (value → columns holding it), not decided
+    by the user yet; ``decided_too``: the decided ones as well (the page lists them to let the user change)."""
     columns = {column: table.values(column) for choice in mapping.multi.values() for column in choice.options
                if column in table.headers}
-    return unknown_tick_values(columns, mapping.ticks)
+    return unknown_tick_values(columns, None if decided_too else mapping.ticks)
 
 
 def question_notes(table: SourceTable, mapping: Mapping, skipped: dict[int, str]) -> list[str]:

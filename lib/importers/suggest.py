@@ -8,7 +8,9 @@ from collections.abc import Iterable
 
 from lib.importers.dates import DMY, parse_date
 from lib.importers.mapping import CLOSED_FIELDS, DEFAULT_MODE, MULTI_FIELDS, Mapping, MultiChoice
-from lib.importers.options import folded, guess_separator, known_texts, option_groups, split_answers
+from lib.importers.options import (
+    folded, guess_separator, known_texts, option_groups, split_answers, split_option_header,
+)
 from lib.importers.reading import SourceTable
 from lib.importers.tools import (
     DRAFT_COLUMNS, FRAMAFORMS, KOBO, LIMESURVEY, PERSONAL_HINTS, TOOL_DATE_COLUMNS, TOOL_ID_COLUMNS, default_prefix,
@@ -145,6 +147,14 @@ def suggest_mapping(table: SourceTable, questionnaire: Questionnaire | None = No
         if field_name in mapping.columns or field_name in mapping.multi:
             mapping.values[field_name] = suggest_values(table, mapping, field_name, q)
     return mapping
+
+
+def suggest_option_code(column: str, field_name: str, questionnaire: Questionnaire | None = None) -> str | None:
+    """The code a per-option column stands for, from its option part (``Formes [Périscolaire]`` → periscolaire)."""
+    q = questionnaire or load_questionnaire()
+    choices = q[field_name]
+    split = split_option_header(column, {fold(label) for label in choices.labels.values()})
+    return choices.suggest(split[1] if split else column)
 
 
 def main_year(table: SourceTable, mapping: Mapping) -> str:
