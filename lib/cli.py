@@ -71,9 +71,9 @@ def file_error(err: OSError) -> str:
     return "fichier illisible (erreur du système de fichiers)."
 
 
-def import_survey(path: Path, mapping_name: str | None = None, dry_run: bool = False, out=sys.stdout, *,
+def import_survey(path: Path, mapping_name: str | None = None, dry_run: bool = False, out=None, *,
                   mapping_file: Path | None = None, suggest: bool = False, as_json: bool = False,
-                  data: Path | None = None, err=sys.stderr) -> int:
+                  data: Path | None = None, err=None) -> int:
     """``import-survey FILE``: preview a survey export, write it unless ``dry_run``.
 
     The mapping is a saved one (``--mapping NAME``), a JSON file (``--mapping-file``) or, with neither, the one the
@@ -85,6 +85,7 @@ def import_survey(path: Path, mapping_name: str | None = None, dry_run: bool = F
     from lib.imports import apply_preview, import_counts
     from lib.store import Store, StoreError
 
+    out, err = out or sys.stdout, err or sys.stderr  # looked up at call time: redirections apply
     try:
         payload = path.read_bytes()
     except OSError as error:

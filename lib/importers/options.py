@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from lib.importers.mapping import CLOSED_FIELDS, Mapping
 from lib.importers.reading import SourceTable
 from lib.importers.ticks import looks_like_ticks
-from lib.importers.tools import FRAMAFORMS, KOBO
+from lib.importers.tools import FRAMAFORMS, KOBO, heading_text
 from lib.questionnaire import Questionnaire
 from lib.text import fold_cached as fold
 
@@ -51,10 +51,10 @@ def option_groups(table: SourceTable, known: Iterable[str] = ()) -> dict[str, li
     bracket: dict[str, list[tuple[str, str]]] = {}
     other: dict[str, list[tuple[str, str]]] = {}
     for column in table.headers:
-        split = split_option_header(column, known)
+        split = split_option_header(heading_text(column), known)
         if split is None:
             continue
-        target = bracket if column.rstrip().endswith("]") else other
+        target = bracket if heading_text(column).rstrip().endswith("]") else other
         target.setdefault(split[0], []).append((column, split[1]))
     headers = set(table.headers)
     groups = dict(bracket)

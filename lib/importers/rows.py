@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import re
 
-from lib.dataset import EMAIL_PATTERN, FILES, PHONE_PATTERN, REDACTED, UAI_PATTERN, WARNING, Dataset, Problem
+from lib.dataset import EMAIL_PATTERN, FILES, PHONE_PATTERN, REDACTED, WARNING, Dataset, Problem
 from datetime import date
 
 from lib.importers.dates import AMBIGUOUS, YMD, check_range, infer_order, parse_date, parse_moment
@@ -17,7 +16,9 @@ from lib.importers.options import folded, known_texts, split_answers
 from lib.importers.reading import SourceTable
 from lib.importers.ticks import CHECKED, column_meanings, is_draft
 from lib.importers.tools import TOOL_DATE_COLUMNS, TOOL_DATE_ORDER, first_header
+from lib.formatting import format_decimal
 from lib.questionnaire import ChoiceList, Questionnaire
+from lib.structure_match import StructureMatcher, structure_key
 from lib.text import fold_cached as fold
 
 
@@ -117,12 +118,16 @@ class RowBuilder:
         return value.isoformat()
 
     def structure(self, cells: list[str], line: int, field_name: str) -> str | None:
+        """The structure id the row's value means: the user's choice saved in the mapping (by
+        :func:`lib.structure_match.structure_key`), else a sure match; otherwise the row is rejected."""
         column = self.mapping.columns[field_name]
-        value = self.cell(cells, field_name)
-        mapped = self.values.get(field_name, {}).get(fold(value))
-        if mapped:
-            value = mapped
-        found, message = self.structures.resolve(value, self.cell(cells, f"{field_name}_commune"))
+        value, commune = self.cell(cells, field_name), self.cell(cells, f"{field_name}_commune")
+        decided = self.values.get(field_name, {})
+        choice = decided.get(fold(structure_key(value, commune)), decided.get(fold(value)))
+        if choice == "" and value.strip():
+            self.reject(line, column, value, f"structure « {value} » : « aucune » choisie dans la correspondance")
+            return None
+        found, message = self.structures.resolve(choice or value, "" if choice else commune)
         if found is None:
             self.reject(line, column, value, message)
         return found
@@ -218,52 +223,36 @@ def unmapped_message(answer: str, choices: ChoiceList, what: str = "réponse") -
 
 
 class StructureIndex:
-    """Finds a structure from what a respondent typed or picked: its id, its name, with its commune if needed."""
+    """Finds a structure from what a respondent typed or picked, through :class:`StructureMatcher` (id or UAI,
+    normalised name in the commune, then fuzzy score): only a sure match is taken, the rest is the user's choice."""
 
     def __init__(self, dataset: Dataset):
         frame = dataset.structures
         self.family = dict(zip(frame["id"], frame["famille"]))
         self.name = dict(zip(frame["id"], frame["nom"]))
-        self.commune = dict(zip(frame["id"], frame["commune_insee"]))
-        self.by_id = {i.upper(): i for i in frame["id"]}
+        self.matcher = StructureMatcher(frame, dataset.reference.communes)
         self.by_name: dict[str, list[str]] = {}
         for identifier, name in zip(frame["id"], frame["nom"]):
             self.by_name.setdefault(fold(name), []).append(identifier)
-        communes = dataset.reference.communes
-        self.commune_names = dict(zip(communes["code_insee"], communes["nom"]))
-        self.commune_codes = {fold(n): c for c, n in zip(communes["code_insee"], communes["nom"])}
-
-    def commune_code(self, text: str) -> str | None:
-        text = text.strip()
-        return text if text in self.commune_names else self.commune_codes.get(fold(text))
 
     def resolve(self, value: str, commune: str = "") -> tuple[str | None, str]:
         """``(id, "")`` or ``(None, French reason)``."""
         value = value.strip()
         if not value:
             return None, "structure non renseignée"
-        if value.upper() in self.by_id:
-            return self.by_id[value.upper()], ""
-        uai = next((w for w in re.findall(r"\b\w{8}\b", value.upper()) if UAI_PATTERN.match(w)), None)
-        if uai and uai in self.by_id:
-            return self.by_id[uai], ""
-        candidates = self.by_name.get(fold(value), [])
-        wanted = self.commune_code(commune) if commune else None
-        if not candidates:  # "Centre social Un (Argenteuil)", "École A - Argenteuil"
-            match = re.match(r"^(.+?)\s*(?:\((.+)\)|[-–,]\s*([^-–,]+))\s*$", value)
-            if match:
-                suffix = self.commune_code(match.group(2) or match.group(3))
-                if suffix:
-                    candidates, wanted = self.by_name.get(fold(match.group(1)), []), wanted or suffix
-        if wanted and len(candidates) > 1:
-            candidates = [c for c in candidates if self.commune[c] == wanted] or candidates
-        if len(candidates) == 1:
-            return candidates[0], ""
-        if candidates:
-            places = ", ".join(sorted(self.commune_names.get(self.commune[c], self.commune[c]) for c in candidates))
+        found = self.matcher.match(value, commune)
+        if found.sure and found.chosen in self.family:
+            return found.chosen, ""
+        homonyms = [c for c in found.candidates if c.score >= 100]
+        if len(homonyms) > 1:
+            places = ", ".join(sorted(c.commune for c in homonyms))
             return None, (f"plusieurs structures s'appellent « {value} » ({places}) : associez une colonne "
                           "commune ou utilisez l'identifiant (UAI)")
+        if found.candidates:
+            best = found.candidates[0]
+            return None, (f"structure « {value} » introuvable dans structures.csv — vouliez-vous dire "
+                          f"« {best.nom} » ({best.commune}, score {format_decimal(best.score, 0)}) ? Choisissez-la "
+                          "dans le tableau des structures")
         close = difflib.get_close_matches(fold(value), list(self.by_name), n=1, cutoff=0.75)
         hint = f" — vouliez-vous dire « {self.name[self.by_name[close[0]][0]]} » ?" if close else ""
         return None, f"structure « {value} » introuvable dans structures.csv{hint}"
-

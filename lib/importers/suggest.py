@@ -14,7 +14,7 @@ from lib.importers.options import (
 from lib.importers.reading import SourceTable
 from lib.importers.tools import (
     DRAFT_COLUMNS, FRAMAFORMS, KOBO, LIMESURVEY, PERSONAL_HINTS, TOOL_DATE_COLUMNS, TOOL_ID_COLUMNS, default_prefix,
-    detect_tool, first_header, tool_columns,
+    detect_tool, first_header, heading_text, tool_columns,
 )
 from lib.questionnaire import Questionnaire, load_questionnaire
 from lib.text import fold_cached as fold
@@ -60,7 +60,7 @@ def header_score(field_name: str, header: str, questionnaire: Questionnaire) -> 
     """How well a column's name fits a field, 0–100: 100 the field's name or questionnaire title exactly (or the
     last part of a Kobo path), 60–90 one of the field's keywords as a whole word (more when the header is short),
     0 otherwise; never a substring."""
-    text = fold(header)
+    text = fold(heading_text(header))
     names = {fold(field_name)}
     if field_name in CLOSED_FIELDS:
         names.add(fold(questionnaire[CLOSED_FIELDS[field_name]].title))
@@ -68,6 +68,8 @@ def header_score(field_name: str, header: str, questionnaire: Questionnaire) -> 
         return 100
     if not has_word(text, KEYWORDS_BY_FIELD.get(field_name, ()), whole=True):
         return 0
+    if field_name.endswith("_commune") and has_word(text, ("nom", "et commune"), whole=True):
+        return 0  # "Nom de votre structure (et commune)": a name with its commune, the structure's column
     return max(60, 90 - 5 * max(0, len(re.findall(r"[a-z0-9]+", text)) - 3))
 
 
@@ -153,7 +155,7 @@ def suggest_option_code(column: str, field_name: str, questionnaire: Questionnai
     """The code a per-option column stands for, from its option part (``Formes [Périscolaire]`` → periscolaire)."""
     q = questionnaire or load_questionnaire()
     choices = q[field_name]
-    split = split_option_header(column, {fold(label) for label in choices.labels.values()})
+    split = split_option_header(heading_text(column), {fold(label) for label in choices.labels.values()})
     return choices.suggest(split[1] if split else column)
 
 

@@ -69,9 +69,31 @@ TOOL_DATE_ORDER = {KOBO: "dmy", LIMESURVEY: "dmy", FRAMAFORMS: "dmy", GOOGLE: "d
 TOOL_PREFIX = {KOBO: "KOBO-", LIMESURVEY: "LS-", FRAMAFORMS: "FRAMA-", GOOGLE: "GF-", PLAIN: "CSV-"}
 
 
+# LimeSurvey's "question code & question text" headings: "id. Antwort ID", "Q3[SQ001]. Formes du lien [CLAS]".
+_CODE_HEADING = re.compile(r"^([A-Za-z][\w]*(?:\[[\w#]+\])?)\.\s+(\S.*)$")
+
+
+def split_heading(header: str) -> tuple[str, str]:
+    """``(code, text)`` of a "code. text" heading; ``("", header)`` for any other."""
+    match = _CODE_HEADING.match(header.strip())
+    return (match.group(1), match.group(2)) if match else ("", header)
+
+
+def heading_text(header: str) -> str:
+    """The question text of a heading (the heading itself unless it is "code. text")."""
+    return split_heading(header)[1]
+
+
+def heading_names(header: str) -> set[str]:
+    """The folded names a heading answers to: itself, and its code and text when it is "code. text"."""
+    code, text = split_heading(header)
+    return {fold(header), fold(text), *([fold(code)] if code else [])}
+
+
 def detect_tool(table: SourceTable) -> str:
     """Which tool wrote the export, from the columns each tool adds itself; ``"CSV"`` when none."""
-    exact, folded = {h.strip() for h in table.headers}, {fold(h) for h in table.headers}
+    exact = {h.strip() for h in table.headers}
+    folded = {name for h in table.headers for name in heading_names(h)}
     if {"_uuid", "_submission_time"} & exact or len(KOBO_MARKERS & exact) >= 2:
         return KOBO
     if len(WEBFORM_MARKERS & folded) >= 3:
@@ -88,7 +110,7 @@ def tool_columns(table: SourceTable, tool: str) -> set[str]:
     if tool == KOBO:
         return {h for h in table.headers if h.strip() in KOBO_META}
     markers = {LIMESURVEY: LIMESURVEY_MARKERS, FRAMAFORMS: WEBFORM_MARKERS, GOOGLE: GOOGLE_MARKERS}.get(tool, set())
-    return {h for h in table.headers if fold(h) in markers}
+    return {h for h in table.headers if heading_names(h) & markers}
 
 
 def first_header(table: SourceTable, folded_names: Iterable[str], exact: bool = False) -> str | None:
@@ -96,7 +118,7 @@ def first_header(table: SourceTable, folded_names: Iterable[str], exact: bool = 
     if exact:
         stripped = {h.strip(): h for h in reversed(table.headers)}
         return next((stripped[n] for n in folded_names if n in stripped), None)
-    by_fold = {fold(h): h for h in reversed(table.headers)}
+    by_fold = {name: h for h in reversed(table.headers) for name in heading_names(h)}
     return next((by_fold[fold(n)] for n in folded_names if fold(n) in by_fold), None)
 
 
