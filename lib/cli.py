@@ -117,7 +117,8 @@ def import_survey(path: Path, mapping_name: str | None = None, dry_run: bool = F
             filename = mapping_filename(mapping_name)
             if filename not in store.mapping_names():
                 known = ", ".join(name.removesuffix(".json") for name in store.mapping_names()) or "aucun"
-                raise ValueError(f"paramétrage « {mapping_name} » introuvable (paramétrages enregistrés : {known}).")
+                raise ValueError(f"paramétrage « {mapping_name} » introuvable "
+                                 f"(paramétrages enregistrés : {known}).")
             mapping, source = Mapping.from_json(store.read_mapping(filename)), mapping_name
         else:
             mapping, source = (suggest_mapping(table) if table else Mapping()), "proposée"
@@ -276,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     survey_parser.add_argument("--dry-run", action="store_true", help="montrer l'aperçu sans rien écrire")
     survey_parser.add_argument("--json", action="store_true", help="l'aperçu en JSON (read, skipped, added, "
                                                                    "updated, unchanged, rejected…)")
-    survey_parser.add_argument("--data", type=Path, help="dossier du jeu de données (défaut : celui de l'application)")
+    survey_parser.add_argument("--data", type=Path,
+                               help="dossier du jeu de données (défaut : celui de l'application)")
     user_parser = commands.add_parser("add-user", help="ajouter un compte, ou changer son mot de passe")
     user_parser.add_argument("name", help="identifiant (minuscules, chiffres, . _ -)")
     user_parser.add_argument("role", choices=["pilotage", "saisie", "financeur"], help="rôle du compte")

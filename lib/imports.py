@@ -116,6 +116,14 @@ def import_counts(preview: ImportPreview) -> ImportCounts:
                         rejected_lines=[{"line": line, "reason": message} for line, message in sorted(first.items())])
 
 
+def reasons_table(counts: ImportCounts) -> pd.DataFrame:
+    """Lines left aside, grouped by reason (skipped first, then rejected), for the preview."""
+    rows = [{"raison": reason, "ligne(s)": what, "nombre": len(lines), "lignes du fichier": ", ".join(map(str, lines))}
+            for what, groups in (("écartée", counts.skipped_by_reason), ("rejetée", counts.rejected_by_reason))
+            for reason, lines in groups.items()]
+    return pd.DataFrame(rows, columns=["raison", "ligne(s)", "nombre", "lignes du fichier"])
+
+
 def refused(file: str, kind: str, target: str, message: str) -> ImportPreview:
     """A preview for a file that cannot be imported at all (empty, binary, too big, no known column…)."""
     return ImportPreview(file=file, kind=kind, target=target, problems=[Problem(file, None, None, None, message)])

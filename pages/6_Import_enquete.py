@@ -4,14 +4,16 @@ import pandas as pd
 import streamlit as st
 
 from lib.importers import (
-    CLOSED_FIELDS, DATE_ORDERS, FIELDS, MEANINGS, MULTI_FIELDS, SEPARATORS, ExportRefused, Mapping, check_mapping,
-    column_scores, date_column_order, detect_tool, distinct_answers, mapping_filename, preview_survey, read_export,
-    suggest_mapping, suggest_option_code, unknown_ticks,
+    CLOSED_FIELDS, DATE_ORDERS, FIELDS, MEANINGS, MULTI_FIELDS, NO_STRUCTURE, SEPARATORS, ExportRefused, Mapping,
+    check_mapping, column_scores, date_column_order, detect_tool, distinct_answers, mapping_filename, preview_survey,
+    read_export, structure_choice, structure_matches, structures_table, suggest_mapping, suggest_option_code,
+    unknown_ticks,
 )
-from lib.imports import import_counts
+from lib.imports import import_counts, reasons_table
 from lib.questionnaire import load_questionnaire
+from lib.structure_match import structure_key
 from lib.store import StoreError
-from lib.text import fold
+from lib.text import fold, markdown_escape
 from lib.ui import import_preview_and_confirm, page_setup, writable_store
 
 dataset, _view = page_setup(__file__)
@@ -98,7 +100,8 @@ if questions:
         for value, columns in questions.items():
             meanings = ["", *MEANINGS]
             decided = mapping.ticks.get(fold(value), "")
-            meaning = st.selectbox(f"« {value} » ({len(columns)} colonne(s), dont « {columns[0]} »)", meanings,
+            meaning = st.selectbox(f"« {markdown_escape(value)} » ({len(columns)} colonne(s), dont "
+                                   f"« {markdown_escape(columns[0])} »)", meanings,
                                    index=meanings.index(decided) if decided in meanings else 0,
                                    format_func=lambda m: MEANINGS.get(m, "— à choisir —"),
                                    key=f"{mapping_key}::tick::{fold(value)}")
@@ -107,11 +110,32 @@ if questions:
             else:
                 mapping.ticks.pop(fold(value), None)
 
+with st.expander("Structures du fichier → structures du jeu de données", expanded=True):
+    for field in ("structure", "partenaire"):
+        matches = structure_matches(table, mapping, dataset, field)
+        sure = [m for m, decided in matches if m.sure and not decided]
+        if sure:
+            st.caption(f"{FIELDS[field]} : {len(sure)} valeur(s) reconnue(s) sans hésitation.")
+        st.dataframe(structures_table(matches), hide_index=True, width="stretch")
+        for match, decided in matches:
+            if match.sure and not decided:
+                continue
+            key = structure_key(match.value, match.commune)
+            options, labels, current = structure_choice(match, decided)
+            where = f" ({markdown_escape(match.commune)})" if match.commune else ""
+            picked = st.selectbox(f"{FIELDS[field]} : « {markdown_escape(match.value)} »{where}", options,
+                                  index=options.index(current), format_func=labels.get,
+                                  key=f"{mapping_key}::struct::{field}::{key}")
+            if picked:
+                mapping.values.setdefault(field, {})[key] = "" if picked == NO_STRUCTURE else picked
+            else:
+                mapping.values.get(field, {}).pop(key, None)
+
 order, how = date_column_order(table, mapping)
 if how != "deduit":
     orders = ["dmy", "mdy"]
-    picked_order = st.radio(f"Dates de « {mapping.columns['date']} » : rien ne dit si 05/06 est le 5 juin ou le "
-                            "6 mai", orders, index=orders.index(order) if order in orders else 0,
+    picked_order = st.radio(f"Dates de « {markdown_escape(mapping.columns['date'])} » : rien ne dit si 05/06 est "
+                            "le 5 juin ou le 6 mai", orders, index=orders.index(order) if order in orders else 0,
                             format_func=DATE_ORDERS.get, key=f"{mapping_key}::ordre_dates")
     mapping.date_orders[mapping.columns["date"]] = picked_order
 
@@ -137,12 +161,7 @@ if blocking:
 preview = preview_survey(table, mapping, dataset)
 counts = import_counts(preview)
 if counts.rejected_by_reason or counts.skipped_by_reason:
-    reasons = [*((r, "écartée", lines) for r, lines in counts.skipped_by_reason.items()),
-               *((r, "rejetée", lines) for r, lines in counts.rejected_by_reason.items())]
-    st.dataframe(pd.DataFrame({"raison": [r for r, _, _ in reasons], "ligne(s)": [w for _, w, _ in reasons],
-                               "nombre": [len(lines) for _, _, lines in reasons],
-                               "lignes du fichier": [", ".join(map(str, lines)) for _, _, lines in reasons]}),
-                 hide_index=True, width="stretch")
+    st.dataframe(reasons_table(counts), hide_index=True, width="stretch")
 import_preview_and_confirm(preview, store, ["reponse_id"], "enquete_confirmer")
 
 left, right = st.columns([2, 1])

@@ -1,4 +1,5 @@
-"""The survey import page (issue 11): correct an option group, say what an unknown tick value means, import."""
+"""The survey import page (issue 11): choose a structure among candidates, correct an option group, say what an
+unknown tick value means, import, save the mapping."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ HEADER = ["id", "submitdate", "lastpage", "startlanguage", "Votre structure", "S
           "Formes du lien [Périscolaire]", "Autres actions [Fêtes et événements]"]
 ROWS = [
     ["1", "2024-03-12 10:00:00", "3", "fr", "École A", "Centre social Un", "12/03/2024", "Y", "Peut-être", "Y"],
-    ["2", "2024-03-13 11:00:00", "3", "fr", "Centre social Deux", "Collège C", "13/03/2024", "", "Y", "N/A"],
+    ["2", "2024-03-13 11:00:00", "3", "fr", "CS Deu", "Collège C", "13/03/2024", "", "Y", "N/A"],
     ["3", "", "2", "fr", "École B", "Centre social Un", "", "Y", "", ""],  # unfinished: skipped
 ]
 
@@ -43,8 +44,17 @@ def test_correct_a_group_map_an_unknown_tick_then_import(user_dataset):
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert "LimeSurvey" in texts(at)
-    # the preview before any correction: the unknown value is not a tick, the third column is in no group
-    assert "3 ligne(s) lue(s) : 1 écartée(s) (brouillons, réponses inachevées), 2 à ajouter" in texts(at)
+    # the preview before any correction: "CS Deu" is not sure, so its row waits for the user's choice
+    assert ("3 ligne(s) lue(s) : 1 écartée(s) (brouillons, réponses inachevées), 1 à ajouter, "
+            "0 à mettre à jour, 0 inchangée(s), 1 rejetée(s).") in texts(at)
+
+    choice = next(s for s in at.selectbox if s.label.startswith("Structure qui répond : « CS Deu »"))
+    assert choice.value == "" and choice.options == ["— à choisir —", "aucune (ligne non importée)",
+                                                     "Centre social Deux (Cergy) — score 86",
+                                                     "École D (Sarcelles) — score 25"]
+    choice.select("CS-2").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "1 écartée(s) (brouillons, réponses inachevées), 2 à ajouter" in texts(at)
 
     formes = next(m for m in at.multiselect if m.label.startswith("Formes du lien — une colonne par option"))
     assert formes.value == HEADER[7:9]
@@ -52,7 +62,7 @@ def test_correct_a_group_map_an_unknown_tick_then_import(user_dataset):
     assert not at.exception, [e.value for e in at.exception]
 
     assert [c for c in at.caption if "« Peut-être » inconnue" in c.value]
-    tick = next(s for s in at.selectbox if s.label.startswith("« Peut-être »"))
+    tick = next(s for s in at.selectbox if s.label.startswith("« Peut"))
     assert tick.value == ""
     tick.select("coche").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -71,3 +81,4 @@ def test_correct_a_group_map_an_unknown_tick_then_import(user_dataset):
     next(b for b in at.button if b.label == "Enregistrer le paramétrage").click().run()
     saved = (user_dataset / "mappings" / "limesurvey-mars.json").read_text(encoding="utf-8")
     assert '"peut-etre": "coche"' in saved and "Autres actions [Fêtes et événements]" in saved
+    assert '"CS Deu": "CS-2"' in saved

@@ -37,7 +37,10 @@ from lib.importers.mapping import (
 from lib.importers.options import (
     folded, guess_separator, known_texts, option_groups, split_answers, split_option_header,
 )
-from lib.importers.preview import check_mapping, compare, preview_export, preview_survey, unknown_ticks
+from lib.importers.preview import (
+    NO_STRUCTURE, check_mapping, compare, preview_export, preview_survey, structure_choice, structure_matches,
+    structures_table, unknown_ticks,
+)
 from lib.importers.reading import ExportRefused, SourceTable, read_export
 from lib.importers.rows import RowBuilder, StructureIndex, answer_digest, date_column_order
 from lib.importers.suggest import (
@@ -53,11 +56,12 @@ from lib.imports import MAX_IMPORT_BYTES
 __all__ = [
     "AMBIGUOUS", "CHECKED", "CLOSED_FIELDS", "CONSTANT_FIELDS", "DATE_ORDERS", "DEFAULT_MODE", "DMY", "Dataset",
     "ExportRefused", "FIELDS", "FRAMAFORMS", "GOOGLE", "KEYWORDS", "KOBO", "LIMESURVEY", "MAX_IMPORT_BYTES", "MDY",
-    "MEANINGS", "MULTI_FIELDS", "Mapping", "MultiChoice", "NO_ANSWER", "OUTPUT_COLUMN", "PLAIN", "RowBuilder",
-    "SEPARATORS", "SourceTable", "StructureIndex", "TARGET", "TEXT_FIELDS", "TOOLS", "TOOL_DATE_COLUMNS",
-    "TOOL_ID_COLUMNS", "UNCHECKED", "YMD", "answer_digest", "check_mapping", "column_meanings", "column_scores",
-    "compare", "date_column_order", "detect_tool", "distinct_answers", "folded", "guess_separator", "infer_order",
-    "known_texts", "mapping_filename", "option_groups", "parse_date", "parse_moment", "preview_export",
-    "preview_survey", "read_export", "split_answers", "split_option_header", "suggest_mapping",
-    "suggest_option_code", "suggest_values", "unknown_tick_values", "unknown_ticks", "unmapped_answers",
+    "MEANINGS", "MULTI_FIELDS", "Mapping", "MultiChoice", "NO_ANSWER", "NO_STRUCTURE", "OUTPUT_COLUMN", "PLAIN",
+    "RowBuilder", "SEPARATORS", "SourceTable", "StructureIndex", "TARGET", "TEXT_FIELDS", "TOOLS",
+    "TOOL_DATE_COLUMNS", "TOOL_ID_COLUMNS", "UNCHECKED", "YMD", "answer_digest", "check_mapping", "column_meanings",
+    "column_scores", "compare", "date_column_order", "detect_tool", "distinct_answers", "folded", "guess_separator",
+    "infer_order", "known_texts", "mapping_filename", "option_groups", "parse_date", "parse_moment",
+    "preview_export", "preview_survey", "read_export", "split_answers", "split_option_header", "structure_choice",
+    "structure_matches", "structures_table", "suggest_mapping", "suggest_option_code", "suggest_values",
+    "unknown_tick_values", "unknown_ticks", "unmapped_answers",
 ]

@@ -30,7 +30,8 @@ FRENCH_MONTHS = {
     "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9, "sep": 9, "octobre": 10, "oct": 10,
     "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
 }
-_TIME = r"(?:\s*(?:-|à|a|T)?\s*\d{1,2}[:h]\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?(?:\s*(?:Z|[A-Z]{2,5}(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2}))?)?"
+_ZONE = r"(?:\s*(?:Z|[A-Z]{2,5}(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2}))?"  # Z, UTC+1, GMT+01:00, +02:00
+_TIME = r"(?:\s*(?:-|à|a|T)?\s*\d{1,2}[:h]\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp]\.?[Mm]\.?)?" + _ZONE + ")?"
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME + r"\s*$")
 _NUMERIC = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})" + _TIME + r"\s*$")
 _SERIAL = re.compile(r"^(\d{5})(?:\.\d+)?$")

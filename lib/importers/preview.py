@@ -11,6 +11,8 @@ from lib.importers.mapping import DATE_ORDERS, DEFAULT_MODE, FIELDS, MULTI_FIELD
 from lib.importers.reading import ExportRefused, SourceTable, read_export
 from lib.importers.rows import RowBuilder, date_column_order
 from lib.importers.ticks import unknown_tick_values
+from lib.structure_match import StructureMatch, StructureMatcher, match_values, structure_key
+from lib.text import fold_cached as fold
 from lib.importers.tools import PLAIN, TARGET, detect_tool
 from lib.imports import ImportPreview, import_counts
 from lib.questionnaire import Questionnaire, load_questionnaire, split_codes
@@ -135,6 +137,53 @@ def split_clashing_ids(rows: list[dict[str, object]], file: str) -> tuple[list[d
     return [r for r in rows if id(r) not in clashing], problems
 
 
+def structure_matches(table: SourceTable, mapping: Mapping, dataset: Dataset,
+                      field_name: str) -> list[tuple[StructureMatch, bool]]:
+    """Each distinct value of the structure (or partner) column, with its commune column's value: its match (best
+    candidates with their score, the structure kept, sure or not) and whether the user decided it.
+
+    The user's choices are ``mapping.values[field_name]`` by :func:`lib.structure_match.structure_key`:
+    a structure id, or "" for « aucune ».
+    """
+    column = mapping.columns.get(field_name)
+    if column not in table.headers:
+        return []
+    commune_column = mapping.columns.get(f"{field_name}_commune")
+    communes = table.values(commune_column) if commune_column in table.headers else [""] * len(table.rows)
+    decided = mapping.values.get(field_name, {})
+    matcher = StructureMatcher(dataset.structures, dataset.reference.communes)
+    matches = match_values(matcher, zip(table.values(column), communes), decided)
+    folded_keys = {fold(k) for k in decided}
+    return [(m, fold(structure_key(m.value, m.commune)) in folded_keys) for m in matches]
+
+
+def structures_table(matches: list[tuple[StructureMatch, bool]]) -> pd.DataFrame:
+    """The page's table of structure matches: value, commune, what is kept and why, best candidates with score."""
+    rows = []
+    for match, decided in matches:
+        names = {c.id: f"{c.nom} ({c.commune})" for c in match.candidates}
+        kept = names.get(match.chosen, match.chosen or "") if match.chosen else ("aucune" if decided else "")
+        how = "votre choix" if decided else "reconnue" if match.sure else "à choisir"
+        rows.append({"valeur du fichier": match.value, "commune": match.commune, "structure retenue": kept,
+                     "": how, "propositions (score)": " ; ".join(f"{c.nom} ({c.commune}) {c.score:.0f}"
+                                                               for c in match.candidates[:3])})
+    return pd.DataFrame(rows, columns=["valeur du fichier", "commune", "structure retenue", "",
+                                       "propositions (score)"])
+
+
+NO_STRUCTURE = "__aucune__"
+
+
+def structure_choice(match: StructureMatch, decided: bool) -> tuple[list[str], dict[str, str], str]:
+    """The page's choice for one value: options ("" to choose, :data:`NO_STRUCTURE`, candidate ids best first),
+    their French labels with the score, and the current option."""
+    options = ["", NO_STRUCTURE, *(c.id for c in match.candidates)]
+    labels = {"": "— à choisir —", NO_STRUCTURE: "aucune (ligne non importée)",
+              **{c.id: f"{c.nom} ({c.commune}) — score {c.score:.0f}" for c in match.candidates}}
+    current = NO_STRUCTURE if decided and match.chosen is None else (match.chosen or "")
+    return options, labels, current if current in options else ""
+
+
 def unknown_ticks(table: SourceTable, mapping: Mapping, decided_too: bool = False) -> dict[str, list[str]]:
     """Values of the mapping's option columns that no vocabulary knows (value → columns holding it), not decided
     by the user yet; ``decided_too``: the decided ones as well (the page lists them to let the user change)."""
@@ -158,7 +207,8 @@ def question_notes(table: SourceTable, mapping: Mapping, skipped: dict[int, str]
         notes.append(f"Dates de la colonne « {mapping.columns['date']} » : rien ne dit si 05/06 est le 5 juin ou le "
                      f"6 mai ; lues en {DATE_ORDERS[order]} (convention de l'outil) — choisissez l'ordre.")
     for value, columns in unknown_ticks(table, mapping).items():
-        notes.append(f"Valeur « {value} » inconnue dans {len(columns)} colonne(s) à cocher (« {columns[0]} »…) : "
+        notes.append(f"Valeur « {value} » inconnue dans {len(columns)} colonne(s) à cocher "
+                     f"(« {columns[0]} »…) : "
                      "jamais comptée comme cochée ; dites ce qu'elle veut dire.")
     return notes
 
