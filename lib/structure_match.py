@@ -27,7 +27,9 @@ Everything else is the user's choice among the candidates, best first.
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -99,6 +101,9 @@ _KIND_OF_TYPE = {"ecole_maternelle": "em", "ecole_elementaire": "ee", "ecole_pri
 _NOISE = {"ecole", "publique", "public", "privee", "prive"}
 _WORD_FORMS = {"st": "saint", "ste": "sainte"}
 _NEAR_KINDS = {frozenset({"ep", "ee"}), frozenset({"ep", "em"}), frozenset({"cs", "evs"})}
+_COMBINING = re.compile("[\u0300-\u036f]")  # accents once NFKD has taken them off their letters
+_NOT_WORD = re.compile(r"[\W_]+")
+_SAINT = re.compile(r"\bste?\b")
 _UAI_IN_TEXT = re.compile(r"\b(\d{7}[A-Z])\b")
 _BRACKETS_SUFFIX = re.compile(r"^(.+?)\s*\(([^()]+)\)\s*$")
 _SEPARATORS = re.compile(r"\s+[-–—/]\s*|\s*,\s*")
@@ -141,10 +146,12 @@ def normalise_words(text: str) -> str:
 
     ``"St-Ouen l'Aumône"`` → ``"saint ouen l aumone"``.
     """
-    words = re.sub(r"[\W_]+", " ", fold(text)).split()
-    return " ".join(_WORD_FORMS.get(w, w) for w in words)
+    plain = _COMBINING.sub("", unicodedata.normalize("NFKD", str(text))).lower()
+    words = _NOT_WORD.sub(" ", plain).strip()
+    return _SAINT.sub(lambda m: _WORD_FORMS[m.group()], words) if "st" in words else words
 
 
+@functools.lru_cache(maxsize=200_000)
 def split_name(text: str) -> tuple[str, str, str]:
     """``(kind, sub-kind, rest)`` of a structure name, rest's words sorted.
 
@@ -200,7 +207,8 @@ class StructureMatcher:
         for k, (name, type_code) in enumerate(zip(self.names, types)):
             kind, sub, rest = split_name(name)
             kind = _KIND_OF_TYPE.get(type_code, kind)
-            bare_kind, bare_sub, bare = split_name(re.sub(r"\([^()]*\)", " ", name))
+            bare_kind, bare_sub, bare = split_name(re.sub(r"\([^()]*\)", " ", name)) if "(" in name else (
+                kind, sub, rest)
             self.kinds.append((kind, sub or bare_sub))
             rests.append(bare or rest)
             for key in {(kind, sub or bare_sub, rest), (kind, sub or bare_sub, bare)}:

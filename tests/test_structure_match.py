@@ -202,4 +202,5 @@ def test_speed_on_the_demo():
     wrong = [(m.value, m.chosen) for m in matches if m.sure and m.chosen not in expected[(m.value, m.commune)]]
     assert not wrong
     assert sum(m.sure for m in matches) >= 0.95 * len(matches)
-    assert elapsed < 1.0, elapsed
+    # Measured 0.1–0.4 s on two idle cores; the bound leaves room for a machine busy with other work.
+    assert elapsed < 2.0, elapsed

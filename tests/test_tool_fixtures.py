@@ -7,7 +7,7 @@ one follows). Per fixture, on a copy of the demo data set:
     python -m lib.cli import-survey FILE --data DIR --mapping-file mapping.json --dry-run --json
     python -m lib.cli import-survey FILE --data DIR --mapping-file mapping.json
 
-The command line is called in-process (``lib.cli.main``), which is much faster than a subprocess.
+The command line is called in-process when ``lib.cli.main`` accepts an ``out`` stream, else as a subprocess.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import inspect
 import io
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -32,17 +33,24 @@ SINGLE = ("vague", "date", "repondant_id", "ecole_id", "centre_id", "repondant_f
 
 
 def run_cli(*argv: str) -> tuple[int, str]:
-    """``lib.cli.main(argv)`` in this process: exit code and what it printed."""
+    """``python -m lib.cli ARGV``: exit code and what it printed (stdout, then stderr).
+
+    In this process when ``lib.cli.main`` takes an ``out`` stream (much faster); else in a subprocess, since
+    functions whose ``out=sys.stdout`` default was bound at import cannot be redirected from here.
+    """
     from lib.cli import main
 
-    buffer = io.StringIO()
-    kwargs = {"out": buffer} if "out" in inspect.signature(main).parameters else {}
-    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-        try:
-            code = main(list(argv), **kwargs)
-        except SystemExit as stop:  # argparse refusing the arguments
-            code = stop.code
-    return code, buffer.getvalue()
+    if "out" in inspect.signature(main).parameters:
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            try:
+                code = main(list(argv), out=buffer)
+            except SystemExit as stop:  # argparse refusing the arguments
+                code = stop.code
+        return code, buffer.getvalue()
+    done = subprocess.run([sys.executable, "-m", "lib.cli", *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    return done.returncode, done.stdout + done.stderr
 
 
 def first_json(text: str) -> dict:
