@@ -255,7 +255,8 @@ def report(territoire: str | None, wave: str | None, role: str, output: Path, fo
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, out=None) -> int:
+    """Run one command; ``out``: where ``import-survey`` prints (default: standard output, looked up at call time)."""
     parser = argparse.ArgumentParser(prog="python -m lib.cli", description="Passerelles en ligne de commande")
     commands = parser.add_subparsers(dest="command", required=True)
     check_parser = commands.add_parser("check", help="vérifier un jeu de données")
@@ -299,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         return report(args.territoire, args.vague, args.role, args.output, args.data)
     if args.command == "import-survey":
-        return import_survey(args.file, args.mapping, args.dry_run, mapping_file=args.mapping_file,
+        return import_survey(args.file, args.mapping, args.dry_run, out, mapping_file=args.mapping_file,
                              suggest=args.suggest, as_json=args.json, data=args.data)
     if args.command == "import-schools":
         return import_schools(args.file, args.dry_run)
