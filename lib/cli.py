@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from lib.dataset import ERROR, load_dataset, resolve_data_dir
 from lib.formatting import format_int
@@ -255,10 +257,31 @@ def report(territoire: str | None, wave: str | None, role: str, output: Path, fo
     return 0
 
 
+_ARGPARSE_FRENCH = [
+    (r"the following arguments are required: (.+)", r"argument(s) obligatoire(s) manquant(s) : \1"),
+    (r"argument (\S+): not allowed with argument (\S+)", r"\1 et \2 ne vont pas ensemble"),
+    (r"unrecognized arguments: (.+)", r"argument(s) inconnu(s) : \1"),
+    (r"argument (\S+): invalid choice: (\S+) \(choose from (.+)\)", r"\1 : choix \2 invalide (possibles : \3)"),
+    (r"argument (\S+): expected one argument", r"\1 : une valeur est attendue"),
+    (r"argument (\S+): invalid (\w+) value: (\S+)", r"\1 : valeur \3 invalide"),
+]
+
+
+class FrenchArgumentParser(argparse.ArgumentParser):
+    """argparse, with its error messages in French (the usage and help headings stay argparse's)."""
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, french in _ARGPARSE_FRENCH:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, french, message)
+                break
+        self.exit(2, f"ERREUR {self.prog} : {message} (aide : {self.prog} --help)\n")
+
+
 def main(argv: list[str] | None = None, out=None) -> int:
     """Run one command; ``out``: where ``import-survey`` prints (default: standard output, looked up at call time)."""
-    parser = argparse.ArgumentParser(prog="python -m lib.cli", description="Passerelles en ligne de commande")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = FrenchArgumentParser(prog="python -m lib.cli", description="Passerelles en ligne de commande")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=FrenchArgumentParser)
     check_parser = commands.add_parser("check", help="vérifier un jeu de données")
     check_parser.add_argument("folder", nargs="?", type=Path, help="dossier du jeu de données")
     bench_parser = commands.add_parser("bench", help="mesurer les performances (JSON)")

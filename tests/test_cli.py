@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import small_tables, write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,3 +145,7 @@ def test_import_survey_suggest_then_mapping_file_then_json(tmp_path, capfd):
     assert cli.main(["import-survey", str(export), "--data", str(folder), "--mapping-file",
                      str(tmp_path / "absent.json")]) == 1
     assert "absent.json : fichier introuvable" in capfd.readouterr().out
+
+    with pytest.raises(SystemExit):
+        cli.main(["import-survey", str(export), "--mapping", "a", "--mapping-file", "b"])
+    assert "--mapping-file et --mapping ne vont pas ensemble" in capfd.readouterr().err

@@ -76,6 +76,8 @@ def test_correct_a_group_map_an_unknown_tick_then_import(user_dataset):
     assert imported.loc["LS55-2", "formes"] == "periscolaire"  # N/A is not a tick
     assert (imported.loc["LS55-1", "ecole_id"], imported.loc["LS55-2", "ecole_id"]) == (uai(1), uai(3))
     assert imported.loc["LS55-1", "date"] == "2024-03-12"
+    journal = (user_dataset / "journal.csv").read_text(encoding="utf-8")  # the preview's figures, once more
+    assert "3 ligne(s) lue(s) : 1 écartée(s) (brouillons, réponses inachevées), 2 à ajouter" in journal
 
     at.text_input(key="enquete_nom").input("LimeSurvey mars").run()
     next(b for b in at.button if b.label == "Enregistrer le paramétrage").click().run()

@@ -12,6 +12,7 @@ from lib.csvio import DELIMITER_NAMES, CsvError, decode_bytes, normalise_column,
 from lib.dataset import Problem
 from lib.formatting import format_decimal
 from lib.imports import MAX_IMPORT_BYTES
+from lib.importers.ticks import looks_like_ticks
 from lib.importers.tools import KOBO_MARKERS, WEBFORM_DETAILS_ROW
 from lib.text import fold_cached as fold
 
@@ -190,7 +191,7 @@ def _is_hxl_row(cells: list[str]) -> bool:
 def _merge_groups(header: list[str], groups: list[str] | None, rows: list[list[str]]) -> list[str]:
     """Webform "separate" select lists: the question is above its first option; its options follow.
 
-    An option column is one whose values are all X or empty; the group runs
+    An option column is one whose values are all tick values (X or empty, any vocabulary); the group runs
     until the next named group or a column that is not a tick box.
     """
     if groups is None:
@@ -200,7 +201,7 @@ def _merge_groups(header: list[str], groups: list[str] | None, rows: list[list[s
         above = groups[position].strip() if position < len(groups) else ""
         if above and fold(above) not in WEBFORM_DETAILS_ROW:
             current = above
-        elif above or not all(fold(row[position]) in ("", "x") for row in rows):
+        elif above or not looks_like_ticks(row[position] for row in rows):
             current = None
         merged.append(f"{current}/{name}" if current else name)
     return merged
