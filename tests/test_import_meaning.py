@@ -79,6 +79,16 @@ def test_an_unknown_tick_value_is_never_a_tick_until_the_user_says_so(dataset):
     assert unknown_ticks(table, saved) == {}
 
 
+def test_not_answered_words_in_one_answer_columns_are_empty_answers(dataset):
+    table = export(["Structure", "Partenaire", "Qualité du lien", "Date"],
+                   ["École A", "Centre social Un", "N/A", "N/A"], ["École B", "Centre social Un", "Satisfaisante", ""])
+    mapping = suggest_mapping(table)
+    mapping.constants["vague"] = "2024"
+    preview = preview_survey(table, mapping, dataset)
+    assert [(r["qualite"], r["date"]) for r in added(preview).values()] == [("", ""), ("3", "")]
+    assert not preview.rejected and "N/A" not in mapping.values["qualite"]  # nothing to map, nothing reported
+
+
 def test_an_empty_cell_is_unchecked_unless_the_column_writes_unchecked_itself(dataset):
     # Column 1 writes Y / empty (empty = not ticked); column 2 writes Oui / Non, so its empty cell is "no answer":
     # either way nothing is ticked and the row is kept.

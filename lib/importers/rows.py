@@ -14,7 +14,7 @@ from lib.importers.mapping import (
 )
 from lib.importers.options import folded, known_texts, split_answers
 from lib.importers.reading import SourceTable
-from lib.importers.ticks import CHECKED, column_meanings, is_draft
+from lib.importers.ticks import CHECKED, NO_ANSWER_WORDS, column_meanings, is_draft
 from lib.importers.tools import TOOL_DATE_COLUMNS, TOOL_DATE_ORDER, first_header
 from lib.formatting import format_decimal
 from lib.questionnaire import ChoiceList, Questionnaire
@@ -107,6 +107,8 @@ class RowBuilder:
         written (the loader's check reports it and leaves it out: never swapped); one before 2000 or after
         tomorrow is reported and left out. The row stays."""
         text = self.cell(cells, "date")
+        if fold(text) in NO_ANSWER_WORDS:
+            return ""
         value, _reason = parse_date(text, self.date_order)
         if value is None:
             return text.strip()
@@ -140,8 +142,12 @@ class RowBuilder:
         for answer in answers:
             if not answer:
                 continue
-            if fold(answer) in lookup:
+            if lookup.get(fold(answer)) is not None:
                 code = lookup[fold(answer)]
+            elif fold(answer) in NO_ANSWER_WORDS:  # LimeSurvey's N/A for a question never shown, "NSP"…
+                continue
+            elif fold(answer) in lookup:
+                code = None
             else:  # a code, or a questionnaire label exactly (accents and case aside)
                 code = answer if answer in self.code_set[field_name] else self.by_label[field_name].get(fold(answer))
             if code is None:

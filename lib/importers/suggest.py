@@ -12,6 +12,7 @@ from lib.importers.options import (
     folded, guess_separator, known_texts, option_groups, split_answers, split_option_header,
 )
 from lib.importers.reading import SourceTable
+from lib.importers.ticks import NO_ANSWER_WORDS
 from lib.importers.tools import (
     DRAFT_COLUMNS, FRAMAFORMS, KOBO, LIMESURVEY, PERSONAL_HINTS, TOOL_DATE_COLUMNS, TOOL_ID_COLUMNS, default_prefix,
     detect_tool, first_header, heading_text, tool_columns,
@@ -185,7 +186,8 @@ def suggest_values(table: SourceTable, mapping: Mapping, field_name: str,
 
 def distinct_answers(table: SourceTable, mapping: Mapping, field_name: str,
                      questionnaire: Questionnaire | None = None) -> list[str]:
-    """The answer texts the file holds for a field (option columns for per-option answers), in file order."""
+    """The answer texts the file holds for a field (option columns for per-option answers), in file order; the
+    not-answered words of :mod:`lib.importers.ticks` are no answers."""
     q = questionnaire or load_questionnaire()
     choice = mapping.multi.get(field_name)
     if choice and choice.options:
@@ -198,7 +200,8 @@ def distinct_answers(table: SourceTable, mapping: Mapping, field_name: str,
     for cell in table.values(column):
         answers = split_answers(cell, choice.separator, known) if choice else ([cell] if cell else [])
         for answer in answers:
-            seen.setdefault(answer, None)
+            if fold(answer) not in NO_ANSWER_WORDS:  # "N/A", "NSP"…: no answer, nothing to map
+                seen.setdefault(answer, None)
     return list(seen)
 
 
