@@ -778,6 +778,11 @@ def _structure_row(entry: _Entry, old: dict[str, str] | None, answers: Counter, 
     return {**row, "_line": entry.line}
 
 
+def _level(type_code: str) -> str:
+    """École (maternelle, élémentaire, primaire), collège or lycée: what a directory extract is made of."""
+    return "ecole" if type_code.startswith("ecole") else type_code
+
+
 def _notes(counters: Counter, skipped_types: Counter, changed_fields: Counter, reference: Reference,
            existing: dict[str, dict[str, str]], entries: list[_Entry], fmt: DirectoryFormat) -> list[str]:
     """The preview's notes: what was left aside on purpose, and what the updates change."""
@@ -803,7 +808,10 @@ def _notes(counters: Counter, skipped_types: Counter, changed_fields: Counter, r
                      "déjà présents reste inchangée, les nouveaux sont « hors éducation prioritaire » ; "
                      "importez l'Annuaire de l'éducation pour la mettre à jour.")
     in_file = {e.uai for e in entries}
-    absent = sorted(uai for uai, row in existing.items() if row["_famille"] == "ecole" and uai not in in_file)
+    # Only the kinds of schools the file lists: a directory of collèges says nothing about the écoles.
+    levels = {_level(e.type) for e in entries if e.type}
+    absent = sorted(uai for uai, row in existing.items()
+                    if row["_famille"] == "ecole" and _level(row["type"]) in levels and uai not in in_file)
     if entries and absent:
         shown = ", ".join(absent[:_MAX_NOTED_IDS]) + (" …" if len(absent) > _MAX_NOTED_IDS else "")
         what = _plural(len(absent), "établissement scolaire du jeu de données est absent de ce fichier : il reste "

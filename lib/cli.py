@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from lib.dataset import ERROR, load_dataset, resolve_data_dir
 from lib.formatting import format_int
@@ -60,18 +62,100 @@ def import_schools(path: Path, dry_run: bool, out=sys.stdout) -> int:
     return _import(path, dry_run, ["id"], preview, out)
 
 
-def import_survey(path: Path, mapping_name: str, dry_run: bool, out=sys.stdout) -> int:
-    """``import-survey FILE --mapping NAME``: preview a survey export with a saved mapping, write unless ``dry_run``."""
-    from lib.importers import Mapping, mapping_filename, preview_export
+def file_error(err: OSError) -> str:
+    """Why a file could not be read, in French (never the system's English message)."""
+    if isinstance(err, FileNotFoundError):
+        return "fichier introuvable (vérifiez le chemin)."
+    if isinstance(err, IsADirectoryError):
+        return "c'est un dossier, pas un fichier."
+    if isinstance(err, PermissionError):
+        return "lecture refusée : droits insuffisants sur ce fichier."
+    return "fichier illisible (erreur du système de fichiers)."
 
-    def preview(data, dataset, store):
-        filename = mapping_filename(mapping_name)
-        if filename not in store.mapping_names():
-            known = ", ".join(name.removesuffix(".json") for name in store.mapping_names()) or "aucun"
-            raise ValueError(f"paramétrage « {mapping_name} » introuvable (paramétrages enregistrés : {known}).")
-        return preview_export(data, path.name, Mapping.from_json(store.read_mapping(filename)), dataset)
 
-    return _import(path, dry_run, ["reponse_id"], preview, out)
+def import_survey(path: Path, mapping_name: str | None = None, dry_run: bool = False, out=None, *,
+                  mapping_file: Path | None = None, suggest: bool = False, as_json: bool = False,
+                  data: Path | None = None, err=None) -> int:
+    """``import-survey FILE``: preview a survey export, write it unless ``dry_run``.
+
+    The mapping is a saved one (``--mapping NAME``), a JSON file (``--mapping-file``) or, with neither, the one the
+    import page proposes (said on the output, on stderr with ``--json``). ``--suggest`` only prints that proposed
+    mapping (saved-mapping JSON). ``--json`` prints the preview's counts (:class:`lib.imports.ImportCounts`).
+    """
+    from lib.importers import ExportRefused, Mapping, mapping_filename, preview_survey, read_export, suggest_mapping
+    from lib.importers.preview import refused
+    from lib.imports import apply_preview, import_counts
+    from lib.store import Store, StoreError
+
+    out, err = out or sys.stdout, err or sys.stderr  # looked up at call time: redirections apply
+    try:
+        payload = path.read_bytes()
+    except OSError as error:
+        print(f"ERREUR {path.name} : {file_error(error)}", file=out)
+        return 1
+    try:
+        table = read_export(payload, path.name)
+    except ExportRefused as error:
+        table = None
+        refusal = refused(path.name, "Enquête", [error.message])
+    if suggest:
+        if table is None:
+            print(f"ERREUR {path.name} : {refusal.problems[0].message}", file=out)
+            return 1
+        print(suggest_mapping(table).to_json(), file=out)
+        return 0
+    folder = data or resolve_data_dir()
+    dataset = load_dataset(folder)
+    store = Store(folder)
+    try:
+        if mapping_file is not None:
+            try:
+                mapping, source = Mapping.from_json(mapping_file.read_text(encoding="utf-8")), str(mapping_file)
+            except OSError as error:
+                raise ValueError(f"correspondance {mapping_file.name} : {file_error(error)}") from None
+            except UnicodeDecodeError:
+                raise ValueError(f"correspondance {mapping_file.name} : pas un texte UTF-8") from None
+        elif mapping_name is not None:
+            filename = mapping_filename(mapping_name)
+            if filename not in store.mapping_names():
+                known = ", ".join(name.removesuffix(".json") for name in store.mapping_names()) or "aucun"
+                raise ValueError(f"paramétrage « {mapping_name} » introuvable "
+                                 f"(paramétrages enregistrés : {known}).")
+            mapping, source = Mapping.from_json(store.read_mapping(filename)), mapping_name
+        else:
+            mapping, source = (suggest_mapping(table) if table else Mapping()), "proposée"
+            print("Correspondance proposée d'après les colonnes du fichier (ni --mapping ni --mapping-file) : "
+                  "vérifiez-la avec --suggest.", file=err if as_json else out)
+    except (ValueError, StoreError) as error:
+        print(f"ERREUR {path.name} : {error}", file=out)
+        return 1
+    preview = refusal if table is None else preview_survey(table, mapping, dataset)
+    counts = import_counts(preview)
+    report: dict[str, object] = {"file": path.name, "kind": preview.kind, "data": str(folder), "mapping": source,
+                                 **counts.as_dict(), "notes": preview.notes,
+                                 "problems": [str(p) for p in preview.problems]}
+    if not as_json:
+        print(f"Jeu de données : {folder}", file=out)
+        print_preview(preview, out)
+    code, written = 0, None
+    if not preview.has_changes and not preview.unchanged:  # not one valid row in the file
+        code = 1
+    elif dry_run or not preview.has_changes:
+        if not as_json:
+            print("Essai : rien n'a été écrit." if dry_run else "Rien à écrire.", file=out)
+    else:
+        try:
+            written = apply_preview(preview, store, ["reponse_id"])
+        except StoreError as error:
+            print(f"ERREUR {error}", file=err if as_json else out)
+            code = 1
+        else:
+            if not as_json:
+                print(f"Écrit : {written[0]} ajout(s), {written[1]} mise(s) à jour.", file=out)
+    if as_json:
+        report["written"] = {"added": written[0], "updated": written[1]} if written else None
+        print(json.dumps(report, ensure_ascii=False, indent=2), file=out)
+    return code
 
 
 def _import(path: Path, dry_run: bool, key: list[str], make_preview, out) -> int:
@@ -86,7 +170,7 @@ def _import(path: Path, dry_run: bool, key: list[str], make_preview, out) -> int
         data = path.read_bytes()
         preview = make_preview(data, dataset, store)
     except (OSError, ValueError, StoreError) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        reason = file_error(err) if isinstance(err, OSError) else str(err)
         print(f"ERREUR {path.name} : {reason}", file=out)
         return 1
     print(f"Jeu de données : {folder}", file=out)
@@ -180,22 +264,52 @@ def report(territoire: str | None, wave: str | None, role: str, output: Path, fo
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.cli", description="Passerelles en ligne de commande")
-    commands = parser.add_subparsers(dest="command", required=True)
+_ARGPARSE_FRENCH = [
+    (r"the following arguments are required: (.+)", r"argument(s) obligatoire(s) manquant(s) : \1"),
+    (r"argument (\S+): not allowed with argument (\S+)", r"\1 et \2 ne vont pas ensemble"),
+    (r"unrecognized arguments: (.+)", r"argument(s) inconnu(s) : \1"),
+    (r"argument (\S+): invalid choice: (\S+) \(choose from (.+)\)", r"\1 : choix \2 invalide (possibles : \3)"),
+    (r"argument (\S+): expected one argument", r"\1 : une valeur est attendue"),
+    (r"argument (\S+): invalid (\w+) value: (\S+)", r"\1 : valeur \3 invalide"),
+]
+
+
+class FrenchArgumentParser(argparse.ArgumentParser):
+    """argparse, with its error messages in French (the usage and help headings stay argparse's)."""
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, french in _ARGPARSE_FRENCH:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, french, message)
+                break
+        self.exit(2, f"ERREUR {self.prog} : {message} (aide : {self.prog} --help)\n")
+
+
+def main(argv: list[str] | None = None, out=None) -> int:
+    """Run one command; ``out``: where ``import-survey`` prints (default: standard output, looked up at call time)."""
+    parser = FrenchArgumentParser(prog="python -m lib.cli", description="Passerelles en ligne de commande")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=FrenchArgumentParser)
     check_parser = commands.add_parser("check", help="vérifier un jeu de données")
     check_parser.add_argument("folder", nargs="?", type=Path, help="dossier du jeu de données")
     bench_parser = commands.add_parser("bench", help="mesurer les performances (JSON)")
-    bench_parser.add_argument("target", choices=["map", "charts", "reports"], help="ce qui est mesuré")
+    bench_parser.add_argument("target", choices=["map", "charts", "reports", "import"], help="ce qui est mesuré")
     bench_parser.add_argument("--scales", default="demo,national", help="échelles, séparées par des virgules")
     bench_parser.add_argument("--repeat", type=int, default=3, help="répétitions (la médiane est donnée)")
     schools_parser = commands.add_parser("import-schools", help="importer l'annuaire de l'éducation")
     schools_parser.add_argument("file", type=Path, help="CSV de l'annuaire ou de la géolocalisation")
     schools_parser.add_argument("--dry-run", action="store_true", help="montrer l'aperçu sans rien écrire")
     survey_parser = commands.add_parser("import-survey", help="importer un export d'outil d'enquête")
-    survey_parser.add_argument("file", type=Path, help="export CSV ou XLSX")
-    survey_parser.add_argument("--mapping", required=True, help="nom du paramétrage enregistré depuis l'application")
+    survey_parser.add_argument("file", type=Path, help="export CSV, TSV, TXT ou XLSX")
+    chosen = survey_parser.add_mutually_exclusive_group()
+    chosen.add_argument("--mapping", help="nom du paramétrage enregistré depuis l'application")
+    chosen.add_argument("--mapping-file", type=Path, help="correspondance JSON (celle que --suggest écrit)")
+    chosen.add_argument("--suggest", action="store_true",
+                        help="écrire la correspondance que la page proposerait (JSON), sans rien importer")
     survey_parser.add_argument("--dry-run", action="store_true", help="montrer l'aperçu sans rien écrire")
+    survey_parser.add_argument("--json", action="store_true", help="l'aperçu en JSON (read, skipped, added, "
+                                                                   "updated, unchanged, rejected…)")
+    survey_parser.add_argument("--data", type=Path,
+                               help="dossier du jeu de données (défaut : celui de l'application)")
     user_parser = commands.add_parser("add-user", help="ajouter un compte, ou changer son mot de passe")
     user_parser.add_argument("name", help="identifiant (minuscules, chiffres, . _ -)")
     user_parser.add_argument("role", choices=["pilotage", "saisie", "financeur"], help="rôle du compte")
@@ -216,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         return report(args.territoire, args.vague, args.role, args.output, args.data)
     if args.command == "import-survey":
-        return import_survey(args.file, args.mapping, args.dry_run)
+        return import_survey(args.file, args.mapping, args.dry_run, out, mapping_file=args.mapping_file,
+                             suggest=args.suggest, as_json=args.json, data=args.data)
     if args.command == "import-schools":
         return import_schools(args.file, args.dry_run)
     if args.command == "check":
@@ -224,7 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         from lib.bench import bench_charts, bench_map, bench_reports
 
-        if args.target == "reports":
+        if args.target == "import":
+            from lib.import_bench import bench_import
+
+            result = bench_import(args.repeat)
+        elif args.target == "reports":
             result = bench_reports(args.repeat)  # demo scale only
         else:
             run = bench_charts if args.target == "charts" else bench_map

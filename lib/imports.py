@@ -1,11 +1,12 @@
 """What every import produces before anything is written: a preview the user confirms.
 
 Shared by the Ministry directory importer (``lib/annuaire.py``), the survey
-importers (``lib/importers.py``), the Données page and the command line.
+importers (``lib/importers/``), the Données page and the command line.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -32,6 +33,9 @@ class ImportPreview:
             warnings; a rejected row is never written.
         notes: facts worth saying in the preview (encoding, delimiter,
             rows outside the département…), in French.
+        skipped: line → French reason, for rows left out on purpose rather than
+            rejected (drafts, unfinished answers); they also have a problem
+            naming the line, so that every list shows them.
     """
 
     file: str
@@ -43,6 +47,7 @@ class ImportPreview:
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
 
     @property
     def rejected(self) -> list[Problem]:
@@ -51,6 +56,71 @@ class ImportPreview:
     @property
     def has_changes(self) -> bool:
         return not self.added.empty or not self.updated.empty
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """The one set of figures an import shows: preview, result, journal line, command line ``--json``.
+
+    ``read = skipped + added + updated + unchanged + rejected``: every data
+    line of the file is in exactly one of them ("unchanged": already in the
+    data set exactly as imported, so neither added nor updated).
+    """
+
+    read: int
+    skipped: int
+    added: int
+    updated: int
+    unchanged: int
+    rejected: int
+    skipped_by_reason: dict[str, list[int]]
+    rejected_by_reason: dict[str, list[int]]
+    rejected_lines: list[dict[str, object]]
+
+    def as_dict(self) -> dict[str, object]:
+        """The figures for ``--json``: ``rejected`` is the list of ``{line, reason}``."""
+        return {"read": self.read, "skipped": self.skipped, "added": self.added, "updated": self.updated,
+                "unchanged": self.unchanged, "rejected": self.rejected_lines,
+                "rejected_count": self.rejected, "skipped_by_reason": self.skipped_by_reason,
+                "rejected_by_reason": self.rejected_by_reason}
+
+    def sentence(self) -> str:
+        """The counts in French, in the order of the sum."""
+        skipped = f"{self.skipped} écartée(s) (brouillons, réponses inachevées), " if self.skipped else ""
+        return (f"{self.read} ligne(s) lue(s) : {skipped}{self.added} à ajouter, {self.updated} à mettre à jour, "
+                f"{self.unchanged} inchangée(s), {self.rejected} rejetée(s).")
+
+
+def reason_of(message: str) -> str:
+    """A rejection message without its values, to group lines by reason (« X » → « … »)."""
+    message = message.removesuffix(" (ligne ignorée)")
+    return re.sub(r"(ligne|lignes) \d+(, \d+)*", r"\1 …", re.sub(r"« [^»]*»", "« … »", message))
+
+
+def import_counts(preview: ImportPreview) -> ImportCounts:
+    """Count a preview once, for every screen and output (see :class:`ImportCounts`)."""
+    first: dict[int, str] = {}
+    for problem in preview.problems:
+        if problem.row_dropped and problem.line is not None and problem.line not in preview.skipped:
+            first.setdefault(problem.line, problem.message.removesuffix(" (ligne ignorée)"))
+    by_reason: dict[str, list[int]] = {}
+    for line, message in sorted(first.items()):
+        by_reason.setdefault(reason_of(message), []).append(line)
+    skipped: dict[str, list[int]] = {}
+    for line, reason in sorted(preview.skipped.items()):
+        skipped.setdefault(reason, []).append(line)
+    return ImportCounts(read=preview.rows_read, skipped=len(preview.skipped), added=len(preview.added),
+                        updated=len(preview.updated), unchanged=preview.unchanged, rejected=len(first),
+                        skipped_by_reason=skipped, rejected_by_reason=by_reason,
+                        rejected_lines=[{"line": line, "reason": message} for line, message in sorted(first.items())])
+
+
+def reasons_table(counts: ImportCounts) -> pd.DataFrame:
+    """Lines left aside, grouped by reason (skipped first, then rejected), for the preview."""
+    rows = [{"raison": reason, "ligne(s)": what, "nombre": len(lines), "lignes du fichier": ", ".join(map(str, lines))}
+            for what, groups in (("écartée", counts.skipped_by_reason), ("rejetée", counts.rejected_by_reason))
+            for reason, lines in groups.items()]
+    return pd.DataFrame(rows, columns=["raison", "ligne(s)", "nombre", "lignes du fichier"])
 
 
 def refused(file: str, kind: str, target: str, message: str) -> ImportPreview:
@@ -67,16 +137,13 @@ def apply_preview(preview: ImportPreview, store, key: list[str]) -> tuple[int, i
     rows = pd.concat([preview.added, preview.updated], ignore_index=True).fillna("").astype(str)
     if rows.empty:
         return 0, 0
-    description = (f"Import de {preview.file} ({preview.kind}) : {len(preview.added)} ajout(s), "
-                   f"{len(preview.updated)} mise(s) à jour, {len(preview.rejected)} ligne(s) rejetée(s)")
+    description = f"Import de {preview.file} ({preview.kind}) — {import_counts(preview).sentence()}"
     return store.upsert(preview.target, rows, key, description, action="import")
 
 
 def preview_summary(preview: ImportPreview) -> str:
     """One French sentence: what the import would do."""
-    return (f"{preview.kind} — {preview.rows_read} ligne(s) lue(s) : {len(preview.added)} à ajouter, "
-            f"{len(preview.updated)} à mettre à jour, {preview.unchanged} inchangée(s), "
-            f"{len({p.line for p in preview.rejected})} rejetée(s).")
+    return f"{preview.kind} — {import_counts(preview).sentence()}"
 
 
 def preview_structures_csv(data: bytes, filename: str, dataset, current: pd.DataFrame) -> ImportPreview:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -15,6 +16,12 @@ def fold(text: object) -> str:
     decomposed = unicodedata.normalize("NFKD", str(text).replace("\ufeff", ""))
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(plain.lower().replace("_", " ").split())
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def fold_cached(text: str) -> str:
+    """:func:`fold` for strings, remembered: import files repeat the same few values on thousands of rows."""
+    return fold(text)
 
 
 _MARKDOWN_SYNTAX = re.compile(r"[\\`*_{}\[\]<>#|~$]|&(?=[#A-Za-z])")  # markup anywhere in a line

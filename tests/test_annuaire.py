@@ -451,7 +451,15 @@ def test_schools_of_the_data_set_missing_from_the_file_are_left_alone_and_named(
     preview = preview_school_directory(csv_bytes(ANNUAIRE_HEADER, [school(101, "École nouvelle")]), "a.csv",
                                        dataset)
     note = next(n for n in preview.notes if "absents de ce fichier" in n)
-    assert note.startswith("5 établissements scolaires") and uai(4) in note and "CS-1" not in note
+    # the écoles only: a file of écoles says nothing about the collège (issue 11: it was named, 5 instead of 4)
+    assert note.startswith("4 établissements scolaires") and uai(4) in note and "CS-1" not in note
+    assert uai(3) not in note
+
+
+def test_a_directory_of_colleges_only_does_not_warn_about_the_ecoles(dataset):
+    preview = preview_school_directory(csv_bytes(ANNUAIRE_HEADER, [school(3, "Collège C", kind="Collège")]),
+                                       "colleges.csv", dataset)
+    assert not [n for n in preview.notes if "absent" in n], preview.notes
 
 
 # --------------------------------------------------------------------------- refusals and rejections

@@ -187,9 +187,11 @@ CASES = [
     survey("enquete_autre_formulaire.csv", "proposée", refusal("choisissez la colonne « Structure qui répond »")),
     survey("enquete_kobo_sans_id.csv", "kobo",
            refusal("colonne « _id » (Identifiant de la réponse dans l'outil) absente du fichier")),
-    # Cut inside a quoted cell: the whole file is refused rather than a row silently half-read.
-    survey("enquete_kobo_coupe.csv", "kobo", error(4, None, "guillemet ouvert ligne 4 et jamais refermé")),
-    survey("enquete_limesurvey_coupe.csv", "limesurvey", error(3, None, "guillemet ouvert ligne 3")),
+    # Cut inside a quoted cell: the complete rows before the cut are previewed, the cut line reported.
+    survey("enquete_kobo_coupe.csv", "kobo", error(4, None, "guillemet ouvert ligne 4 et jamais refermé"),
+           refused=False),  # issue 11: the complete rows before the cut go through
+    survey("enquete_limesurvey_coupe.csv", "limesurvey", error(3, None, "guillemet ouvert ligne 3"),
+           refused=False),  # issue 11: the complete rows before the cut go through
     survey("enquete_limesurvey_doublon.csv", "limesurvey",
            error(4, "reponse_id", "identifiant de réponse déjà présent(e) ligne 2 (ligne ignorée)"), refused=False),
     survey("enquete_structures_inconnues.csv", "kobo",
@@ -216,7 +218,8 @@ CASES = [
     survey("enquete_dates_impossibles.csv", "excel",
            error(2, "date", "date « 31/02/2019 » illisible (attendu 05/06/2018 ou 2018-06-05) (valeur ignorée)"),
            error(3, "date", "date « 2019-13-01 » illisible"), refused=False),
-    survey("enquete_guillemet_non_ferme.csv", "excel", error(3, None, "guillemet ouvert ligne 3")),
+    survey("enquete_guillemet_non_ferme.csv", "excel", error(3, None, "guillemet ouvert ligne 3"),
+           refused=False),  # issue 11: the complete rows before the cut go through
     survey("enquete_octets_nuls.csv", "excel", refusal(BINARY)),
     survey("enquete_valeur_en_trop.csv", "google",
            error(2, None, "ligne avec des valeurs en trop : 11 valeurs au lieu de 10 (ligne ignorée)"), refused=False),

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import small_tables, write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,3 +109,43 @@ def test_import_survey_with_a_saved_mapping(tmp_path):
     assert real.returncode == 0 and "Écrit :" in real.stdout
     again = run("--mapping", "Kobo mars")  # next month's export, same rows: nothing new
     assert again.returncode == 0 and "Rien à écrire" in again.stdout
+
+
+def test_import_survey_suggest_then_mapping_file_then_json(tmp_path, capfd):
+    """Issue 11: the page's proposal as JSON, used unedited, and the preview's counts as JSON; French errors."""
+    import json
+
+    from lib import cli
+
+    folder = write_tables(tmp_path / "jeu", small_tables())
+    export = ROOT / "tests" / "fixtures" / "enquetes" / "kobo_labels.csv"
+    assert cli.main(["import-survey", str(export), "--suggest"]) == 0
+    suggested = capfd.readouterr().out
+    assert json.loads(suggested)["format"] == "passerelles-correspondance"
+    mapping = tmp_path / "kobo.json"
+    mapping.write_text(suggested, encoding="utf-8")
+
+    before = (folder / "reponses.csv").read_bytes()
+    args = ["import-survey", str(export), "--data", str(folder), "--dry-run", "--json"]
+    assert cli.main([*args, "--mapping-file", str(mapping)]) == 0
+    captured = capfd.readouterr()
+    report = json.loads(captured.out)
+    assert (report["read"], report["skipped"], report["added"], report["updated"]) == (5, 0, 3, 0)
+    assert [r["line"] for r in report["rejected"]] == [4, 5] and all(r["reason"] for r in report["rejected"])
+    assert "proposée" not in captured.err
+    assert (folder / "reponses.csv").read_bytes() == before
+
+    assert cli.main(args) == 0  # neither --mapping nor --mapping-file: the proposal, said on stderr
+    captured = capfd.readouterr()
+    assert json.loads(captured.out)["added"] == 3 and "Correspondance proposée" in captured.err
+
+    assert cli.main(["import-survey", str(tmp_path / "absent.tsv"), "--data", str(folder)]) == 1
+    out = capfd.readouterr().out
+    assert "absent.tsv : fichier introuvable" in out and "No such file" not in out
+    assert cli.main(["import-survey", str(export), "--data", str(folder), "--mapping-file",
+                     str(tmp_path / "absent.json")]) == 1
+    assert "absent.json : fichier introuvable" in capfd.readouterr().out
+
+    with pytest.raises(SystemExit):
+        cli.main(["import-survey", str(export), "--mapping", "a", "--mapping-file", "b"])
+    assert "--mapping-file et --mapping ne vont pas ensemble" in capfd.readouterr().err

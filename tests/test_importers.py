@@ -131,7 +131,8 @@ def test_kobo_labels_export_detected_and_mapped_from_its_labels():
     assert mapping.values["qualite"] == {"Satisfaisante": "3", "Très satisfaisante": "4", "Difficile": "1",
                                          "À améliorer": "2"}
     assert mapping.values["fonction"]["Référent·e famille"] == "referent_famille"
-    assert mapping.id_prefix == "KOBO-" and mapping.constants == {"mode": "formulaire"}
+    # issue 11: the wave is proposed as the year of the answers, so that a suggested mapping imports as it is
+    assert mapping.id_prefix == "KOBO-" and mapping.constants == {"mode": "formulaire", "vague": "2024"}
 
 
 def test_kobo_labels_preview_rows_rejections_and_personal_data(dataset):
@@ -363,18 +364,22 @@ def test_framaforms_one_column_per_option_gives_the_same_answers(folder):
 # --------------------------------------------------------------------------- Google Forms
 
 
-def google_id(timestamp: str, respondent: str, partner: str) -> str:
-    return "GF-" + hashlib.sha1(f"{timestamp}|{respondent}|{partner}".encode()).hexdigest()[:12]
+def with_digest(prefix: str, timestamp: str, answer: dict[str, str]) -> dict[str, str]:
+    """An answer without a tool id: its id is a digest of its submission time and of every field (issue 11: not of
+    the minute, respondent and partner only, which merged different answers)."""
+    key = "|".join([timestamp, *(answer[c] for c in COLUMNS if c != "reponse_id")])
+    return {**answer, "reponse_id": prefix + hashlib.sha1(key.encode()).hexdigest()[:12]}
 
 
 GOOGLE_ROWS = {
-    2: form_row(reponse_id=google_id("2024-03-12T14:31:45", E2, "CS-1"), date="2024-03-12", repondant_id=E2,
-                repondant_fonction="direction_ecole", ecole_id=E2, centre_id="CS-1", formes="periscolaire;parentalite",
-                qualite="3", leviers="interconnaissance;personne_relais", freins="manque_temps"),
-    3: form_row(reponse_id=google_id("2024-03-12T15:02:10", "CS-1", E1), date="2024-03-12", repondant_id="CS-1",
-                repondant_fonction="coordination_clas", ecole_id=E1, centre_id="CS-1", formes="clas", qualite="4",
-                leviers="financement", freins="renouvellement_equipes;calendriers",
-                commentaire="Convention signée en 2023, à renouveler"),
+    2: with_digest("GF-", "2024-03-12T14:31:45", form_row(
+        date="2024-03-12", repondant_id=E2, repondant_fonction="direction_ecole", ecole_id=E2, centre_id="CS-1",
+        formes="periscolaire;parentalite", qualite="3", leviers="interconnaissance;personne_relais",
+        freins="manque_temps")),
+    3: with_digest("GF-", "2024-03-12T15:02:10", form_row(
+        date="2024-03-12", repondant_id="CS-1", repondant_fonction="coordination_clas", ecole_id=E1,
+        centre_id="CS-1", formes="clas", qualite="4", leviers="financement",
+        freins="renouvellement_equipes;calendriers", commentaire="Convention signée en 2023, à renouveler")),
 }
 
 
@@ -404,14 +409,14 @@ def test_plain_csv_saved_by_excel_in_windows_1252(dataset):
     preview = preview_survey(table, mapping, dataset)
     assert preview.kind == "CSV"
     assert written(preview) == {
-        2: row(reponse_id="CSV-" + hashlib.sha1(f"2023-06-15T00:00:00|{E1}|CS-1".encode()).hexdigest()[:12],
-               vague="2023", date="2023-06-15", mode="formulaire", repondant_id=E1,
-               repondant_fonction="direction_ecole", ecole_id=E1, centre_id="CS-1", formes="clas;fetes",
-               frequence="mensuelle", qualite="4", pistes="Continuer le CLAS"),
-        3: row(reponse_id="CSV-" + hashlib.sha1(f"2023-06-16T00:00:00|CS-2|{E3}".encode()).hexdigest()[:12],
-               vague="2023", date="2023-06-16", mode="formulaire", repondant_id="CS-2",
-               repondant_fonction="coordination_clas", ecole_id=E3, centre_id="CS-2", formes="clas",
-               frequence="hebdomadaire", qualite="3"),
+        2: with_digest("CSV-", "2023-06-15T00:00:00", row(
+            vague="2023", date="2023-06-15", mode="formulaire", repondant_id=E1, repondant_fonction="direction_ecole",
+            ecole_id=E1, centre_id="CS-1", formes="clas;fetes", frequence="mensuelle", qualite="4",
+            pistes="Continuer le CLAS")),
+        3: with_digest("CSV-", "2023-06-16T00:00:00", row(
+            vague="2023", date="2023-06-16", mode="formulaire", repondant_id="CS-2",
+            repondant_fonction="coordination_clas", ecole_id=E3, centre_id="CS-2", formes="clas",
+            frequence="hebdomadaire", qualite="3")),
     }
     assert_no_personal_data(preview, "01 34 56 78 90")
 
@@ -435,12 +440,11 @@ def test_xlsx_first_sheet_with_sheet_row_numbers(dataset):
     assert table.rows[1][4:6] == ["4", "2024-05-03 14:30:00"]
     assert "Seule la première feuille est lue ; ignorée(s) : « Notes »." in table.notes
     preview = preview_survey(table, mapping_for(table), dataset)
-    digest = hashlib.sha1(f"2024-05-02T00:00:00|{E3}|CS-2".encode()).hexdigest()[:12]
     assert preview.kind == "XLSX"
     assert written(preview) == {
-        2: form_row(reponse_id=f"CSV-{digest}", date="2024-05-02", repondant_id=E3,
-                    repondant_fonction="chef_etablissement", ecole_id=E3, centre_id="CS-2",
-                    formes="clas;echanges_information", qualite="3"),
+        2: with_digest("CSV-", "2024-05-02T00:00:00", form_row(
+            date="2024-05-02", repondant_id=E3, repondant_fonction="chef_etablissement", ecole_id=E3,
+            centre_id="CS-2", formes="clas;echanges_information", qualite="3")),
         4: form_row(reponse_id=written(preview)[4]["reponse_id"], date="2024-05-03", repondant_id="CS-1",
                     repondant_fonction="direction_centre", ecole_id=E2, centre_id="CS-1", formes="fetes",
                     qualite="4"),
@@ -501,7 +505,7 @@ def test_spreadsheets_that_are_not_xlsx_are_refused():
 
 
 def test_a_file_over_the_upload_limit_is_refused(monkeypatch, dataset):
-    monkeypatch.setattr(importers, "MAX_IMPORT_BYTES", 1024 * 1024)
+    monkeypatch.setattr(importers.reading, "MAX_IMPORT_BYTES", 1024 * 1024)
     preview = preview_export(b"a;b\n" * 300_000, "gros.csv", Mapping(), dataset)
     assert [p.message for p in preview.problems] == ["fichier trop volumineux (1,1 Mo) : la limite est de 1 Mo."]
     assert preview.added.empty and not preview.has_changes

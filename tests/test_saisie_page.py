@@ -148,6 +148,9 @@ def test_survey_import_walks_from_mapping_to_confirmation_and_saves_the_mapping(
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("KoboToolbox" in m.value for m in at.markdown)
+    vague = next(t for t in at.text_input if t.label.startswith("Vague d'enquête"))
+    assert vague.value == "2024"  # issue 11: proposed from the year of the answers
+    vague.input("").run()
     assert any("indiquez la vague" in e.value for e in at.error)  # required before any preview
     next(t for t in at.text_input if t.label.startswith("Vague d'enquête")).input("2024").run()
     assert any("à ajouter" in m.value for m in at.markdown), [m.value for m in at.markdown]

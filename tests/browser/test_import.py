@@ -39,10 +39,9 @@ def test_upload_a_kobo_export_and_confirm(page, writable) -> None:
     open_logged_in(page, f"{base_url}/Import_enquete", "saisie", main(page).get_by_text("Export de l'outil d'enquête"))
     with expect_rerun(page, main(page).get_by_text("KoboToolbox")):
         page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(KOBO))
-    vague = main(page).get_by_label("Vague d'enquête (si le fichier n'a pas de colonne)")
-    with expect_rerun(page, main(page).get_by_text("à ajouter")):
-        vague.fill("2024")
-        vague.press("Enter")
+    # issue 11: the wave is proposed as the year of the answers, so the preview shows at once
+    expect(main(page).get_by_label("Vague d'enquête (si le fichier n'a pas de colonne)")).to_have_value("2024")
+    expect(main(page).get_by_text("à ajouter").first).to_be_visible()
     with expect_rerun(page, main(page).get_by_text("Import enregistré")):
         main(page).get_by_role("button", name="Confirmer l'import").click()
     assert_no_exception(page)

@@ -86,7 +86,8 @@ def test_import_y_n_na_columns_then_the_forms_chart_counts_the_truth(page, writa
     open_logged_in(page, f"{base_url}/Liens_par_territoire?vague=2019", "saisie",
                    main.get_by_role("heading", level=1, name="Liens par territoire", exact=True))
     main.get_by_role("tab", name="Formes").click()  # tabs switch in the browser: no rerun
-    expect(main.locator(".js-plotly-plot").first.locator(".main-svg").first).to_be_visible()
+    # the first chart of the page is in the « Fréquence » tab, hidden once « Formes » is open
+    expect(main.locator(".js-plotly-plot:visible").first.locator(".main-svg").first).to_be_visible()
     charts = shown_charts(page)
     assert any(close(chart, expected) for chart in charts), (expected, charts)
     assert_no_exception(page)
