@@ -1,0 +1,492 @@
+"""« Où agir ? »: where a link could be built, where one weakens, blank zones — every rule and threshold.
+
+Distances are straight lines in metres between Lambert-93 positions
+(EPSG:2154, projected with pyproj). The projection's scale error is below
+0.01 % around 49° N (the Val d'Oise lies on its northern standard parallel)
+and within −0.1 % / +0.3 % anywhere in metropolitan France: under 5 m at
+1.5 km. An equirectangular shortcut would be as good in one département but
+not France-wide, and pyproj is already pinned.
+
+A structure without its own coordinates (placed at its town hall, flagged
+« position approximative ») is never counted in a distance: it is listed
+apart. Neighbours are found with a shapely ``STRtree`` (no Python double loop).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from lib.filters import ALL_WAVES, View
+from lib.formatting import format_decimal, format_int, format_percent
+from lib.metrics import link_summary
+from lib.network import BROKER_EXPLANATION, network_by_territory, network_figures
+from lib.questionnaire import load_questionnaire
+
+# --- rules and thresholds (one place; the page and the tests read them from here)
+RADIUS_M = 1500  # default « à proximité »: straight line, set by the user
+RADIUS_CHOICES_M = (500, 3000)  # the page's slider bounds
+CENTRE_MIN_NEAR = 5  # a centre is compared with the schools around it only when there are this many
+CENTRE_MAX_SHARE = 0.25  # … and flagged when it works with fewer than this share of them
+QUALITY_DROP = 1.0  # a link « weakened »: its mean quality fell by a level or more
+DIFFICULT_MAX = 1.5  # one side rates the link « difficile » (level 1, half a level of margin)
+SATISFIED_MIN = 3.0  # … while the other is satisfied (levels 3–4)
+WORKS_MIN = 3  # « where the link works »: answers rating it 3 or 4
+TOP_LEVERS = 3
+TOP_PISTES = 2
+LAMBERT_93 = "EPSG:2154"
+_TO_L93 = pyproj.Transformer.from_crs("EPSG:4326", LAMBERT_93, always_xy=True)
+
+KINDS = {
+    "ecole_sans_lien": "École sans lien près d'un centre",
+    "centre_peu_partenaire": "Centre avec peu d'écoles partenaires",
+    "lien_disparu": "Lien disparu",
+    "lien_affaibli": "Lien affaibli",
+    "perceptions_opposees": "Perceptions opposées",
+    "zone_blanche": "Commune sans aucun lien",
+}
+# Priority education first: REP+ (1), REP (2), others (3).
+EP_PRIORITY = {"REP+": 1, "REP": 2}
+OTHER_PRIORITY = 3
+
+
+def format_km(metres: float) -> str:
+    """``1500`` → ``1,5 km``; ``1000`` → ``1 km``."""
+    text = format_decimal(metres / 1000, 1)
+    return f"{text[:-2] if text.endswith(',0') else text}\u00a0km"
+
+
+def ep_priority(values: pd.Series) -> np.ndarray:
+    """1 for REP+, 2 for REP, 3 otherwise."""
+    return values.astype(object).map(EP_PRIORITY).fillna(OTHER_PRIORITY).to_numpy(dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- distances
+
+
+def placed(structures: pd.DataFrame) -> np.ndarray:
+    """Structures with their own coordinates (not at 0,0, not placed at the town hall)."""
+    lat, lon = structures["latitude"].to_numpy(float), structures["longitude"].to_numpy(float)
+    own = ~structures["position_approximative"].to_numpy(dtype=bool) if "position_approximative" in structures \
+        else np.ones(len(structures), dtype=bool)
+    return own & np.isfinite(lat) & np.isfinite(lon) & ~((lat == 0) & (lon == 0))
+
+
+def lambert93(structures: pd.DataFrame) -> np.ndarray:
+    """(x, y) in metres, Lambert-93; NaN for structures not :func:`placed`."""
+    ok = placed(structures)
+    xy = np.full((len(structures), 2), np.nan)
+    if ok.any():
+        x, y = _TO_L93.transform(structures["longitude"].to_numpy(float)[ok], structures["latitude"].to_numpy(float)[ok])
+        xy[ok] = np.column_stack([x, y])
+    return xy
+
+
+def pairs_within(a: np.ndarray, b: np.ndarray, radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (i, j) with ``a[i]`` and ``b[j]`` at most ``radius_m`` apart (rows with NaN never match).
+
+    An ``STRtree`` of ``b`` queried with a square around each point of ``a``,
+    then the exact distance in numpy (faster than the tree's ``dwithin``).
+    """
+    ia, ib = np.flatnonzero(np.isfinite(a).all(axis=1)), np.flatnonzero(np.isfinite(b).all(axis=1))
+    if not len(ia) or not len(ib):
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, np.array([], dtype=float)
+    tree = shapely.STRtree(shapely.points(b[ib]))
+    pa, pb = a[ia], b[ib]
+    q, t = tree.query(shapely.box(pa[:, 0] - radius_m, pa[:, 1] - radius_m, pa[:, 0] + radius_m, pa[:, 1] + radius_m))
+    distance = np.hypot(pa[q, 0] - pb[t, 0], pa[q, 1] - pb[t, 1])
+    keep = distance <= radius_m
+    return ia[q[keep]], ib[t[keep]], distance[keep]
+
+
+# --------------------------------------------------------------------------- the analysis
+
+
+@dataclass
+class WhereAnalysis:
+    """Everything « Où agir ? » shows; tables in French, ready to display and export."""
+
+    radius_m: float
+    wave: str
+    before: str | None
+    opportunities: pd.DataFrame  # every kind, ranked
+    schools: pd.DataFrame  # schools with no link near a centre
+    centres: pd.DataFrame  # every centre: partners, schools near, share reached, flagged or not
+    changes: pd.DataFrame  # links weakened or gone
+    gaps: pd.DataFrame  # one side difficult, the other satisfied
+    blank_communes: pd.DataFrame
+    blank_epci: pd.DataFrame
+    far_schools: pd.DataFrame  # per commune: schools with no centre within the radius
+    network: pd.DataFrame  # per structure
+    territories: pd.DataFrame  # per territory: density, share linked, groups, isolated pairs, brokers
+    unplaced: pd.DataFrame  # structures left out of distances
+    figures: pd.DataFrame  # per structure, internal ids: partners, broker… (map and card)
+
+
+def _links(reponses: pd.DataFrame) -> pd.DataFrame:
+    return reponses[["ecole_id", "centre_id"]].drop_duplicates().reset_index(drop=True)
+
+
+def waves_compared(waves: list[str], wave: str) -> tuple[str | None, str | None]:
+    """(before, after): the chosen wave and the one before it; the last two when every wave is chosen."""
+    if not waves:
+        return None, None
+    after = waves[-1] if wave == ALL_WAVES or wave not in waves else wave
+    index = waves.index(after)
+    return (waves[index - 1] if index else None), after
+
+
+def _who(names: dict, communes: dict, ids) -> list[str]:
+    return [f"{names.get(i, i)} ({communes.get(i, '')})" for i in ids]
+
+
+def card_link(structure_id: str) -> str:
+    """The map page opened on a structure's card (relative: works behind any base path)."""
+    return f"Carte?structure={structure_id}"
+
+
+def what_works(reponses: pd.DataFrame, territory_of_school: dict, with_pistes: bool) -> tuple[dict, dict]:
+    """Per territory: the most cited leviers where links work (quality ≥ WORKS_MIN), and the most cited pistes.
+
+    Returns:
+        (territory → « levier ; levier », territory → « piste / piste »), with
+        ``None`` holding the whole view's answer (a territory with too little).
+    """
+    labels = load_questionnaire()["leviers"].labels
+    good = reponses[(reponses["qualite"].astype("Float64") >= WORKS_MIN).fillna(False).to_numpy(dtype=bool)]
+    territory = [territory_of_school.get(s) for s in good["ecole_id"].tolist()]
+    levers: dict = {None: Counter()}
+    pistes: dict = {None: Counter()}
+    for place, codes, text in zip(territory, good["leviers"].tolist(), good["pistes"].fillna("").tolist()):
+        for key in (place, None):
+            levers.setdefault(key, Counter()).update(codes)
+            if with_pistes and text.strip():
+                pistes.setdefault(key, Counter())[text.strip()] += 1
+    lever_text = {k: " ; ".join(labels.get(c, c) for c, _ in v.most_common(TOP_LEVERS)) for k, v in levers.items()}
+    piste_text = {k: " / ".join(t for t, _ in v.most_common(TOP_PISTES)) for k, v in pistes.items()}
+    return lever_text, piste_text
+
+
+def analyse(view: View, centres: pd.DataFrame, wave: str, column: str, radius_m: float = RADIUS_M,
+            with_pistes: bool = False) -> WhereAnalysis:
+    """Every opportunity, blank zone and network figure of the view.
+
+    Args:
+        view: the filtered data over **every** wave (links of ``wave`` are
+            taken from it; the wave before serves the changes).
+        centres: the centres to measure distances to (every centre of the
+            chosen types, the territory filter aside: a centre just over
+            the border is still near).
+        wave: the chosen wave (``ALL_WAVES``: links of every wave, changes
+            between the last two).
+        column: the structures' column naming the territory.
+        radius_m: « à proximité », in metres.
+        with_pistes: add the most cited pistes (free text: comité de pilotage only).
+    """
+    schools = view.schools.reset_index(drop=True)
+    centres = centres.drop_duplicates("id").reset_index(drop=True)
+    reponses = view.reponses
+    waves = sorted(reponses["vague"].dropna().unique().tolist())
+    before, after = waves_compared(waves, wave)
+    current = reponses if wave == ALL_WAVES else reponses[(reponses["vague"] == wave).to_numpy(dtype=bool)]
+    links = _links(current)
+    structures = pd.concat([schools, centres, view.structures]).drop_duplicates("id")
+    names = dict(zip(structures["id"].tolist(), structures["nom"].tolist()))
+    communes = dict(zip(structures["id"].tolist(), structures["commune"].fillna("").tolist()))
+    territory_of_school = dict(zip(schools["id"].tolist(), schools[column].tolist()))
+    levers, pistes = what_works(reponses, territory_of_school, with_pistes)
+    near_km = format_km(radius_m)
+
+    # Who is near whom.
+    school_xy, centre_xy = lambert93(schools), lambert93(centres)
+    si, ci, distance = pairs_within(school_xy, centre_xy, radius_m)
+    n_centres_near = np.bincount(si, minlength=len(schools))
+    n_schools_near = np.bincount(ci, minlength=len(centres))
+    nearest = np.full(len(schools), np.inf)
+    np.minimum.at(nearest, si, distance)
+    linked_schools = set(links["ecole_id"].tolist())
+    is_linked = np.fromiter((s in linked_schools for s in schools["id"].tolist()), dtype=bool, count=len(schools))
+    partners_of_centre = links.groupby("centre_id")["ecole_id"].nunique()
+    # Linked pairs within the radius: the links' own distances.
+    school_pos = {i: k for k, i in enumerate(schools["id"].tolist())}
+    centre_pos = {i: k for k, i in enumerate(centres["id"].tolist())}
+    lk_s = np.array([school_pos.get(s, -1) for s in links["ecole_id"].tolist()], dtype=np.int64)
+    lk_c = np.array([centre_pos.get(c, -1) for c in links["centre_id"].tolist()], dtype=np.int64)
+    both = (lk_s >= 0) & (lk_c >= 0)
+    link_distance = np.full(len(links), np.nan)
+    link_distance[both] = np.hypot(*(school_xy[lk_s[both]] - centre_xy[lk_c[both]]).T)
+    near_link = link_distance <= radius_m
+    near_partners = np.bincount(lk_c[near_link], minlength=len(centres))
+
+    ep = schools["education_prioritaire"].astype(object).fillna("")
+    priority = ep_priority(schools["education_prioritaire"])
+
+    # 1. Schools with no link and a centre near.
+    chosen = (~is_linked) & (n_centres_near > 0)
+    school_rows = pd.DataFrame({
+        "id": schools["id"], "priorite": priority, "École": schools["nom"], "Type": schools["type"].astype(str),
+        "Éducation prioritaire": ep, "Commune": schools["commune"], "Intercommunalité": schools["epci_nom"],
+        "Territoire": schools[column], "Centres à proximité": n_centres_near,
+        "Centre le plus proche (m)": np.where(np.isfinite(nearest), np.round(nearest), np.nan),
+    })[chosen].sort_values(["priorite", "Centres à proximité", "Centre le plus proche (m)", "École"],
+                           ascending=[True, False, True, True], kind="stable")
+    type_labels = load_questionnaire()["types_structure"].labels
+    school_rows["Type"] = school_rows["Type"].map(type_labels)
+
+    # 2. Centres with few partner schools among those around them.
+    share = np.where(n_schools_near > 0, near_partners / np.maximum(n_schools_near, 1), np.nan)
+    flagged = (n_schools_near >= CENTRE_MIN_NEAR) & (share < CENTRE_MAX_SHARE)
+    # The priority of a centre: the best priority among the nearby schools it does not reach.
+    linked_pairs = set(zip(links["ecole_id"].tolist(), links["centre_id"].tolist()))
+    school_ids, centre_ids = schools["id"].to_numpy(dtype=object), centres["id"].to_numpy(dtype=object)
+    unreached = np.fromiter(((a, b) not in linked_pairs for a, b in zip(school_ids[si].tolist(), centre_ids[ci].tolist())),
+                            dtype=bool, count=len(si))
+    centre_priority = np.full(len(centres), OTHER_PRIORITY, dtype=np.int64)
+    np.minimum.at(centre_priority, ci[unreached], priority[si[unreached]])
+    centre_rows = pd.DataFrame({
+        "id": centres["id"], "priorite": centre_priority, "Centre": centres["nom"],
+        "Type": centres["type"].astype(str).map(type_labels), "Commune": centres["commune"],
+        "Intercommunalité": centres["epci_nom"],
+        "Écoles partenaires": centres["id"].map(partners_of_centre).fillna(0).astype(int).to_numpy(),
+        "Écoles à proximité": n_schools_near, "Dont partenaires": near_partners,
+        "Part des écoles proches partenaires": share, "Peu de partenaires": flagged,
+    })
+    # Structures of another filter type or territory are not judged: only the view's centres.
+    in_view = set(view.structures.loc[view.structures["famille"] == "centre", "id"].tolist())
+    centre_rows = centre_rows[centre_rows["id"].isin(in_view).to_numpy(dtype=bool)]
+
+    # 3. Links weakened or gone between two waves.
+    changes = _changes(reponses, before, after, names, communes)
+    # 4. One side difficult, the other satisfied.
+    gaps = _opposed(current, names, communes)
+
+    # 5. Blank zones.
+    by_commune = pd.DataFrame({"Commune": schools["commune"], "Intercommunalité": schools["epci_nom"],
+                               "lien": is_linked, "proche": n_centres_near > 0, "place": placed(schools),
+                               "ep": priority < OTHER_PRIORITY, "prio": priority})
+    communes_table = by_commune.groupby(["Commune", "Intercommunalité"], observed=True).agg(
+        ecoles=("lien", "size"), liees=("lien", "sum"), ep=("ep", "sum"),
+        placees=("place", "sum"), proches=("proche", "sum"), priorite=("prio", "min")).reset_index()
+    blank_communes = communes_table[communes_table["liees"] == 0].rename(columns={
+        "ecoles": "Écoles", "ep": "Dont éducation prioritaire", "proches": f"Écoles à moins de {near_km} d'un centre"})
+    blank_communes = blank_communes.drop(columns=["liees", "placees"]).sort_values(
+        ["priorite", "Dont éducation prioritaire", "Écoles"], ascending=[True, False, False], kind="stable")
+    epci = by_commune.groupby("Intercommunalité", observed=True).agg(ecoles=("lien", "size"), liees=("lien", "sum"))
+    blank_epci = epci[epci["liees"] == 0].reset_index().rename(columns={"ecoles": "Écoles"})[["Intercommunalité",
+                                                                                             "Écoles"]]
+    far = communes_table.assign(loin=communes_table["placees"] - communes_table["proches"])
+    far_schools = far[far["loin"] > 0].rename(columns={
+        "ecoles": "Écoles", "loin": f"Écoles sans centre à moins de {near_km}"})[
+        ["Commune", "Intercommunalité", "Écoles", f"Écoles sans centre à moins de {near_km}"]]
+    far_schools = far_schools.assign(**{"Toutes les écoles placées": far["loin"] == far["placees"]}).sort_values(
+        f"Écoles sans centre à moins de {near_km}", ascending=False, kind="stable")
+
+    # The shape of the network.
+    figures = network_figures(links)
+    reached = pd.Series(share, index=centres["id"].to_numpy())
+    figures = figures.assign(part_ecoles_proches=figures["id"].map(reached))
+    network = _network_table(figures, structures, type_labels)
+    territories = _territory_table(schools, structures, column, is_linked, n_centres_near, near_link, lk_s, figures)
+
+    unplaced = pd.concat([schools, centres]).drop_duplicates("id")
+    unplaced = unplaced[~placed(unplaced)]
+    unplaced = pd.DataFrame({"Structure": unplaced["nom"], "Type": unplaced["type"].astype(str).map(type_labels),
+                             "Commune": unplaced["commune"], "Fiche": unplaced["id"].map(card_link)})
+
+    opportunities = _ranked(school_rows, centre_rows[centre_rows["Peu de partenaires"]], changes, gaps,
+                            blank_communes, near_km, levers, pistes, territory_of_school, schools, column,
+                            centres, with_pistes)
+    return WhereAnalysis(
+        radius_m=radius_m, wave=wave, before=before, opportunities=opportunities,
+        schools=_public(school_rows), centres=_public(centre_rows), changes=changes.drop(columns=["_ids"]),
+        gaps=gaps.drop(columns=["_ids"]), blank_communes=blank_communes.drop(columns=["priorite"]), blank_epci=blank_epci,
+        far_schools=far_schools, network=network, territories=territories, unplaced=unplaced, figures=figures,
+    )
+
+
+def _public(table: pd.DataFrame) -> pd.DataFrame:
+    """A list for display and export: the card link instead of internal columns."""
+    out = table.drop(columns=["priorite"]).reset_index(drop=True)
+    out["Fiche"] = out.pop("id").map(card_link)
+    return out
+
+
+def _changes(reponses: pd.DataFrame, before: str | None, after: str | None, names: dict, communes: dict
+             ) -> pd.DataFrame:
+    """Links that lost QUALITY_DROP or more, or whose partner was not cited any more, between two waves.
+
+    A link is « gone » only when one of its two structures answered in the
+    later wave without citing the other: a link nobody was asked about is
+    not a lost link.
+    """
+    columns = ["Évolution", "École", "Centre", "Qualité avant", "Qualité après", "Fiche", "_ids"]
+    if before is None or after is None:
+        return pd.DataFrame(columns=columns)
+    summary = link_summary(reponses[reponses["vague"].isin([before, after]).to_numpy(dtype=bool)])
+    first = summary[summary["vague"] == before].set_index(["ecole_id", "centre_id"])
+    second = summary[summary["vague"] == after].set_index(["ecole_id", "centre_id"])
+    answered = set(reponses.loc[(reponses["vague"] == after).to_numpy(dtype=bool), "repondant_id"].tolist())
+    rows = []
+    for (school, centre), row in first.iterrows():
+        if (school, centre) in second.index:
+            later = second.loc[(school, centre), "qualite"]
+            if pd.notna(row["qualite"]) and pd.notna(later) and row["qualite"] - later >= QUALITY_DROP:
+                rows.append(("Lien affaibli", school, centre, row["qualite"], later))
+        elif school in answered or centre in answered:
+            rows.append(("Lien disparu", school, centre, row["qualite"], np.nan))
+    table = pd.DataFrame(rows, columns=["Évolution", "ecole", "centre", "Qualité avant", "Qualité après"])
+    return pd.DataFrame({
+        "Évolution": table["Évolution"], "École": _who(names, communes, table["ecole"]),
+        "Centre": _who(names, communes, table["centre"]),
+        "Qualité avant": table["Qualité avant"].astype(float).round(1),
+        "Qualité après": table["Qualité après"].astype(float).round(1),
+        "Fiche": table["ecole"].map(card_link), "_ids": list(zip(table["ecole"], table["centre"])),
+    }, columns=columns)
+
+
+def _opposed(current: pd.DataFrame, names: dict, communes: dict) -> pd.DataFrame:
+    """Links one side rates difficult (≤ DIFFICULT_MAX) while the other is satisfied (≥ SATISFIED_MIN)."""
+    summary = link_summary(current)
+    low = summary[["qualite_ecole", "qualite_centre"]].min(axis=1)
+    high = summary[["qualite_ecole", "qualite_centre"]].max(axis=1)
+    chosen = summary[(summary["deux_cotes"] & (low <= DIFFICULT_MAX) & (high >= SATISFIED_MIN)).to_numpy(dtype=bool)]
+    chosen = chosen.sort_values("ecart_perception", ascending=False, kind="stable")
+    return pd.DataFrame({
+        "Vague": chosen["vague"].astype(str), "École": _who(names, communes, chosen["ecole_id"]),
+        "Centre": _who(names, communes, chosen["centre_id"]),
+        "Qualité selon l'école": chosen["qualite_ecole"].round(1),
+        "Qualité selon le centre": chosen["qualite_centre"].round(1),
+        "Fiche": chosen["ecole_id"].map(card_link), "_ids": list(zip(chosen["ecole_id"], chosen["centre_id"])),
+    }).reset_index(drop=True)
+
+
+def _network_table(figures: pd.DataFrame, structures: pd.DataFrame, type_labels: dict) -> pd.DataFrame:
+    info = structures.drop_duplicates("id").set_index("id")
+    ordered = figures.sort_values(["courtier", "structures_dependantes", "partenaires"], ascending=False,
+                                  kind="stable")
+    return pd.DataFrame({
+        "Structure": ordered["id"].map(info["nom"]),
+        "Type": ordered["id"].map(info["type"].astype(str)).map(type_labels),
+        "Commune": ordered["id"].map(info["commune"]),
+        "Partenaires": ordered["partenaires"],
+        "Part des écoles proches partenaires": ordered["part_ecoles_proches"],
+        f"Relie des groupes ({BROKER_EXPLANATION})": np.where(ordered["courtier"], "oui", ""),
+        "Structures qui en dépendent": ordered["structures_dependantes"],
+        "Structures du groupe": ordered["taille_groupe"],
+        "Paire isolée": np.where(ordered["paire_isolee"], "oui", ""),
+        "Fiche": ordered["id"].map(card_link),
+    }).reset_index(drop=True)
+
+
+def proximity_by_territory(schools: pd.DataFrame, column: str, is_linked: np.ndarray, n_centres_near: np.ndarray,
+                           near_link: np.ndarray, link_school: np.ndarray) -> pd.DataFrame:
+    """Per territory: ``paires_proches`` (school–centre pairs within the radius), ``liens_proches`` (linked
+    among them), ``densite`` (their ratio), ``ecoles_proches`` (schools with a centre near) and
+    ``couverture_proche`` (share of those with a link)."""
+    territory = schools[column].to_numpy(dtype=object)
+    near = n_centres_near > 0
+    frame = pd.DataFrame({"territoire": territory, "paires": n_centres_near, "proche": near,
+                          "proche_lie": near & is_linked})
+    table = frame.groupby("territoire").agg(paires_proches=("paires", "sum"), ecoles_proches=("proche", "sum"),
+                                            ecoles_proches_liees=("proche_lie", "sum"))
+    counted = near_link & (link_school >= 0)
+    linked_near = pd.Series(territory[link_school[counted]]).value_counts() if counted.any() else pd.Series(dtype=int)
+    table["liens_proches"] = linked_near.reindex(table.index).fillna(0).astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        table["densite"] = np.where(table["paires_proches"] > 0, table["liens_proches"] / table["paires_proches"],
+                                    np.nan)
+        table["couverture_proche"] = np.where(table["ecoles_proches"] > 0,
+                                              table["ecoles_proches_liees"] / table["ecoles_proches"], np.nan)
+    return table.reset_index()
+
+
+def _territory_table(schools, structures, column, is_linked, n_centres_near, near_link, link_school, figures):
+    table = proximity_by_territory(schools, column, is_linked, n_centres_near, near_link, link_school)
+    counts = pd.DataFrame({"territoire": schools[column], "lie": is_linked}).groupby("territoire").agg(
+        ecoles=("lie", "size"), liees=("lie", "sum"))
+    table = table.merge(counts.reset_index(), on="territoire", how="left")
+    table = table.merge(network_by_territory(figures, schools, structures, column), on="territoire", how="left")
+    for name in ("groupes", "paires_isolees", "courtiers"):
+        table[name] = table[name].fillna(0).astype(int)
+    return pd.DataFrame({
+        "Territoire": table["territoire"], "Écoles": table["ecoles"], "Écoles liées": table["liees"],
+        "Part des écoles liées": table["liees"] / table["ecoles"],
+        "Paires école – centre proches": table["paires_proches"], "Dont liées": table["liens_proches"],
+        "Densité des liens": table["densite"], "Groupes": table["groupes"],
+        "Paires isolées": table["paires_isolees"], "Structures qui relient des groupes": table["courtiers"],
+    }).sort_values("Territoire", kind="stable").reset_index(drop=True)
+
+
+def _ranked(school_rows, centre_rows, changes, gaps, blank_communes, near_km, levers, pistes, territory_of_school,
+            schools, column, centres, with_pistes) -> pd.DataFrame:
+    """Every opportunity in one list: priority education first, then kinds in turn (each ranked within)."""
+    ep_of = dict(zip(schools["id"].tolist(), ep_priority(schools["education_prioritaire"]).tolist()))
+    epci_of = {**dict(zip(centres["id"].tolist(), centres["epci_nom"].tolist())),
+               **dict(zip(schools["id"].tolist(), schools["epci_nom"].tolist()))}
+    parts = []
+
+    def add(kind: str, priority, why, who, main_ids, territories):
+        frame = pd.DataFrame({"priorite": np.asarray(priority, dtype=np.int64), "Occasion": KINDS[kind],
+                              "Pourquoi": list(why), "Qui": list(who), "id": list(main_ids),
+                              "territoire": list(territories)})
+        frame["rang"] = frame.groupby("priorite").cumcount()
+        frame["ordre"] = list(KINDS).index(kind)
+        parts.append(frame)
+
+    s = school_rows
+    add("ecole_sans_lien", s["priorite"],
+        [f"{format_int(n)} centre(s) à moins de {near_km}, le plus proche à {format_km(d)} ; aucun lien recensé"
+         + (f" ; {e}" if e else "") for n, d, e in zip(s["Centres à proximité"], s["Centre le plus proche (m)"],
+                                                        s["Éducation prioritaire"])],
+        [f"{n} ({c})" for n, c in zip(s["École"], s["Commune"])], s["id"], s["id"].map(territory_of_school))
+    c = centre_rows.sort_values(["priorite", "Dont partenaires", "Écoles à proximité"], ascending=[True, True, False],
+                                kind="stable")
+    add("centre_peu_partenaire", c["priorite"],
+        [f"{format_int(p)} école(s) partenaire(s) sur {format_int(n)} à moins de {near_km} ({format_percent(r, 0)})"
+         for p, n, r in zip(c["Dont partenaires"], c["Écoles à proximité"], c["Part des écoles proches partenaires"])],
+        [f"{n} ({m})" for n, m in zip(c["Centre"], c["Commune"])], c["id"],
+        c["id"].map(dict(zip(centres["id"].tolist(), centres[column].tolist()))))
+    for kind, label in (("lien_disparu", "Lien disparu"), ("lien_affaibli", "Lien affaibli")):
+        rows = changes[changes["Évolution"] == label]
+        school_ids = [i[0] for i in rows["_ids"]]
+        why = [f"qualité {format_decimal(a, 1)} puis {format_decimal(b, 1)}" if label == "Lien affaibli"
+               else f"cité en vague précédente (qualité {format_decimal(a, 1)}), plus cité depuis"
+               for a, b in zip(rows["Qualité avant"], rows["Qualité après"])]
+        add(kind, [ep_of.get(i, OTHER_PRIORITY) for i in school_ids], why,
+            [f"{e} · {c}" for e, c in zip(rows["École"], rows["Centre"])], school_ids,
+            [territory_of_school.get(i) for i in school_ids])
+    school_ids = [i[0] for i in gaps["_ids"]]
+    add("perceptions_opposees", [ep_of.get(i, OTHER_PRIORITY) for i in school_ids],
+        [f"l'école note {format_decimal(a, 1)}, le centre {format_decimal(b, 1)} (sur 4)"
+         for a, b in zip(gaps["Qualité selon l'école"], gaps["Qualité selon le centre"])],
+        [f"{e} · {c}" for e, c in zip(gaps["École"], gaps["Centre"])], school_ids,
+        [territory_of_school.get(i) for i in school_ids])
+    b = blank_communes
+    add("zone_blanche", b["priorite"],
+        [f"{format_int(n)} école(s), dont {format_int(e)} en éducation prioritaire, et aucun lien recensé"
+         for n, e in zip(b["Écoles"], b["Dont éducation prioritaire"])],
+        b["Commune"], [None] * len(b), [None] * len(b))
+    table = pd.concat(parts, ignore_index=True).sort_values(["priorite", "rang", "ordre"], kind="stable")
+    labels = {1: "REP+", 2: "REP", OTHER_PRIORITY: ""}
+    epci = [epci_of.get(i) if i is not None else None for i in table["id"]]
+    blank = table["Occasion"] == KINDS["zone_blanche"]
+    commune_epci = dict(zip(blank_communes["Commune"], blank_communes["Intercommunalité"]))
+    epci = [commune_epci.get(q) if is_blank else e for e, q, is_blank in zip(epci, table["Qui"], blank)]
+    out = pd.DataFrame({
+        "Priorité": table["priorite"].map(labels).to_numpy(dtype=object),
+        "Occasion": table["Occasion"].to_numpy(dtype=object),
+        "Qui": table["Qui"].to_numpy(dtype=object),
+        "Pourquoi": table["Pourquoi"].to_numpy(dtype=object),
+        "Intercommunalité": epci,
+        "Ce qui marche ailleurs (leviers)": [levers.get(t) or levers.get(None, "") for t in table["territoire"]],
+    })
+    if with_pistes:
+        out["Pistes citées"] = [pistes.get(t) or pistes.get(None, "") for t in table["territoire"]]
+    out["Fiche"] = [card_link(i) if i is not None else None for i in table["id"]]
+    return out.reset_index(drop=True)
