@@ -15,18 +15,19 @@ apart. Neighbours are found with a shapely ``STRtree`` (no Python double loop).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
 
-from lib.filters import ALL_WAVES, View
+from lib.filters import ALL_WAVES, View, apply_filters
 from lib.formatting import format_decimal, format_int, format_percent
 from lib.metrics import link_summary
 from lib.network import BROKER_EXPLANATION, network_by_territory, network_figures
 from lib.questionnaire import load_questionnaire
+from lib.territories import territory_column
 
 # --- rules and thresholds (one place; the page and the tests read them from here)
 RADIUS_M = 1500  # default « à proximité »: straight line, set by the user
@@ -490,3 +491,27 @@ def _ranked(school_rows, centre_rows, changes, gaps, blank_communes, near_km, le
         out["Pistes citées"] = [pistes.get(t) or pistes.get(None, "") for t in table["territoire"]]
     out["Fiche"] = [card_link(i) if i is not None else None for i in table["id"]]
     return out.reset_index(drop=True)
+
+
+def where_analysis(dataset, filters, radius_m: float = RADIUS_M, with_pistes: bool = False) -> WhereAnalysis:
+    """:func:`analyse` for a data set and the sidebar filters (the page's and the bench's entry point).
+
+    Links come from the chosen wave; the wave before it serves the changes;
+    centres of the chosen types are measured to whatever their territory.
+    """
+    every_wave = apply_filters(dataset, replace(filters, wave=ALL_WAVES))
+    centre_types = load_questionnaire().centre_types
+    chosen = [t for t in filters.types if t in centre_types] or centre_types
+    structures = dataset.structures
+    centres = structures[(structures["famille"] == "centre").to_numpy(dtype=bool)
+                         & structures["type"].isin(chosen).to_numpy(dtype=bool)]
+    return analyse(every_wave, centres, filters.wave, territory_column(filters.level), radius_m, with_pistes)
+
+
+def sheets(analysis: WhereAnalysis) -> dict[str, pd.DataFrame]:
+    """Every list of the page, one XLSX sheet each."""
+    return {"Occasions": analysis.opportunities, "Écoles sans lien": analysis.schools, "Centres": analysis.centres,
+            "Liens fragilisés": analysis.changes, "Perceptions opposées": analysis.gaps,
+            "Communes sans lien": analysis.blank_communes, "EPCI sans lien": analysis.blank_epci,
+            "Écoles loin d'un centre": analysis.far_schools, "Réseau": analysis.network,
+            "Territoires": analysis.territories, "Sans coordonnées": analysis.unplaced}
