@@ -15,6 +15,7 @@ apart. Neighbours are found with a shapely ``STRtree`` (no Python double loop).
 from __future__ import annotations
 
 from collections import Counter
+from urllib.parse import quote
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -149,7 +150,12 @@ def _who(names: dict, communes: dict, ids) -> list[str]:
 
 def card_link(structure_id: str) -> str:
     """The map page opened on a structure's card (relative: works behind any base path)."""
-    return f"Carte?structure={structure_id}"
+    return f"Carte?structure={quote(structure_id)}"
+
+
+def commune_link(commune: str) -> str:
+    """The map page opened on a commune's card (the map's default level is the commune)."""
+    return f"Carte?zone={quote(commune)}"
 
 
 def what_works(reponses: pd.DataFrame, territory_of_school: dict, with_pistes: bool) -> tuple[dict, dict]:
@@ -489,7 +495,7 @@ def _ranked(school_rows, centre_rows, changes, gaps, blank_communes, near_km, le
     })
     if with_pistes:
         out["Pistes citées"] = [pistes.get(t) or pistes.get(None, "") for t in table["territoire"]]
-    out["Fiche"] = [card_link(i) if i is not None else None for i in table["id"]]
+    out["Fiche"] = [card_link(i) if i is not None else commune_link(q) for i, q in zip(table["id"], table["Qui"])]
     return out.reset_index(drop=True)
 
 
