@@ -32,20 +32,27 @@ def partnership_graph(links: pd.DataFrame) -> nx.Graph:
 
 
 def separated_groups(adjacency: Mapping[Hashable, Iterable[Hashable]]) -> dict[Hashable, list[int]]:
-    """For each structure whose removal splits its group, the sizes of the groups left.
+    """For each structure whose removal splits its group, the sizes of the groups left (see :func:`groups`)."""
+    return groups(adjacency)[1]
+
+
+def groups(adjacency: Mapping[Hashable, Iterable[Hashable]]) -> tuple[list[list[Hashable]], dict[Hashable, list[int]]]:
+    """The connected groups, and for each structure whose removal splits its group, the sizes of the groups left.
 
     Tarjan's lowpoint depth-first search, iterative (no recursion limit),
     which also counts each subtree: networkx finds cut vertices but not the
     sizes of what they separate, and its biconnected components cost twice
-    the time at national scale.
+    the time at national scale. The same pass gives the groups.
 
     Returns:
-        Cut vertex → sizes (structures) of the pieces its removal leaves (two or more).
+        (groups, each a list of structures; cut vertex → sizes of the pieces
+        its removal leaves, two or more).
     """
     disc: dict[Hashable, int] = {}
     low: dict[Hashable, int] = {}
     size: dict[Hashable, int] = {}
     pieces: dict[Hashable, list[int]] = {}
+    components: list[list[Hashable]] = []
     clock = 0
     for root in adjacency:
         if root in disc:
@@ -77,13 +84,14 @@ def separated_groups(adjacency: Mapping[Hashable, Iterable[Hashable]]) -> dict[H
                     size[up] += size[node]
                     if low[node] >= disc[up]:
                         pieces.setdefault(up, []).append(size[node])
+        components.append(members)
         total = len(members)
         for node in members:
             if node in pieces:
                 rest = total - 1 - sum(pieces[node])
                 if rest > 0:  # the side of its parent in the search (never for the root)
                     pieces[node].append(rest)
-    return {node: sizes for node, sizes in pieces.items() if len(sizes) >= 2}
+    return components, {node: sizes for node, sizes in pieces.items() if len(sizes) >= 2}
 
 
 def network_figures(links: pd.DataFrame) -> pd.DataFrame:
@@ -106,13 +114,13 @@ def network_figures(links: pd.DataFrame) -> pd.DataFrame:
     if links.empty:
         return pd.DataFrame(columns=columns)
     graph = partnership_graph(links)
-    components = sorted(nx.connected_components(graph), key=len, reverse=True)
+    components, pieces = groups(graph.adj)
+    components.sort(key=len, reverse=True)
     ids, group, group_size = [], [], []
     for number, members in enumerate(components, start=1):
         ids.extend(members)
         group.extend([number] * len(members))
         group_size.extend([len(members)] * len(members))
-    pieces = separated_groups(graph.adj)
     degree = dict(graph.degree())
     big = {node: sum(1 for s in sizes if s >= MIN_GROUP) for node, sizes in pieces.items()}
     depending = {node: sum(sizes) - max(sizes) for node, sizes in pieces.items()}

@@ -15,16 +15,18 @@ apart. Neighbours are found with a shapely ``STRtree`` (no Python double loop).
 from __future__ import annotations
 
 from collections import Counter
+from itertools import chain
 from urllib.parse import quote
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
 
-from lib.filters import ALL_WAVES, View, apply_filters
-from lib.formatting import format_decimal, format_int, format_percent
+from lib.filters import ALL_WAVES, View, among, apply_filters
+from lib.formatting import format_decimal as _format_decimal, format_int, format_percent
 from lib.metrics import link_summary
 from lib.network import BROKER_EXPLANATION, network_by_territory, network_figures
 from lib.questionnaire import load_questionnaire
@@ -44,6 +46,7 @@ TOP_PISTES = 2
 LAMBERT_93 = "EPSG:2154"
 _TO_L93 = pyproj.Transformer.from_crs("EPSG:4326", LAMBERT_93, always_xy=True)
 
+CARD_URL = "Carte?structure="
 KINDS = {
     "ecole_sans_lien": "École sans lien près d'un centre",
     "centre_peu_partenaire": "Centre avec peu d'écoles partenaires",
@@ -57,9 +60,16 @@ EP_PRIORITY = {"REP+": 1, "REP": 2}
 OTHER_PRIORITY = 3
 
 
+@lru_cache(maxsize=4096)
+def format_decimal(value: float, digits: int = 1) -> str:
+    """``formatting.format_decimal``, cached: qualities are a handful of values repeated thousands of times."""
+    return _format_decimal(value, digits)
+
+
+@lru_cache(maxsize=4096)
 def format_km(metres: float) -> str:
-    """``1500`` → ``1,5 km``; ``1000`` → ``1 km``."""
-    text = format_decimal(metres / 1000, 1)
+    """``1500`` → ``1,5 km``; ``1000`` → ``1 km`` (cached: distances repeat, by the tenth of a kilometre)."""
+    text = format_decimal(round(metres / 1000, 1), 1)
     return f"{text[:-2] if text.endswith(',0') else text}\u00a0km"
 
 
@@ -144,18 +154,40 @@ def waves_compared(waves: list[str], wave: str) -> tuple[str | None, str | None]
     return (waves[index - 1] if index else None), after
 
 
-def _who(names: dict, communes: dict, ids) -> list[str]:
-    return [f"{names.get(i, i)} ({communes.get(i, '')})" for i in ids]
+def _who(names: pd.Series, communes: pd.Series, ids) -> np.ndarray:
+    """« Name (commune) » of each identifier."""
+    ids = pd.Series(ids, dtype=object)
+    return (ids.map(names).fillna(ids) + " (" + ids.map(communes).fillna("") + ")").to_numpy(dtype=object)
 
 
 def card_link(structure_id: str) -> str:
-    """The map page opened on a structure's card (relative: works behind any base path)."""
-    return f"Carte?structure={quote(structure_id)}"
+    """The map page opened on a structure's card (relative: works behind any base path).
+
+    Identifiers are URL-safe by construction (UAI, or letters, digits, ``-_.``: ``dataset.STRUCTURE_ID_PATTERN``).
+    """
+    return CARD_URL + structure_id
+
+
+def card_links(ids: pd.Series) -> np.ndarray:
+    """:func:`card_link` of many identifiers at once."""
+    return (CARD_URL + ids.astype(str)).to_numpy(dtype=object)
 
 
 def commune_link(commune: str) -> str:
     """The map page opened on a commune's card (the map's default level is the commune)."""
     return f"Carte?zone={quote(commune)}"
+
+
+def _most_cited(cited: pd.DataFrame, top: int) -> dict:
+    """Per territory ``t`` (and ``None``: all of them), the ``top`` values of ``c`` cited most (ties: alphabetical)."""
+    if cited.empty:
+        return {}
+    overall = cited.assign(t="\x00ensemble")
+    counts = pd.concat([cited.dropna(subset=["t"]), overall]).value_counts(["t", "c"]).rename("n").reset_index()
+    counts = counts.sort_values(["t", "n", "c"], ascending=[True, False, True], kind="stable")
+    best = counts.groupby("t", sort=False).head(top).groupby("t", sort=False)["c"].agg(list).to_dict()
+    best[None] = best.pop("\x00ensemble", [])
+    return best
 
 
 def what_works(reponses: pd.DataFrame, territory_of_school: dict, with_pistes: bool) -> tuple[dict, dict]:
@@ -167,16 +199,18 @@ def what_works(reponses: pd.DataFrame, territory_of_school: dict, with_pistes: b
     """
     labels = load_questionnaire()["leviers"].labels
     good = reponses[(reponses["qualite"].astype("Float64") >= WORKS_MIN).fillna(False).to_numpy(dtype=bool)]
-    territory = [territory_of_school.get(s) for s in good["ecole_id"].tolist()]
-    levers: dict = {None: Counter()}
-    pistes: dict = {None: Counter()}
-    for place, codes, text in zip(territory, good["leviers"].tolist(), good["pistes"].fillna("").tolist()):
-        for key in (place, None):
-            levers.setdefault(key, Counter()).update(codes)
-            if with_pistes and text.strip():
-                pistes.setdefault(key, Counter())[text.strip()] += 1
-    lever_text = {k: " ; ".join(labels.get(c, c) for c, _ in v.most_common(TOP_LEVERS)) for k, v in levers.items()}
-    piste_text = {k: " / ".join(t for t, _ in v.most_common(TOP_PISTES)) for k, v in pistes.items()}
+    territory = good["ecole_id"].map(territory_of_school).to_numpy(dtype=object)
+    lengths = good["leviers"].map(len).to_numpy(dtype=np.int64)
+    cited = pd.DataFrame({"t": np.repeat(territory, lengths),
+                          "c": np.fromiter(chain.from_iterable(good["leviers"].tolist()), dtype=object,
+                                           count=int(lengths.sum()))})
+    lever_text = {k: " ; ".join(labels.get(c, c) for c in v) for k, v in _most_cited(cited, TOP_LEVERS).items()}
+    piste_text: dict = {}
+    if with_pistes:
+        texts = good["pistes"].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+        said = texts != ""
+        piste_text = {k: " / ".join(v) for k, v in
+                      _most_cited(pd.DataFrame({"t": territory[said], "c": texts[said]}), TOP_PISTES).items()}
     return lever_text, piste_text
 
 
@@ -204,8 +238,8 @@ def analyse(view: View, centres: pd.DataFrame, wave: str, column: str, radius_m:
     current = reponses if wave == ALL_WAVES else reponses[(reponses["vague"] == wave).to_numpy(dtype=bool)]
     links = _links(current)
     structures = pd.concat([schools, centres, view.structures]).drop_duplicates("id")
-    names = dict(zip(structures["id"].tolist(), structures["nom"].tolist()))
-    communes = dict(zip(structures["id"].tolist(), structures["commune"].fillna("").tolist()))
+    names = pd.Series(structures["nom"].to_numpy(dtype=object), index=structures["id"].to_numpy(dtype=object))
+    communes = pd.Series(structures["commune"].fillna("").to_numpy(dtype=object), index=names.index)
     territory_of_school = dict(zip(schools["id"].tolist(), schools[column].tolist()))
     levers, pistes = what_works(reponses, territory_of_school, with_pistes)
     near_km = format_km(radius_m)
@@ -217,14 +251,11 @@ def analyse(view: View, centres: pd.DataFrame, wave: str, column: str, radius_m:
     n_schools_near = np.bincount(ci, minlength=len(centres))
     nearest = np.full(len(schools), np.inf)
     np.minimum.at(nearest, si, distance)
-    linked_schools = set(links["ecole_id"].tolist())
-    is_linked = np.fromiter((s in linked_schools for s in schools["id"].tolist()), dtype=bool, count=len(schools))
+    is_linked = among(schools["id"], links["ecole_id"])
     partners_of_centre = links.groupby("centre_id")["ecole_id"].nunique()
     # Linked pairs within the radius: the links' own distances.
-    school_pos = {i: k for k, i in enumerate(schools["id"].tolist())}
-    centre_pos = {i: k for k, i in enumerate(centres["id"].tolist())}
-    lk_s = np.array([school_pos.get(s, -1) for s in links["ecole_id"].tolist()], dtype=np.int64)
-    lk_c = np.array([centre_pos.get(c, -1) for c in links["centre_id"].tolist()], dtype=np.int64)
+    lk_s = pd.Index(schools["id"].to_numpy(dtype=object)).get_indexer(links["ecole_id"].to_numpy(dtype=object))
+    lk_c = pd.Index(centres["id"].to_numpy(dtype=object)).get_indexer(links["centre_id"].to_numpy(dtype=object))
     both = (lk_s >= 0) & (lk_c >= 0)
     link_distance = np.full(len(links), np.nan)
     link_distance[both] = np.hypot(*(school_xy[lk_s[both]] - centre_xy[lk_c[both]]).T)
@@ -250,12 +281,12 @@ def analyse(view: View, centres: pd.DataFrame, wave: str, column: str, radius_m:
     share = np.where(n_schools_near > 0, near_partners / np.maximum(n_schools_near, 1), np.nan)
     flagged = (n_schools_near >= CENTRE_MIN_NEAR) & (share < CENTRE_MAX_SHARE)
     # The priority of a centre: the best priority among the nearby schools it does not reach.
-    linked_pairs = set(zip(links["ecole_id"].tolist(), links["centre_id"].tolist()))
-    school_ids, centre_ids = schools["id"].to_numpy(dtype=object), centres["id"].to_numpy(dtype=object)
-    unreached = np.fromiter(((a, b) not in linked_pairs for a, b in zip(school_ids[si].tolist(), centre_ids[ci].tolist())),
-                            dtype=bool, count=len(si))
-    centre_priority = np.full(len(centres), OTHER_PRIORITY, dtype=np.int64)
-    np.minimum.at(centre_priority, ci[unreached], priority[si[unreached]])
+    # Counted per level (nearby schools minus nearby partners), not pair by pair: millions of pairs at scale.
+    levels = OTHER_PRIORITY
+    around = np.bincount(ci * levels + priority[si] - 1, minlength=len(centres) * levels)
+    partners = np.bincount(lk_c[near_link] * levels + priority[lk_s[near_link]] - 1, minlength=len(centres) * levels)
+    unreached = (around - partners).reshape(len(centres), levels) > 0
+    centre_priority = np.where(unreached.any(axis=1), unreached.argmax(axis=1) + 1, OTHER_PRIORITY)
     centre_rows = pd.DataFrame({
         "id": centres["id"], "priorite": centre_priority, "Centre": centres["nom"],
         "Type": centres["type"].astype(str).map(type_labels), "Commune": centres["commune"],
@@ -304,7 +335,7 @@ def analyse(view: View, centres: pd.DataFrame, wave: str, column: str, radius_m:
     unplaced = pd.concat([schools, centres]).drop_duplicates("id")
     unplaced = unplaced[~placed(unplaced)]
     unplaced = pd.DataFrame({"Structure": unplaced["nom"], "Type": unplaced["type"].astype(str).map(type_labels),
-                             "Commune": unplaced["commune"], "Fiche": unplaced["id"].map(card_link)})
+                             "Commune": unplaced["commune"], "Fiche": card_links(unplaced["id"])})
 
     opportunities = _ranked(school_rows, centre_rows[centre_rows["Peu de partenaires"]], changes, gaps,
                             blank_communes, near_km, levers, pistes, territory_of_school, schools, column,
@@ -320,7 +351,7 @@ def analyse(view: View, centres: pd.DataFrame, wave: str, column: str, radius_m:
 def _public(table: pd.DataFrame) -> pd.DataFrame:
     """A list for display and export: the card link instead of internal columns."""
     out = table.drop(columns=["priorite"]).reset_index(drop=True)
-    out["Fiche"] = out.pop("id").map(card_link)
+    out["Fiche"] = card_links(out.pop("id"))
     return out
 
 
@@ -336,24 +367,30 @@ def _changes(reponses: pd.DataFrame, before: str | None, after: str | None, name
     if before is None or after is None:
         return pd.DataFrame(columns=columns)
     summary = link_summary(reponses[reponses["vague"].isin([before, after]).to_numpy(dtype=bool)])
-    first = summary[summary["vague"] == before].set_index(["ecole_id", "centre_id"])
-    second = summary[summary["vague"] == after].set_index(["ecole_id", "centre_id"])
-    answered = set(reponses.loc[(reponses["vague"] == after).to_numpy(dtype=bool), "repondant_id"].tolist())
-    rows = []
-    for (school, centre), row in first.iterrows():
-        if (school, centre) in second.index:
-            later = second.loc[(school, centre), "qualite"]
-            if pd.notna(row["qualite"]) and pd.notna(later) and row["qualite"] - later >= QUALITY_DROP:
-                rows.append(("Lien affaibli", school, centre, row["qualite"], later))
-        elif school in answered or centre in answered:
-            rows.append(("Lien disparu", school, centre, row["qualite"], np.nan))
-    table = pd.DataFrame(rows, columns=["Évolution", "ecole", "centre", "Qualité avant", "Qualité après"])
+    key = ["ecole_id", "centre_id"]
+    first = summary.loc[(summary["vague"] == before).to_numpy(dtype=bool), [*key, "qualite"]]
+    second = summary.loc[(summary["vague"] == after).to_numpy(dtype=bool), [*key, "qualite"]]
+    both = first.merge(second, on=key, how="left", suffixes=("_avant", "_apres"), indicator=True)
+    kept = (both["_merge"] == "both").to_numpy(dtype=bool)
+    answered = reponses.loc[(reponses["vague"] == after).to_numpy(dtype=bool), "repondant_id"]
+    asked = among(both["ecole_id"], answered) | among(both["centre_id"], answered)
+    drop = (both["qualite_avant"] - both["qualite_apres"]).to_numpy(dtype=float)
+    weakened = kept & (np.nan_to_num(drop, nan=-np.inf) >= QUALITY_DROP)
+    gone = ~kept & asked
+    chosen = both[weakened | gone]
+    table = pd.DataFrame({"Évolution": np.where(weakened[weakened | gone], "Lien affaibli", "Lien disparu"),
+                          "ecole": chosen["ecole_id"].to_numpy(dtype=object),
+                          "centre": chosen["centre_id"].to_numpy(dtype=object),
+                          "Qualité avant": chosen["qualite_avant"].to_numpy(dtype=float),
+                          "Qualité après": np.where(weakened[weakened | gone],
+                                                    chosen["qualite_apres"].to_numpy(dtype=float), np.nan)})
+    table = table.sort_values(["Évolution", "Qualité avant"], ascending=[True, False], kind="stable")
     return pd.DataFrame({
         "Évolution": table["Évolution"], "École": _who(names, communes, table["ecole"]),
         "Centre": _who(names, communes, table["centre"]),
         "Qualité avant": table["Qualité avant"].astype(float).round(1),
         "Qualité après": table["Qualité après"].astype(float).round(1),
-        "Fiche": table["ecole"].map(card_link), "_ids": list(zip(table["ecole"], table["centre"])),
+        "Fiche": card_links(table["ecole"]), "_ids": list(zip(table["ecole"], table["centre"])),
     }, columns=columns)
 
 
@@ -369,7 +406,7 @@ def _opposed(current: pd.DataFrame, names: dict, communes: dict) -> pd.DataFrame
         "Centre": _who(names, communes, chosen["centre_id"]),
         "Qualité selon l'école": chosen["qualite_ecole"].round(1),
         "Qualité selon le centre": chosen["qualite_centre"].round(1),
-        "Fiche": chosen["ecole_id"].map(card_link), "_ids": list(zip(chosen["ecole_id"], chosen["centre_id"])),
+        "Fiche": card_links(chosen["ecole_id"]), "_ids": list(zip(chosen["ecole_id"], chosen["centre_id"])),
     }).reset_index(drop=True)
 
 
@@ -387,7 +424,7 @@ def _network_table(figures: pd.DataFrame, structures: pd.DataFrame, type_labels:
         "Structures qui en dépendent": ordered["structures_dependantes"],
         "Structures du groupe": ordered["taille_groupe"],
         "Paire isolée": np.where(ordered["paire_isolee"], "oui", ""),
-        "Fiche": ordered["id"].map(card_link),
+        "Fiche": card_links(ordered["id"]),
     }).reset_index(drop=True)
 
 
@@ -432,71 +469,77 @@ def _territory_table(schools, structures, column, is_linked, n_centres_near, nea
 
 def _ranked(school_rows, centre_rows, changes, gaps, blank_communes, near_km, levers, pistes, territory_of_school,
             schools, column, centres, with_pistes) -> pd.DataFrame:
-    """Every opportunity in one list: priority education first, then kinds in turn (each ranked within)."""
+    """Every opportunity in one list: priority education first, then kinds in turn (each ranked within).
+
+    Plain lists (``tolist`` first): iterating Arrow-backed columns element by
+    element costs seconds at national scale.
+    """
     ep_of = dict(zip(schools["id"].tolist(), ep_priority(schools["education_prioritaire"]).tolist()))
     epci_of = {**dict(zip(centres["id"].tolist(), centres["epci_nom"].tolist())),
                **dict(zip(schools["id"].tolist(), schools["epci_nom"].tolist()))}
-    parts = []
+    territory_of = {**dict(zip(centres["id"].tolist(), centres[column].tolist())), **territory_of_school}
+    rows: dict[str, list] = {"priorite": [], "rang": [], "ordre": [], "Occasion": [], "Qui": [], "Pourquoi": [],
+                             "Intercommunalité": [], "territoire": [], "Fiche": []}
 
-    def add(kind: str, priority, why, who, main_ids, territories):
-        frame = pd.DataFrame({"priorite": np.asarray(priority, dtype=np.int64), "Occasion": KINDS[kind],
-                              "Pourquoi": list(why), "Qui": list(who), "id": list(main_ids),
-                              "territoire": list(territories)})
-        frame["rang"] = frame.groupby("priorite").cumcount()
-        frame["ordre"] = list(KINDS).index(kind)
-        parts.append(frame)
+    def add(kind: str, priority: list[int], why: list[str], who: list[str], ids: list, epci: list | None = None,
+            links: list[str] | None = None) -> None:
+        seen: Counter = Counter()
+        for p in priority:  # rank within the kind and the priority level (the list is sorted already)
+            rows["rang"].append(seen[p])
+            seen[p] += 1
+        rows["priorite"] += priority
+        rows["ordre"] += [list(KINDS).index(kind)] * len(priority)
+        rows["Occasion"] += [KINDS[kind]] * len(priority)
+        rows["Pourquoi"] += why
+        rows["Qui"] += who
+        rows["Intercommunalité"] += epci if epci is not None else [epci_of.get(i) for i in ids]
+        rows["territoire"] += [territory_of.get(i) for i in ids]
+        rows["Fiche"] += links if links is not None else [card_link(i) for i in ids]
 
-    s = school_rows
+    s = {name: school_rows[name].tolist() for name in school_rows}
     add("ecole_sans_lien", s["priorite"],
         [f"{format_int(n)} centre(s) à moins de {near_km}, le plus proche à {format_km(d)} ; aucun lien recensé"
          + (f" ; {e}" if e else "") for n, d, e in zip(s["Centres à proximité"], s["Centre le plus proche (m)"],
                                                         s["Éducation prioritaire"])],
-        [f"{n} ({c})" for n, c in zip(s["École"], s["Commune"])], s["id"], s["id"].map(territory_of_school))
-    c = centre_rows.sort_values(["priorite", "Dont partenaires", "Écoles à proximité"], ascending=[True, True, False],
-                                kind="stable")
+        [f"{n} ({c})" for n, c in zip(s["École"], s["Commune"])], s["id"])
+    ordered = centre_rows.sort_values(["priorite", "Dont partenaires", "Écoles à proximité"],
+                                      ascending=[True, True, False], kind="stable")
+    c = {name: ordered[name].tolist() for name in ordered}
     add("centre_peu_partenaire", c["priorite"],
         [f"{format_int(p)} école(s) partenaire(s) sur {format_int(n)} à moins de {near_km} ({format_percent(r, 0)})"
          for p, n, r in zip(c["Dont partenaires"], c["Écoles à proximité"], c["Part des écoles proches partenaires"])],
-        [f"{n} ({m})" for n, m in zip(c["Centre"], c["Commune"])], c["id"],
-        c["id"].map(dict(zip(centres["id"].tolist(), centres[column].tolist()))))
+        [f"{n} ({m})" for n, m in zip(c["Centre"], c["Commune"])], c["id"])
     for kind, label in (("lien_disparu", "Lien disparu"), ("lien_affaibli", "Lien affaibli")):
-        rows = changes[changes["Évolution"] == label]
-        school_ids = [i[0] for i in rows["_ids"]]
-        why = [f"qualité {format_decimal(a, 1)} puis {format_decimal(b, 1)}" if label == "Lien affaibli"
-               else f"cité en vague précédente (qualité {format_decimal(a, 1)}), plus cité depuis"
-               for a, b in zip(rows["Qualité avant"], rows["Qualité après"])]
-        add(kind, [ep_of.get(i, OTHER_PRIORITY) for i in school_ids], why,
-            [f"{e} · {c}" for e, c in zip(rows["École"], rows["Centre"])], school_ids,
-            [territory_of_school.get(i) for i in school_ids])
-    school_ids = [i[0] for i in gaps["_ids"]]
-    add("perceptions_opposees", [ep_of.get(i, OTHER_PRIORITY) for i in school_ids],
+        chosen = changes[(changes["Évolution"] == label).to_numpy(dtype=bool)]
+        ids = [i[0] for i in chosen["_ids"].tolist()]
+        before, after = chosen["Qualité avant"].tolist(), chosen["Qualité après"].tolist()
+        why = ([f"qualité {format_decimal(a, 1)} puis {format_decimal(b, 1)}" for a, b in zip(before, after)]
+               if label == "Lien affaibli" else
+               [f"cité en vague précédente (qualité {format_decimal(a, 1)}), plus cité depuis" for a in before])
+        add(kind, [ep_of.get(i, OTHER_PRIORITY) for i in ids], why,
+            [f"{e} · {c}" for e, c in zip(chosen["École"].tolist(), chosen["Centre"].tolist())], ids)
+    ids = [i[0] for i in gaps["_ids"].tolist()]
+    add("perceptions_opposees", [ep_of.get(i, OTHER_PRIORITY) for i in ids],
         [f"l'école note {format_decimal(a, 1)}, le centre {format_decimal(b, 1)} (sur 4)"
-         for a, b in zip(gaps["Qualité selon l'école"], gaps["Qualité selon le centre"])],
-        [f"{e} · {c}" for e, c in zip(gaps["École"], gaps["Centre"])], school_ids,
-        [territory_of_school.get(i) for i in school_ids])
-    b = blank_communes
-    add("zone_blanche", b["priorite"],
+         for a, b in zip(gaps["Qualité selon l'école"].tolist(), gaps["Qualité selon le centre"].tolist())],
+        [f"{e} · {c}" for e, c in zip(gaps["École"].tolist(), gaps["Centre"].tolist())], ids)
+    blank = {name: blank_communes[name].tolist() for name in blank_communes}
+    add("zone_blanche", blank["priorite"],
         [f"{format_int(n)} école(s), dont {format_int(e)} en éducation prioritaire, et aucun lien recensé"
-         for n, e in zip(b["Écoles"], b["Dont éducation prioritaire"])],
-        b["Commune"], [None] * len(b), [None] * len(b))
-    table = pd.concat(parts, ignore_index=True).sort_values(["priorite", "rang", "ordre"], kind="stable")
+         for n, e in zip(blank["Écoles"], blank["Dont éducation prioritaire"])],
+        blank["Commune"], [None] * len(blank["Commune"]), epci=blank["Intercommunalité"],
+        links=[commune_link(name) for name in blank["Commune"]])
+    order = np.lexsort((np.asarray(rows["ordre"]), np.asarray(rows["rang"]), np.asarray(rows["priorite"])))
     labels = {1: "REP+", 2: "REP", OTHER_PRIORITY: ""}
-    epci = [epci_of.get(i) if i is not None else None for i in table["id"]]
-    blank = table["Occasion"] == KINDS["zone_blanche"]
-    commune_epci = dict(zip(blank_communes["Commune"], blank_communes["Intercommunalité"]))
-    epci = [commune_epci.get(q) if is_blank else e for e, q, is_blank in zip(epci, table["Qui"], blank)]
-    out = pd.DataFrame({
-        "Priorité": table["priorite"].map(labels).to_numpy(dtype=object),
-        "Occasion": table["Occasion"].to_numpy(dtype=object),
-        "Qui": table["Qui"].to_numpy(dtype=object),
-        "Pourquoi": table["Pourquoi"].to_numpy(dtype=object),
-        "Intercommunalité": epci,
-        "Ce qui marche ailleurs (leviers)": [levers.get(t) or levers.get(None, "") for t in table["territoire"]],
-    })
+    territory = [rows["territoire"][i] for i in order.tolist()]
+    out = {"Priorité": [labels[rows["priorite"][i]] for i in order.tolist()]}
+    for name in ("Occasion", "Qui", "Pourquoi", "Intercommunalité"):
+        out[name] = [rows[name][i] for i in order.tolist()]
+    out["Ce qui marche ailleurs (leviers)"] = [levers.get(t) or levers.get(None, "") for t in territory]
     if with_pistes:
-        out["Pistes citées"] = [pistes.get(t) or pistes.get(None, "") for t in table["territoire"]]
-    out["Fiche"] = [card_link(i) if i is not None else commune_link(q) for i, q in zip(table["id"], table["Qui"])]
-    return out.reset_index(drop=True)
+        out["Pistes citées"] = [pistes.get(t) or pistes.get(None, "") for t in territory]
+    out["Fiche"] = [rows["Fiche"][i] for i in order.tolist()]
+    return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in out.items()})
 
 
 def where_analysis(dataset, filters, radius_m: float = RADIUS_M, with_pistes: bool = False) -> WhereAnalysis:
