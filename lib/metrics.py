@@ -135,10 +135,16 @@ INDICATORS: dict[str, Indicator] = {
                          "mean", True),
     "hebdomadaire": Indicator("hebdomadaire", "Part des liens hebdomadaires ou plus", "%", "share", True),
     "reponses": Indicator("reponses", "Nombre de réponses", "réponses", "count", False),
+    # « Où agir ? » (lib/where_map.py), at the default distance of lib/opportunities.RADIUS_M.
+    "densite": Indicator("densite", "Densité des liens : part des paires école – centre à moins de 1,5 km qui ont "
+                         "un lien", "%", "share", False),
+    "couverture_proche": Indicator("couverture_proche", "Part des écoles à moins de 1,5 km d'un centre qui ont "
+                                   "un lien", "%", "share", False),
 }
+PROXIMITY_INDICATORS = ("densite", "couverture_proche")
 
 
-def indicators_by_territory(view: View, links: pd.DataFrame, column: str) -> pd.DataFrame:
+def indicators_by_territory(view: View, links: pd.DataFrame, column: str, proximity: bool = False) -> pd.DataFrame:
     """Every indicator per territory (a link belongs to its school's territory).
 
     Args:
@@ -152,7 +158,8 @@ def indicators_by_territory(view: View, links: pd.DataFrame, column: str) -> pd.
         ``ecoles``, ``ecoles_liees``, ``reponses``, ``liens`` (distinct
         school–centre pairs), ``couverture``, ``qualite``, ``hebdomadaire``
         and ``masque`` (fewer than MIN_ANSWERS answers: means and shares
-        resting on answers are blanked).
+        resting on answers are blanked); ``densite`` and ``couverture_proche``
+        computed only when ``proximity`` (distances: the map asks, not the charts).
     """
     schools = view.schools[["id", column]].rename(columns={column: "territoire"})
     school_territory = schools.set_index("id")["territoire"]
@@ -181,7 +188,14 @@ def indicators_by_territory(view: View, links: pd.DataFrame, column: str) -> pd.
         if indicator.needs_answers:
             table[name] = table[name].astype("Float64").mask(table["masque"])
     table.index.name = "territoire"
-    return table.reset_index()
+    table = table.reset_index()
+    if proximity:
+        from lib.where_map import proximity_indicators  # noqa: PLC0415  (it imports this module)
+
+        table = table.merge(proximity_indicators(view, column), on="territoire", how="left")
+    else:
+        table = table.assign(**{name: np.nan for name in PROXIMITY_INDICATORS})
+    return table
 
 
 @dataclass(frozen=True)
@@ -200,6 +214,7 @@ class StructureCard:
     closed: bool
     partners: pd.DataFrame
     free_text: pd.DataFrame
+    network_lines: tuple[str, ...] = ()  # « Où agir ? »: partners in the wave, schools near, broker (plain French)
 
 
 def _quality_text(row: pd.Series, labels: dict[str, str]) -> str:

@@ -327,8 +327,13 @@ def analyse(view: View, centres: pd.DataFrame, wave: str, column: str, radius_m:
 
     # The shape of the network.
     figures = network_figures(links)
-    reached = pd.Series(share, index=centres["id"].to_numpy())
-    figures = figures.assign(part_ecoles_proches=figures["id"].map(reached))
+    centre_ids = pd.Index(centres["id"].to_numpy(dtype=object))
+    at = centre_ids.get_indexer(figures["id"].to_numpy(dtype=object))
+    found_centre = at >= 0
+    figures = figures.assign(
+        part_ecoles_proches=np.where(found_centre, share[at], np.nan),
+        ecoles_proches=np.where(found_centre, n_schools_near[at], 0),
+        partenaires_proches=np.where(found_centre, near_partners[at], 0))
     network = _network_table(figures, structures, type_labels)
     territories = _territory_table(schools, structures, column, is_linked, n_centres_near, near_link, lk_s, figures)
 
@@ -564,3 +569,4 @@ def sheets(analysis: WhereAnalysis) -> dict[str, pd.DataFrame]:
             "Communes sans lien": analysis.blank_communes, "EPCI sans lien": analysis.blank_epci,
             "Écoles loin d'un centre": analysis.far_schools, "Réseau": analysis.network,
             "Territoires": analysis.territories, "Sans coordonnées": analysis.unplaced}
+

@@ -1,16 +1,13 @@
 """Où agir ? Where a link could be built or is weakening, blank zones, and the shape of the network."""
 
-from dataclasses import astuple
-
 import streamlit as st
 
-from lib.dataset import dataset_signature
 from lib.export import XLSX_MIME, to_xlsx_bytes
 from lib.formatting import format_int
 from lib.network import BROKER_EXPLANATION
 from lib.opportunities import (CENTRE_MAX_SHARE, CENTRE_MIN_NEAR, DIFFICULT_MAX, QUALITY_DROP, RADIUS_CHOICES_M,
-                               RADIUS_M, SATISFIED_MIN, format_km, sheets, where_analysis)
-from lib.ui import can_see_free_text, download_buttons, page_setup, url_choice
+                               RADIUS_M, SATISFIED_MIN, format_km, sheets)
+from lib.ui import cached_where, can_see_free_text, download_buttons, page_setup, url_choice
 
 dataset, view = page_setup(__file__)
 
@@ -28,15 +25,7 @@ with st.sidebar:
 near = format_km(radius)
 
 
-@st.cache_data(show_spinner="Calcul des occasions…", max_entries=32)
-def _analysis(key: tuple, _dataset, _filters, radius_m: int, with_pistes: bool):
-    del key  # the data set's folder and files, and the filters
-    return where_analysis(_dataset, _filters, radius_m, with_pistes)
-
-
-pistes = can_see_free_text()
-key = (str(dataset.folder), dataset_signature(dataset.folder), astuple(view.filters))
-found = _analysis(key, dataset, view.filters, radius, pistes)
+found = cached_where(dataset, view.filters, radius, can_see_free_text())
 
 links = {"Fiche": st.column_config.LinkColumn("Fiche", display_text="Voir sur la carte",
                                              help="Ouvre la carte sur la fiche de la structure")}
