@@ -179,3 +179,23 @@ def test_density_and_share_of_schools_linked_per_territory() -> None:
     assert table.loc["A", "Part des écoles liées"] == pytest.approx(3 / 7)  # S4, S5, S6 of seven (S9 counts: it is a school of A)
     assert table.loc["B", "Paires isolées"] == 1
     assert table.loc["A", "Structures qui relient des groupes"] == 1
+
+
+def test_the_map_card_and_layer_say_it_in_plain_french_and_escape_names() -> None:
+    from lib.maps import opportunity_layer
+    from lib.where_map import opportunity_points, proximity_indicators, structure_lines
+
+    view, _centres = hand_made()
+    analysis = run(1500)
+    lines = structure_lines(analysis.figures, "S4")
+    assert lines[0] == "Partenaires dans la vague : 2"
+    assert "relie des groupes qui sans elle seraient séparés : 2 structure(s)" in lines[-1]
+    assert structure_lines(analysis.figures, "S1") == ("Partenaires dans la vague : 0 (aucun lien recensé)",)
+    assert "1 école(s) partenaire(s) sur 3 à moins de 1,5\u00a0km" in structure_lines(analysis.figures, "C1")
+    points = opportunity_points(analysis, view.structures)
+    assert sorted((p[2], p[5]) for p in points) == [("S1", 0), ("S2", 0), ("S4", 2)]
+    layer = opportunity_layer([[49.0, 2.0, "S1", "<script>x</script>", "a & b", 0]])
+    assert "<script>" not in layer.payload and "\\u0026lt;script\\u0026gt;" in layer.payload  # &lt; in the JSON
+    density = proximity_indicators(view, "commune").set_index("territoire")
+    assert density.loc["A", "densite"] == pytest.approx(0.5)  # as on the page's territory table
+    assert density.loc["A", "couverture_proche"] == pytest.approx(2 / 4)  # S5, S6 linked among S1, S2, S5, S6
