@@ -94,7 +94,8 @@ def lambert93(structures: pd.DataFrame) -> np.ndarray:
     ok = placed(structures)
     xy = np.full((len(structures), 2), np.nan)
     if ok.any():
-        x, y = _TO_L93.transform(structures["longitude"].to_numpy(float)[ok], structures["latitude"].to_numpy(float)[ok])
+        lon, lat = structures["longitude"].to_numpy(float)[ok], structures["latitude"].to_numpy(float)[ok]
+        x, y = _TO_L93.transform(lon, lat)
         xy[ok] = np.column_stack([x, y])
     return xy
 
@@ -348,7 +349,8 @@ def analyse(view: View, centres: pd.DataFrame, wave: str, column: str, radius_m:
     return WhereAnalysis(
         radius_m=radius_m, wave=wave, before=before, opportunities=opportunities,
         schools=_public(school_rows), centres=_public(centre_rows), changes=changes.drop(columns=["_ids"]),
-        gaps=gaps.drop(columns=["_ids"]), blank_communes=blank_communes.drop(columns=["priorite"]), blank_epci=blank_epci,
+        gaps=gaps.drop(columns=["_ids"]), blank_communes=blank_communes.drop(columns=["priorite"]),
+        blank_epci=blank_epci,
         far_schools=far_schools, network=network, territories=territories, unplaced=unplaced, figures=figures,
     )
 

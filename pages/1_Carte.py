@@ -53,7 +53,8 @@ table = indicators_by_territory(view, links, territory_column(area_level),
                                 proximity=indicator in PROXIMITY_INDICATORS or bool(state["carte_zone"]))
 fmap = build_map(dataset.reference, view.structures, links, table,
                  MapOptions(indicator=indicator, basemap=basemap, level=area_level, opportunities=where is not None),
-                 custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=assets_url(), bounds=view_bounds(view),
+                 custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=assets_url(),
+                 bounds=view_bounds(view),
                  opportunity_points=opportunity_points(where, dataset.structures) if where is not None else None)
 
 # The selection is drawn in a layer of its own, so clicking does not reload (and re-centre) the map.

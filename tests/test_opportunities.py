@@ -176,7 +176,7 @@ def test_density_and_share_of_schools_linked_per_territory() -> None:
     # A: pairs within 1.5 km are S1–C1, S2–C1, S5–C1, S6–C2; linked among them S5–C1 and S6–C2.
     assert table.loc["A", ["Paires école – centre proches", "Dont liées"]].tolist() == [4, 2]
     assert table.loc["A", "Densité des liens"] == pytest.approx(0.5)
-    assert table.loc["A", "Part des écoles liées"] == pytest.approx(3 / 7)  # S4, S5, S6 of seven (S9 counts: it is a school of A)
+    assert table.loc["A", "Part des écoles liées"] == pytest.approx(3 / 7)  # S4, S5, S6 of seven (S9 is one)
     assert table.loc["B", "Paires isolées"] == 1
     assert table.loc["A", "Structures qui relient des groupes"] == 1
 
