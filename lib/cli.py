@@ -292,7 +292,8 @@ def main(argv: list[str] | None = None, out=None) -> int:
     check_parser = commands.add_parser("check", help="vérifier un jeu de données")
     check_parser.add_argument("folder", nargs="?", type=Path, help="dossier du jeu de données")
     bench_parser = commands.add_parser("bench", help="mesurer les performances (JSON)")
-    bench_parser.add_argument("target", choices=["map", "charts", "reports", "import"], help="ce qui est mesuré")
+    bench_parser.add_argument("target", choices=["map", "charts", "reports", "import", "opportunities"],
+                              help="ce qui est mesuré")
     bench_parser.add_argument("--scales", default="demo,national", help="échelles, séparées par des virgules")
     bench_parser.add_argument("--repeat", type=int, default=3, help="répétitions (la médiane est donnée)")
     schools_parser = commands.add_parser("import-schools", help="importer l'annuaire de l'éducation")
@@ -339,7 +340,11 @@ def main(argv: list[str] | None = None, out=None) -> int:
     if args.command == "bench":
         from lib.bench import bench_charts, bench_map, bench_reports
 
-        if args.target == "import":
+        if args.target == "opportunities":
+            from lib.bench_opportunities import bench_opportunities
+
+            result = bench_opportunities(args.scales.split(","), args.repeat)
+        elif args.target == "import":
             from lib.import_bench import bench_import
 
             result = bench_import(args.repeat)

@@ -225,6 +225,29 @@ data.forEach(function (s) {
 return group;"""
 
 
+class OpportunitiesLayer(_JsonLayer):
+    """« Où agir ? »: rings around schools to link (orange), centres with few partners (purple) and structures
+    that hold groups together (black, dashed). A point is [lat, lon, id, name, reason, kind]; texts escaped by
+    :func:`opportunity_layer`. A click opens the structure's card, as on its own point."""
+
+    _script = """
+var group = L.featureGroup(), colours = ['#e66100', '#5e3c99', '#000000'];
+data.forEach(function (p) {
+  var m = L.circleMarker([p[0], p[1]], {radius: 12, color: colours[p[5]], weight: 3, fill: true, fillOpacity: 0.05,
+                                        dashArray: p[5] === 2 ? '4 3' : null});
+  m.feature = {type: 'Feature', properties: {kind: 'structure', id: p[2], opportunity: p[5]}};
+  m.bindTooltip('<b>' + p[3] + '</b><br>' + p[4]);
+  group.addLayer(m);
+});
+return group;"""
+
+
+def opportunity_layer(points: list[list]) -> OpportunitiesLayer:
+    """The « Où agir ? » layer from ``where_map.opportunity_points`` (names and reasons escaped here)."""
+    safe = [[lat, lon, sid, escape(name), escape(why), kind] for lat, lon, sid, name, why, kind in points]
+    return OpportunitiesLayer("Où agir ? (occasions de lien)", safe)
+
+
 class Legend(MacroElement):
     """A legend box in the map's corner; ``body`` is HTML built from escaped parts."""
 
@@ -389,6 +412,7 @@ class MapOptions:
     indicator: str = "liens"
     basemap: str = "clair"
     level: str = "commune"
+    opportunities: bool = False  # the « Où agir ? » layer
 
 
 def structure_points(structures: pd.DataFrame) -> dict:
@@ -516,6 +540,7 @@ def build_map(
     level_label: str = "commune",
     assets_url: str = ASSETS_URL,
     bounds: list[list[float]] | None = None,
+    opportunity_points: list[list] | None = None,
 ) -> folium.Map:
     """The whole map: territories, links, schools, centres, legend and controls.
 
@@ -529,6 +554,7 @@ def build_map(
         level_label: French name of the level, for the legend.
         assets_url: where the app serves Leaflet (``static/node_modules``).
         bounds: [[south, west], [north, east]] to show; default the département.
+        opportunity_points: ``where_map.opportunity_points``, drawn when ``options.opportunities``.
     """
     indicator = INDICATORS[options.indicator]
     west, south, east, north = reference.meta["bbox"]
@@ -562,6 +588,8 @@ def build_map(
     LinksLayer("Liens", link_styles(links, structures)).add_to(fmap)
     PointsLayer("Établissements scolaires", structure_points(structures[families == "ecole"])).add_to(fmap)
     PointsLayer("Centres sociaux et EVS", structure_points(structures[families == "centre"])).add_to(fmap)
+    if options.opportunities and opportunity_points is not None:
+        opportunity_layer(opportunity_points).add_to(fmap)
 
     Legend(legend_html(indicator, classes, level_label)).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)

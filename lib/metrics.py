@@ -136,10 +136,16 @@ INDICATORS: dict[str, Indicator] = {
                          "mean", True),
     "hebdomadaire": Indicator("hebdomadaire", "Part des liens hebdomadaires ou plus", "%", "share", True),
     "reponses": Indicator("reponses", "Nombre de réponses", "réponses", "count", False),
+    # « Où agir ? » (lib/where_map.py), at the default distance of lib/opportunities.RADIUS_M.
+    "densite": Indicator("densite", "Densité des liens : part des paires école – centre à moins de 1,5 km qui ont "
+                         "un lien", "%", "share", False),
+    "couverture_proche": Indicator("couverture_proche", "Part des écoles à moins de 1,5 km d'un centre qui ont "
+                                   "un lien", "%", "share", False),
 }
+PROXIMITY_INDICATORS = ("densite", "couverture_proche")
 
 
-def indicators_by_territory(view: View, links: pd.DataFrame, column: str) -> pd.DataFrame:
+def indicators_by_territory(view: View, links: pd.DataFrame, column: str, proximity: bool = False) -> pd.DataFrame:
     """Every indicator per territory (a link belongs to its school's territory).
 
     Args:
@@ -153,7 +159,8 @@ def indicators_by_territory(view: View, links: pd.DataFrame, column: str) -> pd.
         ``ecoles``, ``ecoles_liees``, ``reponses``, ``liens`` (distinct
         school–centre pairs), ``couverture``, ``qualite``, ``hebdomadaire``
         and ``masque`` (fewer than MIN_ANSWERS answers: means and shares
-        resting on answers are blanked).
+        resting on answers are blanked); ``densite`` and ``couverture_proche``
+        computed only when ``proximity`` (distances: the map asks, not the charts).
     """
     schools = view.schools[["id", column]].rename(columns={column: "territoire"})
     school_territory = schools.set_index("id")["territoire"]
@@ -183,8 +190,15 @@ def indicators_by_territory(view: View, links: pd.DataFrame, column: str) -> pd.
             table[name] = table[name].astype("Float64").mask(table["masque"])
     table.index.name = "territoire"
     table = table.reset_index()
-    if view.secret is not None:  # the funders' copy: secret figures blanked (lib/secrecy.py)
-        table = secrecy.protect_indicators(view, table, column, OVERALL, weekly_code)
+    if proximity:
+        from lib.where_map import proximity_indicators  # noqa: PLC0415  (it imports this module)
+
+        table = table.merge(proximity_indicators(view, column), on="territoire", how="left")
+    else:
+        table = table.assign(**{name: np.nan for name in PROXIMITY_INDICATORS})
+    if view.secret is not None:  # the funders' copy: no distance figure, secret figures blanked (lib/secrecy.py)
+        table = secrecy.protect_indicators(view, table.assign(**{name: np.nan for name in PROXIMITY_INDICATORS}),
+                                           column, OVERALL, weekly_code)
     return table
 
 
@@ -204,6 +218,7 @@ class StructureCard:
     closed: bool
     partners: pd.DataFrame
     free_text: pd.DataFrame
+    network_lines: tuple[str, ...] = ()  # « Où agir ? »: partners in the wave, schools near, broker (plain French)
 
 
 def _quality_text(row: pd.Series, labels: dict[str, str]) -> str:

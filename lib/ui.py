@@ -540,6 +540,8 @@ def show_structure_card(card: StructureCard | None, free_text: bool) -> None:
         st.warning("Établissement fermé selon l'annuaire de l'éducation (conservé pour ses réponses).")
     if card.position_approximative:
         st.caption("Position approximative : placée à la mairie, faute de coordonnées.")
+    for line in card.network_lines:  # « Où agir ? »: built from data-free templates and numbers
+        st.markdown(f"**{markdown_escape(line)}**" if line.startswith("Partenaires") else markdown_escape(line))
     if card.partners.empty:
         st.info("Aucun lien recensé pour cette structure.")
     else:
@@ -707,3 +709,20 @@ def import_preview_and_confirm(preview, store: Store, key: list[str], confirm_ke
                    icon=":material/check_circle:")
         return True
     return False
+
+
+# --- « Où agir ? » (page 13 and the map's layer)
+
+
+def cached_where(dataset: Dataset, filters: Filters, radius_m: int, with_pistes: bool):
+    """``opportunities.where_analysis``, cached on the data set's files, the filters, the radius and the version."""
+    key = (str(dataset.folder), dataset_signature(dataset.folder), astuple(filters))
+    return _cached_where(key, dataset, filters, radius_m, with_pistes)
+
+
+@st.cache_data(show_spinner="Calcul des occasions de lien…", max_entries=32)
+def _cached_where(key: tuple, _dataset: Dataset, _filters: Filters, radius_m: int, with_pistes: bool):
+    del key  # the cache key
+    from lib.opportunities import where_analysis  # noqa: PLC0415  (only the pages that need it pay the import)
+
+    return where_analysis(_dataset, _filters, radius_m, with_pistes)
