@@ -152,12 +152,12 @@ class LoginThrottle:
         if not self._slots.acquire(blocking=False):
             return LoginResult(None, "busy", self.policy.busy_retry, "occupe")
         try:
-            refused = self._reserve(name, client)
-            if refused is not None:
-                return refused
+            reserved = self._reserve(name, client)
+            if isinstance(reserved, LoginResult):
+                return reserved
             user = authenticate(users, name, password)
             if user is not None:
-                self._forget(name, client)
+                self._forget(name, client, reserved)
                 return LoginResult(user, "ok")
             return LoginResult(None, "wrong", self.wait(name, client)[0])
         finally:
@@ -189,8 +189,11 @@ class LoginThrottle:
         wait, reason = max(waits)
         return (max(0.0, wait), reason) if wait > 0 else (0.0, "")
 
-    def _reserve(self, name: str, client: str) -> LoginResult | None:
-        """Under the lock: refuse when a delay holds, else count the attempt as failed (a right password undoes it)."""
+    def _reserve(self, name: str, client: str) -> LoginResult | float:
+        """Under the lock: refuse when a delay holds, else count the attempt as failed (a right password undoes it).
+
+        Returns the refusal, or the time the attempt was counted at (for :meth:`_forget`).
+        """
         with self._locked(write=True) as state:
             now = self.clock()
             wait, reason = self._wait_in(state, name, client, now)
@@ -200,12 +203,16 @@ class LoginThrottle:
                 failures, _last = state["entries"].get(key, (0, 0.0))
                 state["entries"][key] = (failures + 1, now)
             state["recent"] = [t for t in state["recent"] if t > now - self.policy.global_window] + [now]
-        return None
+        return now
 
-    def _forget(self, name: str, client: str) -> None:
+    def _forget(self, name: str, client: str, counted_at: float) -> None:
+        """A right password: the account's and the client's failures are cleared, and the overall window no
+        longer counts this attempt (the global limit slows failed checks, not a room of people logging in)."""
         with self._locked(write=True) as state:
             for key in self._keys(state, name, client):
                 state["entries"].pop(key, None)
+            if counted_at in state["recent"]:
+                state["recent"].remove(counted_at)
 
     def _locked(self, write: bool = False):
         return _LockedState(self, write)

@@ -206,16 +206,27 @@ def funder_sidebar(dataset: Dataset) -> Filters:
     offered = dataset.secret.offered
     with st.sidebar:
         st.markdown("**Filtres**")
-        st.selectbox("Vague d'enquête", dataset.waves, key=_WIDGET_KEYS["wave"], format_func=lambda w: f"Vague {w}")
+        waves = list(dataset.waves) or [current.wave]
+        if state.get(_WIDGET_KEYS["wave"]) not in waves:
+            state[_WIDGET_KEYS["wave"]] = current.wave if current.wave in waves else waves[-1]
+        st.selectbox("Vague d'enquête", waves, key=_WIDGET_KEYS["wave"], format_func=lambda w: f"Vague {w}")
         levels = [level for level in available_levels(dataset) if offered.get(level)]
-        st.selectbox("Regrouper par", levels, key=_WIDGET_KEYS["level"], format_func=LEVELS.get)
-        level = state[_WIDGET_KEYS["level"]]
+        if not levels:  # no territory rests on enough structures: the département only
+            st.caption("Chiffres du département seulement : aucun territoire ne réunit assez de structures "
+                       "ayant répondu (secret statistique).")
+            level = current.level
+        else:
+            if state.get(_WIDGET_KEYS["level"]) not in levels:  # a level kept from another session or page
+                state[_WIDGET_KEYS["level"]] = current.level if current.level in levels else levels[0]
+            st.selectbox("Regrouper par", levels, key=_WIDGET_KEYS["level"], format_func=LEVELS.get)
+            level = state[_WIDGET_KEYS["level"]]
         options = list(offered.get(level, ()))
         state[_WIDGET_KEYS["territories"]] = [t for t in state[_WIDGET_KEYS["territories"]] if t in options][:1]
-        st.multiselect("Territoire", options, key=_WIDGET_KEYS["territories"], max_selections=1,
-                       placeholder="Tout le département",
-                       help="Un territoire à la fois ; ceux où trop peu de structures ont répondu sont regroupés "
-                            "ou absents (secret statistique).")
+        if options:
+            st.multiselect("Territoire", options, key=_WIDGET_KEYS["territories"], max_selections=1,
+                           placeholder="Tout le département",
+                           help="Un territoire à la fois ; ceux où trop peu de structures ont répondu sont "
+                                "regroupés ou absents (secret statistique).")
     chosen = Filters(wave=state[_WIDGET_KEYS["wave"]], level=level,
                      territories=tuple(state[_WIDGET_KEYS["territories"]]))
     if chosen != current:

@@ -164,3 +164,12 @@ def test_counts_live_beside_the_secrets_or_in_the_temp_folder(tmp_path, monkeypa
     monkeypatch.setattr(login_throttle.os, "access", lambda path, mode: False)  # a read-only mount
     elsewhere = state_file_for(secrets)
     assert elsewhere.parent != tmp_path and elsewhere == state_file_for(secrets)  # the same file after a restart
+
+
+def test_a_room_logging_in_does_not_use_up_the_global_limit(tmp_path, clock):
+    """Right passwords are not failed checks: twenty people logging in within the window are all let in."""
+    throttle = LoginThrottle(tmp_path / "c.json", ThrottlePolicy(global_limit=5, global_window=60), clock=clock)
+    outcomes = [throttle.attempt(USERS, "caf95", "le-vrai-mot-de-passe", f"192.0.2.{i}").outcome for i in range(20)]
+    assert outcomes == ["ok"] * 20
+    assert [throttle.attempt(USERS, f"nom{i}", "x", f"198.51.100.{i}").outcome for i in range(6)] == \
+        ["wrong"] * 5 + ["throttled"]  # failed checks still count

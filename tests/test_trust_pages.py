@@ -210,4 +210,6 @@ def test_markdown_in_names_is_shown_as_text_on_every_page(hostile_names, role):
             for raw in (LINK, BOLD, HTML, ICON):
                 assert not [t for t in shown if raw in t], (page.script, raw, [t for t in shown if raw in t])
             escaped_somewhere |= any(markdown_escape(LINK) in t for t in shown)
-    assert escaped_somewhere  # the names were on the pages, as text
+    # The names were on the pages, as text. A funder of this small data set sees none of them (every territory
+    # rests on too few structures, the wave is chosen in a select box): only the raw check above applies.
+    assert escaped_somewhere or role == FINANCEUR
