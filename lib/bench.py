@@ -121,7 +121,7 @@ def synthetic_dataset(schools: int, centres: int, answers: int, seed: int = 1) -
                    reponses=reponses, rencontres=pd.DataFrame(), participations=pd.DataFrame(), territoires={})
 
 
-def _median_ms(run, repeat: int) -> tuple[float, object]:
+def median_ms(run, repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
         start = time.perf_counter()
@@ -206,9 +206,9 @@ def bench_map_scale(scale: str, repeat: int = 3) -> dict:
     else:
         dataset = synthetic_dataset(**NATIONAL)
         filters = Filters(wave="2019")
-    prepare_ms, (view, links, table) = _median_ms(lambda: _map_inputs(dataset, filters), repeat)
+    prepare_ms, (view, links, table) = median_ms(lambda: _map_inputs(dataset, filters), repeat)
     assets = "/app/static/node_modules"
-    build_ms, html = _median_ms(lambda: _build_html(dataset, view, links, table, assets), repeat)
+    build_ms, html = median_ms(lambda: _build_html(dataset, view, links, table, assets), repeat)
     browser_ms, browser_reason = browser_draw_ms(html, repeat)
     result = {
         "structures": len(view.structures),
@@ -222,7 +222,7 @@ def bench_map_scale(scale: str, repeat: int = 3) -> dict:
     if browser_reason:
         result["browser_reason"] = browser_reason
     if scale == "demo":
-        result["naive_build_ms"], _ = _median_ms(lambda: _naive_html(view), repeat)
+        result["naive_build_ms"], _ = median_ms(lambda: _naive_html(view), repeat)
         result["speedup"] = round(result["naive_build_ms"] / build_ms, 1)
     return result
 
@@ -299,14 +299,14 @@ def bench_reports(repeat: int = 3) -> dict:
         scope = resolve_scope(dataset, territoire)
         for free_text in (False, True):
             version = "comite" if free_text else "financeurs"
-            results[f"fiche_ms[{scope.name}, {version}]"], data = _median_ms(
+            results[f"fiche_ms[{scope.name}, {version}]"], data = median_ms(
                 lambda: fiche_pdf(dataset, scope, wave, free_text), repeat)
             results[f"fiche_bytes[{scope.name}, {version}]"] = len(data)
     for free_text in (False, True):
         version = "comite" if free_text else "financeurs"
-        results[f"rapport_ms[{version}]"], data = _median_ms(lambda: departement_pdf(dataset, wave, free_text), repeat)
+        results[f"rapport_ms[{version}]"], data = median_ms(lambda: departement_pdf(dataset, wave, free_text), repeat)
         results[f"rapport_bytes[{version}]"] = len(data)
-    results["xlsx_ms[departement]"], data = _median_ms(
+    results["xlsx_ms[departement]"], data = median_ms(
         lambda: aggregates_xlsx(dataset, resolve_scope(dataset, None), wave), repeat)
     return {"benchmark": "reports", "repeat": repeat, "cpu_count": os.cpu_count(), "wave": wave, "scale": "demo",
             "results": results}

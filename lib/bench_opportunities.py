@@ -14,7 +14,7 @@ import os
 import statistics
 import time
 
-from lib.bench import NATIONAL, _median_ms, synthetic_dataset
+from lib.bench import NATIONAL, median_ms, synthetic_dataset
 from lib.dataset import DEMO_DIR, load_dataset
 from lib.filters import ALL_WAVES, Filters, apply_filters, default_filters
 from lib.network import network_figures
@@ -32,7 +32,7 @@ def bench_opportunities_scale(scale: str, repeat: int = 3) -> dict:
         dataset = synthetic_dataset(**NATIONAL)
         filters = Filters(wave="2019")
     where_analysis(dataset, filters, RADIUS_M, True)  # imports and the questionnaire, once (the app's warm case)
-    total_ms, analysis = _median_ms(lambda: where_analysis(dataset, filters, RADIUS_M, True), repeat)
+    total_ms, analysis = median_ms(lambda: where_analysis(dataset, filters, RADIUS_M, True), repeat)
     cpu = []
     for _ in range(repeat):  # CPU time of this process: what the figures cost when other processes share the cores
         start = time.process_time()
@@ -42,10 +42,10 @@ def bench_opportunities_scale(scale: str, repeat: int = 3) -> dict:
     schools = structures[structures["famille"] == "ecole"]
     centres = structures[structures["famille"] == "centre"]
     school_xy, centre_xy = lambert93(schools), lambert93(centres)
-    distance_ms, (pairs, _c, _d) = _median_ms(lambda: pairs_within(school_xy, centre_xy, RADIUS_M), repeat)
+    distance_ms, (pairs, _c, _d) = median_ms(lambda: pairs_within(school_xy, centre_xy, RADIUS_M), repeat)
     in_wave = apply_filters(dataset, filters).reponses
     links = in_wave[["ecole_id", "centre_id"]].drop_duplicates()
-    network_ms, figures = _median_ms(lambda: network_figures(links), repeat)
+    network_ms, figures = median_ms(lambda: network_figures(links), repeat)
     return {
         "loaded": {"structures": len(structures), "schools": len(schools), "centres": len(centres),
                    "answers": len(dataset.reponses), "wave": filters.wave if filters.wave != ALL_WAVES else "toutes",

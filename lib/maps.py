@@ -45,7 +45,7 @@ BASEMAPS: dict[str, str] = {
     "osm": "OpenStreetMap",
     "aucun": "Aucun fond (hors ligne)",
 }
-_TILES = {
+TILES = {
     "clair": ("https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
               '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> &copy; '
               '<a href="https://carto.com/attributions">CARTO</a>'),
@@ -571,8 +571,8 @@ def build_map(
     # keyboard: Leaflet focuses the map on mousedown, which scrolls the page when the map
     # reaches below the screen (a projector at 1280×720) and shifts the first click.
     fmap.options.update(maxZoom=18, zoomSnap=0.25, zoomDelta=0.5, keyboard=False)
-    if options.basemap in _TILES:
-        url, attribution = _TILES[options.basemap]
+    if options.basemap in TILES:
+        url, attribution = TILES[options.basemap]
         folium.TileLayer(url, attr=attribution, name=BASEMAPS[options.basemap], control=False,
                          max_zoom=18).add_to(fmap)
 

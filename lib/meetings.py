@@ -25,7 +25,7 @@ from lib.dataset import (ERROR, FILES, Dataset, Problem, check_participations,
                          check_rencontres)
 from lib.filters import Filters
 from lib.formatting import format_date, format_int
-from lib.maps import (ASSETS_URL, BASEMAPS, _TILES, AreasLayer, Legend, OfflineFullscreen, OfflineMap, PointsLayer,
+from lib.maps import (ASSETS_URL, BASEMAPS, TILES, AreasLayer, Legend, OfflineFullscreen, OfflineMap, PointsLayer,
                       escape, structure_points, territory_geometries)
 from lib.palette import (MEETING_TYPE_COLOURS, NO_DATA_COLOUR, OTHER_TYPE_COLOUR, SEQUENTIAL, SIDE_COLOURS,
                          TYPE_COLOURS)
@@ -497,8 +497,8 @@ def attendance_map(reference: Reference, structures: pd.DataFrame, counts: pd.Da
     fmap = OfflineMap(location=[(south + north) / 2, (west + east) / 2], zoom_start=10, tiles=None,
                       prefer_canvas=True, control_scale=True, max_zoom=18, min_zoom=7, assets_url=assets_url)
     fmap.options.update(maxZoom=18, zoomSnap=0.25, zoomDelta=0.5, keyboard=False)
-    if basemap in _TILES:
-        url, attribution = _TILES[basemap]
+    if basemap in TILES:
+        url, attribution = TILES[basemap]
         folium.TileLayer(url, attr=attribution, name=BASEMAPS[basemap], control=False, max_zoom=18).add_to(fmap)
     names, geometries = territory_geometries(reference, "commune", None)
     per_commune = counts.groupby("Commune")["Identifiant"].nunique().to_dict() if len(counts) else {}

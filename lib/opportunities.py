@@ -26,7 +26,8 @@ import pyproj
 import shapely
 
 from lib.filters import ALL_WAVES, View, among, apply_filters
-from lib.formatting import format_decimal as _format_decimal, format_int, format_percent
+from lib import formatting
+from lib.formatting import format_int, format_percent
 from lib.metrics import link_summary
 from lib.network import BROKER_EXPLANATION, network_by_territory, network_figures
 from lib.questionnaire import load_questionnaire
@@ -63,7 +64,7 @@ OTHER_PRIORITY = 3
 @lru_cache(maxsize=4096)
 def format_decimal(value: float, digits: int = 1) -> str:
     """``formatting.format_decimal``, cached: qualities are a handful of values repeated thousands of times."""
-    return _format_decimal(value, digits)
+    return formatting.format_decimal(value, digits)
 
 
 @lru_cache(maxsize=4096)
