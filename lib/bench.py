@@ -198,14 +198,17 @@ def browser_draw_ms(html: str, repeat: int) -> tuple[float | None, str | None]:
     return round(statistics.median(times), 1), None
 
 
-def bench_map_scale(scale: str, repeat: int = 3) -> dict:
-    """Every figure of one scale (run in its own process by :func:`bench_map`)."""
+def scale_dataset(scale: str) -> tuple[Dataset, Filters]:
+    """The data set a benchmark measures at ``scale`` (``demo`` or ``national``), with its filters."""
     if scale == "demo":
         dataset = load_dataset(DEMO_DIR)
-        filters = default_filters(dataset)
-    else:
-        dataset = synthetic_dataset(**NATIONAL)
-        filters = Filters(wave="2019")
+        return dataset, default_filters(dataset)
+    return synthetic_dataset(**NATIONAL), Filters(wave="2019")
+
+
+def bench_map_scale(scale: str, repeat: int = 3) -> dict:
+    """Every figure of one scale (run in its own process by :func:`bench_map`)."""
+    dataset, filters = scale_dataset(scale)
     prepare_ms, (view, links, table) = median_ms(lambda: _map_inputs(dataset, filters), repeat)
     assets = "/app/static/node_modules"
     build_ms, html = median_ms(lambda: _build_html(dataset, view, links, table, assets), repeat)

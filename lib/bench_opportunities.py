@@ -14,9 +14,8 @@ import os
 import statistics
 import time
 
-from lib.bench import NATIONAL, median_ms, synthetic_dataset
-from lib.dataset import DEMO_DIR, load_dataset
-from lib.filters import ALL_WAVES, Filters, apply_filters, default_filters
+from lib.bench import median_ms, scale_dataset
+from lib.filters import ALL_WAVES, apply_filters
 from lib.network import network_figures
 from lib.opportunities import RADIUS_M, lambert93, pairs_within, where_analysis
 
@@ -25,12 +24,7 @@ TARGET_MS = {"demo": 200, "national": 2000}
 
 def bench_opportunities_scale(scale: str, repeat: int = 3) -> dict:
     """The figures of one scale."""
-    if scale == "demo":
-        dataset = load_dataset(DEMO_DIR)
-        filters = default_filters(dataset)
-    else:
-        dataset = synthetic_dataset(**NATIONAL)
-        filters = Filters(wave="2019")
+    dataset, filters = scale_dataset(scale)
     where_analysis(dataset, filters, RADIUS_M, True)  # imports and the questionnaire, once (the app's warm case)
     total_ms, analysis = median_ms(lambda: where_analysis(dataset, filters, RADIUS_M, True), repeat)
     cpu = []
