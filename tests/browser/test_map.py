@@ -74,16 +74,17 @@ def test_hovering_a_school_shows_its_tooltip(page, app_server: str) -> None:
     school = placed("ecole_elementaire")
     open_app(page, f"{app_server}{MAP_PATH}?fond=aucun&vague=toutes", title(page, "Carte des partenariats"))
     frame = map_frame(page)
-    tooltip = frame.locator(".leaflet-tooltip")
+    # The school's own tooltip (a commune's may be open beside it when an earlier hover landed elsewhere).
+    tooltip = frame.locator(".leaflet-tooltip", has_text=school["nom"])
     # When the hover lands after the map went back to its first view, centre and hover again (at most 3 times).
     for _attempt in range(3):
         frame.locator("#map_div").hover(position=centre_on(frame, school["id"]))
         try:
-            expect(tooltip).to_contain_text(school["nom"], timeout=3000)
+            expect(tooltip).to_be_visible(timeout=3000)
             break
         except AssertionError:
-            frame.locator("#map_div").hover(position={"x": 1, "y": 1})
-    expect(tooltip).to_contain_text(school["nom"])
+            continue
+    expect(tooltip).to_be_visible()
     expect(tooltip).to_contain_text("École élémentaire")
     assert page.page_errors == []  # the tooltip is made on first hover, in the page's script
 
