@@ -309,6 +309,26 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _replace_file(target: Path, make_data, mode: int | None, failure: str) -> None:
+    """Write one file whole or not at all (temporary file, fsync, rename); ``failure`` starts the French error.
+
+    ``make_data`` is called inside the guarded step, so a read it makes fails the same way as the write.
+    """
+    temps: list[Path] = []
+    try:
+        target.parent.mkdir(exist_ok=True)
+        temp = _write_temp(target, make_data(), temps, mode)
+        os.replace(temp, target)
+        temps.clear()
+        _fsync_dir(target.parent)
+    except OSError as err:
+        raise StoreError(f"{failure} : {_os_problem(err)}.") from err
+    finally:
+        for leftover in temps:
+            with suppress(OSError):
+                leftover.unlink()
+
+
 def _read_current(path: Path) -> tuple[bytes | None, os.stat_result | None]:
     """A file's bytes and the identity of what was read (None, None when it does not exist)."""
     try:
@@ -650,20 +670,9 @@ class Store:
         self._check_writable()
         folder = self.folder / MAPPINGS_DIR
         target = folder / _mapping_file(filename)
-        temps: list[Path] = []
         with self._locked():
-            try:
-                folder.mkdir(exist_ok=True)
-                temp = _write_temp(target, text.encode("utf-8"), temps, None)
-                os.replace(temp, target)
-                temps.clear()
-                _fsync_dir(folder)
-            except OSError as err:
-                raise StoreError(f"Enregistrement du paramétrage {target.name} impossible : {_os_problem(err)}.") from err
-            finally:
-                for leftover in temps:
-                    with suppress(OSError):
-                        leftover.unlink()
+            _replace_file(target, lambda: text.encode("utf-8"), None,
+                          f"Enregistrement du paramétrage {target.name} impossible")
 
     # ----------------------------------------------------------------- journal repair
 
@@ -691,19 +700,8 @@ class Store:
                 with suppress(OSError):
                     (self.versions_dir / orphan).unlink()
             journal_path = self.folder / JOURNAL_NAME
-            temps: list[Path] = []
-            try:
-                data = journal_bytes(_read_bytes(journal_path), repair.entries)
-                temp = _write_temp(journal_path, data, temps, _file_mode(journal_path))
-                os.replace(temp, journal_path)
-                temps.clear()
-                _fsync_dir(self.folder)
-            except OSError as err:
-                raise StoreError(f"Réparation du journal impossible : {_os_problem(err)}.") from err
-            finally:
-                for leftover in temps:
-                    with suppress(OSError):
-                        leftover.unlink()
+            _replace_file(journal_path, lambda: journal_bytes(_read_bytes(journal_path), repair.entries),
+                          _file_mode(journal_path), "Réparation du journal impossible")
             return [entry[5] for entry in repair.entries]
 
     def _repair_journal_if_needed(self) -> None:
