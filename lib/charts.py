@@ -173,7 +173,7 @@ def _text_colour(background: str) -> str:
     return TEXT_DARK if luminance > 0.5 else TEXT_LIGHT
 
 
-def _lines(*parts: str, width: int = 110) -> str:
+def title_lines(*parts: str, width: int = 110) -> str:
     """Subtitle or note text: parts joined, wrapped to ``width`` characters."""
     text = " · ".join(p for p in parts if p)
     return "<br>".join(textwrap.wrap(text, width=width, break_long_words=False))
@@ -289,7 +289,7 @@ def _merge(target: dict, update: dict) -> None:
             target[key] = value
 
 
-class _Spec:
+class FigureSpec:
     """A figure assembled as plain dicts and made into a ``go.Figure`` once.
 
     Plotly validates and copies the whole figure on every ``add_*`` and
@@ -351,7 +351,7 @@ def _plain(node):
     return node
 
 
-def _legend_rows(fig: _Spec, width: int = 560) -> int:
+def _legend_rows(fig: FigureSpec, width: int = 560) -> int:
     """How many rows a horizontal legend takes above a plot area about ``width`` pixels wide."""
     names = [t.get("name") for t in fig.data if t.get("showlegend") is not False and t.get("name")]
     rows, used = 1, 0
@@ -363,7 +363,7 @@ def _legend_rows(fig: _Spec, width: int = 560) -> int:
     return rows
 
 
-def _layout(fig: _Spec, title: str, subtitle: str, height: int, note: str = "", legend: bool = True,
+def chart_layout(fig: FigureSpec, title: str, subtitle: str, height: int, note: str = "", legend: bool = True,
             right: int = 20, header: bool = False) -> go.Figure:
     """The house layout: white, French separators, big fonts, title and subtitle, note under the plot.
 
@@ -405,7 +405,7 @@ def _layout(fig: _Spec, title: str, subtitle: str, height: int, note: str = "", 
     return fig.figure()
 
 
-def _nothing(fig: _Spec, why: str) -> _Spec:
+def _nothing(fig: FigureSpec, why: str) -> FigureSpec:
     fig.add_annotation(text=f"Rien à afficher : {why}", x=0.5, y=0.5, xref="paper", yref="paper",
                        showarrow=False, font=dict(size=18, color=NOTE_COLOUR))
     fig.update_xaxes(visible=False)
@@ -413,11 +413,11 @@ def _nothing(fig: _Spec, why: str) -> _Spec:
     return fig
 
 
-def _add_annotations(fig: _Spec, annotations: list[dict]) -> None:
+def _add_annotations(fig: FigureSpec, annotations: list[dict]) -> None:
     fig.layout["annotations"].extend(_expand(a) for a in annotations)
 
 
-def _right_labels(fig: _Spec, rows: list[str], texts: list[str], header: str) -> int:
+def _right_labels(fig: FigureSpec, rows: list[str], texts: list[str], header: str) -> int:
     """n (and a mean) at the right end of each bar's row; returns the right margin they need."""
     style = dict(x=1, xref="paper", xanchor="left", xshift=10, showarrow=False,
                  font=dict(size=SMALL_SIZE, color=NOTE_COLOUR))
@@ -427,7 +427,7 @@ def _right_labels(fig: _Spec, rows: list[str], texts: list[str], header: str) ->
     return 24 + int(longest * 8.2)
 
 
-def _percent_axis(fig: _Spec, title: str, low: int = 0, high: int = 100, axis: str = "x") -> None:
+def _percent_axis(fig: FigureSpec, title: str, low: int = 0, high: int = 100, axis: str = "x") -> None:
     ticks = list(range(low, high + 1, 25))
     getattr(fig, f"update_{axis}axes")(range=[low, high], tickvals=ticks,
                                         ticktext=[_percent(abs(t) / 100) for t in ticks], title_text=title)
@@ -457,7 +457,7 @@ class Panel:
     hover: str
 
 
-def _facet_bars(fig: _Spec, rows: list[str], panels: list[Panel], axis: dict, base: float | None = None) -> None:
+def _facet_bars(fig: FigureSpec, rows: list[str], panels: list[Panel], axis: dict, base: float | None = None) -> None:
     """Panels of horizontal bars side by side, sharing the rows (territories) and one scale."""
     width = 1.0 / len(panels)
     titles: list[dict] = []
@@ -480,7 +480,7 @@ def _facet_bars(fig: _Spec, rows: list[str], panels: list[Panel], axis: dict, ba
 # --------------------------------------------------------------------------- Liens par territoire
 
 
-def _share_bar(fig: _Spec, rows: list[str], groups: list[str], cells: list[dict], name: str, colour: str, unit: str,
+def _share_bar(fig: FigureSpec, rows: list[str], groups: list[str], cells: list[dict], name: str, colour: str, unit: str,
                sign: int = 1, legendrank: int | None = None) -> None:
     """One category's stacked bar across the territories: its share written inside, counts in the hover.
 
@@ -515,13 +515,13 @@ def distribution_chart(table: pd.DataFrame, list_name: str, context: ChartContex
     choices = load_questionnaire()[list_name]
     summary = _summary(table, key_code)
     shown = pick_groups(summary, "cle", context)
-    fig = _Spec()
+    fig = FigureSpec()
     overall = summary[summary["groupe"] == OVERALL]
     total = count_or_secret(overall["base"].iloc[0]) if len(overall) else 0
-    subtitle = _lines(f"Part des {unit} par {choices.title.lower()}", context.sorted_by(key_text),
+    subtitle = title_lines(f"Part des {unit} par {choices.title.lower()}", context.sorted_by(key_text),
                       f"{N_EQ}{format_int(total)} {unit}", context.scope)
     if not shown.groups:
-        return _layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, shown.note, legend=False)
+        return chart_layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, shown.note, legend=False)
     rows = [_label(g) for g in shown.groups]
     colours = SEQUENTIAL[-len(choices.codes):] if len(choices.codes) <= len(SEQUENTIAL) else \
         sample_colorscale(SEQUENTIAL, len(choices.codes))
@@ -534,7 +534,7 @@ def distribution_chart(table: pd.DataFrame, list_name: str, context: ChartContex
     fig.update_layout(barmode="stack", bargap=0.25)
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=rows)
     _percent_axis(fig, f"Part des {unit}")
-    return _layout(fig, title, subtitle, _rows_height(len(rows)), shown.note, right=right)
+    return chart_layout(fig, title, subtitle, _rows_height(len(rows)), shown.note, right=right)
 
 
 def frequency_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
@@ -551,15 +551,15 @@ def ranked_shares_chart(table: pd.DataFrame, list_name: str, context: ChartConte
     total = count_or_secret(table["base"].iloc[0]) if len(table) else 0
     total = total if isinstance(total, str) else format_int(total)
     singular, plural = QUESTIONS.get(list_name, (list_name, list_name))
-    subtitle = _lines(f"Part des {unit} citant chaque {singular} (plusieurs réponses possibles)",
+    subtitle = title_lines(f"Part des {unit} citant chaque {singular} (plusieurs réponses possibles)",
                       f"{N_EQ}{total} {unit}", context.scope)
-    fig = _Spec()
+    fig = FigureSpec()
     kept = ~table["masque"].astype(bool)
     secret = table[kept & table["part"].isna() & table.get("secret", pd.Series(False, index=table.index))]
     shown = table[kept & table["part"].notna()].sort_values("part", ascending=False)
     note = (f"{SECRET_CELL_NOTE} : {', '.join(choices.label(c) for c in secret['code'])}" if len(secret) else "")
     if shown.empty:
-        return _layout(_nothing(fig, SECRET_ROW_NOTE if "secret" in table else SMALL_COUNT_NOTE), title, subtitle,
+        return chart_layout(_nothing(fig, SECRET_ROW_NOTE if "secret" in table else SMALL_COUNT_NOTE), title, subtitle,
                        200, legend=False)
     labels = [wrap(choices.label(c)) for c in shown["code"]]
     share = shown["part"].to_numpy(dtype=float)
@@ -576,10 +576,10 @@ def ranked_shares_chart(table: pd.DataFrame, list_name: str, context: ChartConte
                      ticktext=[_percent(t / 100) for t in range(0, high + 1, 10 if high <= 50 else 25)],
                      title_text=f"Part des {unit}")
     lines = sum(label.count("<br>") + 1 for label in labels)
-    return _layout(fig, title, subtitle, 90 + 22 * lines + 14 * len(labels), note, legend=False)
+    return chart_layout(fig, title, subtitle, 90 + 22 * lines + 14 * len(labels), note, legend=False)
 
 
-def _heatmap(fig: _Spec, rows: list[str], row_names: list[str], columns: list[str], column_names: list[str],
+def _heatmap(fig: FigureSpec, rows: list[str], row_names: list[str], columns: list[str], column_names: list[str],
              table: pd.DataFrame, unit: str, colour_title: str) -> None:
     """Shares as a heatmap: rows (codes) × columns (groups) of a ``share_citing`` table."""
     cells = _index(table)
@@ -625,12 +625,12 @@ def territory_heatmap(table: pd.DataFrame, overall: pd.DataFrame, list_name: str
     shown = pick_groups(summary.assign(cle=summary["base"]), "cle", context)
     territories = [g for g in shown.groups if g != OVERALL]
     total = int(summary["base"].sum())
-    subtitle = _lines(f"Part des {unit} de chaque {context.noun} citant chaque {singular}",
+    subtitle = title_lines(f"Part des {unit} de chaque {context.noun} citant chaque {singular}",
                       context.sorted_by(f"par nombre de {unit}"), f"{N_EQ}{format_int(total)} {unit}",
                       context.scope)
-    fig = _Spec()
+    fig = FigureSpec()
     if not territories:
-        return _layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, shown.note, legend=False)
+        return chart_layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, shown.note, legend=False)
     order = overall.sort_values("part", ascending=False)["code"].tolist() if len(overall) else choices.codes
     bases = summary.set_index("groupe").loc[territories, "base"]
     # With many columns the labels stand on their own; n stays in the hover and the table.
@@ -640,7 +640,7 @@ def territory_heatmap(table: pd.DataFrame, overall: pd.DataFrame, list_name: str
     lines = sum(len(textwrap.wrap(choices.label(c), LABEL_WIDTH)) for c in order)
     longest = max(len(c) for c in columns)
     tick_room = int(longest * (6.5 if len(columns) <= 12 else 8.5)) if len(columns) > 5 else 40
-    return _layout(fig, title, subtitle, 60 + 24 * lines + 8 * len(order) + tick_room, shown.note, legend=False)
+    return chart_layout(fig, title, subtitle, 60 + 24 * lines + 8 * len(order) + tick_room, shown.note, legend=False)
 
 
 def quality_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
@@ -655,12 +655,12 @@ def quality_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
     overall = summary[summary["groupe"] == OVERALL]
     total = count_or_secret(overall["base"].iloc[0]) if len(overall) else 0
     title = "Les liens sont-ils jugés satisfaisants ?"
-    subtitle = _lines("Part des réponses par niveau de qualité (chaque côté qui répond compte)",
+    subtitle = title_lines("Part des réponses par niveau de qualité (chaque côté qui répond compte)",
                       context.sorted_by("par qualité moyenne (de 1 à 4)"), f"{N_EQ}{format_int(total)} réponses",
                       context.scope)
-    fig = _Spec()
+    fig = FigureSpec()
     if not shown.groups:
-        return _layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, shown.note, legend=False)
+        return chart_layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, shown.note, legend=False)
     rows = [_label(g) for g in shown.groups]
     by_key = _index(table)
     # Negative bars stack away from zero in trace order: the middle levels first.
@@ -676,7 +676,7 @@ def quality_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
     _percent_axis(fig, f"← {choices.label(low[-1]).lower()} ou {choices.label(low[0]).lower()}   ·   "
                        f"{choices.label(high[0]).lower()} ou {choices.label(high[-1]).lower()} →", -100, 100)
     fig.add_vline(x=0, line_color=TEXT_DARK, line_width=1)
-    return _layout(fig, title, subtitle, _rows_height(len(rows)), shown.note, right=right)
+    return chart_layout(fig, title, subtitle, _rows_height(len(rows)), shown.note, right=right)
 
 
 def coverage_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
@@ -687,13 +687,13 @@ def coverage_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
     overall = whole[whole["groupe"] == OVERALL]
     schools = int(overall["taille"].iloc[0]) if len(overall) else 0
     title = "Quelle part des établissements scolaires a au moins un lien ?"
-    subtitle = _lines("Part des établissements cités dans au moins un lien : tous, puis REP+, REP et hors "
+    subtitle = title_lines("Part des établissements cités dans au moins un lien : tous, puis REP+, REP et hors "
                       "éducation prioritaire (EP)",
                       context.sorted_by("par part de tous les établissements"),
                       f"{N_EQ}{format_int(schools)} établissements", context.scope)
-    fig = _Spec()
+    fig = FigureSpec()
     if not shown.groups:
-        return _layout(_nothing(fig, "aucun établissement scolaire"), title, subtitle, 200, legend=False)
+        return chart_layout(_nothing(fig, "aucun établissement scolaire"), title, subtitle, 200, legend=False)
     rows = [_label(g) for g in shown.groups]
     cells = _index(table, ("groupe", "groupe_ep"))
     panels = []
@@ -719,7 +719,7 @@ def coverage_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
     _facet_bars(fig, rows, panels, dict(range=[0, 150], tickvals=[0, 100], ticktext=["0", "100\u00a0%"]))
     sizes = whole.set_index("groupe").loc[shown.groups, "taille"]
     right = _right_labels(fig, rows, [f"{N_EQ}{format_int(v)}" for v in sizes], "établissements")
-    return _layout(fig, title, subtitle, _rows_height(len(rows)), shown.note, legend=False, header=True,
+    return chart_layout(fig, title, subtitle, _rows_height(len(rows)), shown.note, legend=False, header=True,
                    right=right)
 
 
@@ -733,15 +733,15 @@ def side_comparison_chart(table: pd.DataFrame, list_name: str, context: ChartCon
     title = f"Écoles et centres sociaux citent-ils les mêmes {plural} ?"
     overall = table[table["groupe"] == OVERALL]
     total = count_or_secret(overall["base"].iloc[0]) if len(overall) else 0
-    subtitle = _lines(f"Part des réponses de chaque côté citant chaque {singular} (plusieurs réponses possibles)",
+    subtitle = title_lines(f"Part des réponses de chaque côté citant chaque {singular} (plusieurs réponses possibles)",
                       f"{N_EQ}{format_int(total)} réponses citant au moins un {singular}", context.scope)
-    fig = _Spec()
+    fig = FigureSpec()
     sides = _summary(table[table["groupe"] != OVERALL])
     shown_sides = sides[~sides["masque"].astype(bool)]
     hidden = sides[sides["masque"].astype(bool)]["groupe"].tolist()
     note = f"Non affiché, {SMALL_COUNT_NOTE} : {', '.join(hidden)}" if hidden else ""
     if shown_sides.empty:
-        return _layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, note, legend=False)
+        return chart_layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, note, legend=False)
     order = (overall.sort_values("part", ascending=False)["code"].tolist() if len(overall) and
              overall["part"].notna().any() else choices.codes)
     labels = [wrap(choices.label(c)) for c in order]
@@ -766,7 +766,7 @@ def side_comparison_chart(table: pd.DataFrame, list_name: str, context: ChartCon
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(barmode="group", bargap=0.3, bargroupgap=0.05)
     lines = sum(label.count("<br>") + 1 for label in labels)
-    return _layout(fig, title, subtitle, 80 + 22 * lines + 30 * len(labels), note)
+    return chart_layout(fig, title, subtitle, 80 + 22 * lines + 30 * len(labels), note)
 
 
 def lever_territory_heatmap(table: pd.DataFrame, overall: pd.DataFrame, list_name: str,
@@ -795,14 +795,14 @@ def lever_quality_heatmap(table: pd.DataFrame, list_name: str, context: ChartCon
     lever = list_name == "leviers"
     title = ("Quels leviers accompagnent les liens de bonne qualité ?" if lever
              else "Quels freins pèsent sur les liens jugés difficiles ?")
-    subtitle = _lines(f"Part des réponses citant chaque {singular}, selon la qualité donnée au lien",
+    subtitle = title_lines(f"Part des réponses citant chaque {singular}, selon la qualité donnée au lien",
                       "en haut, les plus cités pour les bons liens" if lever else
                       "en haut, les plus cités pour les liens difficiles ou à améliorer",
                       f"{N_EQ}{format_int(total)} réponses", context.scope)
     note = f"Non affiché(s), {SMALL_COUNT_NOTE} : {', '.join(hidden)}" if hidden else ""
-    fig = _Spec()
+    fig = FigureSpec()
     if not kept:
-        return _layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, note, legend=False)
+        return chart_layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, note, legend=False)
     valid = table[~table["masque"].astype(bool)]
     pooled = valid.assign(bon=valid["groupe"].isin(good_labels)).groupby(["code", "bon"])[["n", "base"]].sum()
     share = (pooled["n"] / pooled["base"]).unstack("bon")
@@ -815,24 +815,24 @@ def lever_quality_heatmap(table: pd.DataFrame, list_name: str, context: ChartCon
     _heatmap(fig, order, [choices.label(c) for c in order], columns, kept, table, "réponses", "% des réponses")
     fig.update_xaxes(tickangle=0)
     lines = sum(len(textwrap.wrap(choices.label(c), LABEL_WIDTH)) for c in order)
-    return _layout(fig, title, subtitle, 110 + 24 * lines + 8 * len(order), note, legend=False)
+    return chart_layout(fig, title, subtitle, 110 + 24 * lines + 8 * len(order), note, legend=False)
 
 
 def gap_chart(distribution: pd.DataFrame, context: ChartContext) -> go.Figure:
     """How far apart the school's and the centre's ratings of the same link are."""
     title = "L'école et le centre social jugent-ils leur lien de la même façon ?"
     base = count_or_secret(distribution["base"].iloc[0]) if len(distribution) else 0
-    fig = _Spec()
+    fig = FigureSpec()
     if distribution.empty or distribution["masque"].all():
-        subtitle = _lines("Liens évalués par les deux côtés", f"{N_EQ}{format_int(base)} liens", context.scope)
-        return _layout(_nothing(fig, f"{SMALL_COUNT_NOTE} de liens évalués par les deux côtés"), title, subtitle,
+        subtitle = title_lines("Liens évalués par les deux côtés", f"{N_EQ}{format_int(base)} liens", context.scope)
+        return chart_layout(_nothing(fig, f"{SMALL_COUNT_NOTE} de liens évalués par les deux côtés"), title, subtitle,
                        200, legend=False)
     agree = distribution.loc[distribution["ecart"] == 0, "part"].sum()
     steps = distribution[(distribution["ecart"] % 1 == 0) | (distribution["n"] > 0)]
     labels = [_signed(v) for v in steps["ecart"]]
     colours = [SIDE_COLOURS["ecole"] if v > 0 else SIDE_COLOURS["centre"] if v < 0 else SMALL_COUNT_COLOUR
                for v in steps["ecart"]]
-    subtitle = _lines("Écart entre la qualité donnée par l'école et celle donnée par le centre social, "
+    subtitle = title_lines("Écart entre la qualité donnée par l'école et celle donnée par le centre social, "
                       "lien par lien (de 1 à 4)", f"{N_EQ}{format_int(base)} liens évalués par les deux côtés",
                       f"{_percent(agree)} sans écart", context.scope)
     counts = steps["n"].to_numpy(dtype=float)
@@ -843,7 +843,7 @@ def gap_chart(distribution: pd.DataFrame, context: ChartContext) -> go.Figure:
     fig.update_xaxes(type="category", title_text="← le centre social est plus positif   ·   écart (école − "
                                                  "centre)   ·   l'école est plus positive →")
     fig.update_yaxes(title_text="Liens", rangemode="tozero", range=[0, float(np.nanmax(counts)) * 1.18 + 1])
-    return _layout(fig, title, subtitle, 380, legend=False)
+    return chart_layout(fig, title, subtitle, 380, legend=False)
 
 
 # --------------------------------------------------------------------------- Évolution
@@ -886,10 +886,10 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
     overall = table[table["territoire"] == OVERALL].set_index("vague")
     per_wave = ", ".join(f"{w} : {count_or_secret(overall.at[w, 'reponses']) if w in overall.index else '0'}"
                          for w in waves)
-    subtitle = _lines(f"{spec.label}, par vague", f"réponses par vague — {per_wave}", context.scope)
-    fig = _Spec()
+    subtitle = title_lines(f"{spec.label}, par vague", f"réponses par vague — {per_wave}", context.scope)
+    fig = FigureSpec()
     if not waves:
-        return _layout(_nothing(fig, "aucune vague d'enquête"), title, subtitle, 200, legend=False)
+        return chart_layout(_nothing(fig, "aucune vague d'enquête"), title, subtitle, 200, legend=False)
     counts = spec.kind == "count"
     summary = (table.groupby("territoire", sort=False)
                .agg(reponses=("reponses", "sum"), masque=("masque", "all")).reset_index()
@@ -904,7 +904,7 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
             f"{format_indicator_value(overall.at[w, indicator], spec.kind)} en {w}" for w in waves
             if w in overall.index)) if n)
     if not groups:
-        return _layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, note, legend=False)
+        return chart_layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, note, legend=False)
     rows = [_label(g) for g in groups]
     cells = _index(table, ("vague", "territoire"))
     scale = 100.0 if spec.kind == "share" else 1.0
@@ -936,7 +936,7 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
             if len(table) else 1.0
         axis = dict(range=[0, max(high, 1.0) * 1.4], nticks=3)
     _facet_bars(fig, rows, panels, axis, base=1.0 if spec.kind == "mean" else None)
-    return _layout(fig, title, subtitle, _rows_height(len(rows)), note, legend=False, header=True)
+    return chart_layout(fig, title, subtitle, _rows_height(len(rows)), note, legend=False, header=True)
 
 
 def link_changes_chart(table: pd.DataFrame, before: str, after: str, context: ChartContext) -> go.Figure:
@@ -948,7 +948,7 @@ def link_changes_chart(table: pd.DataFrame, before: str, after: str, context: Ch
         f"Ensemble : {N_EQ}{format_int(head['avant'])} liens en {before}, {format_int(head['apres'])} en {after} "
         f"({format_int(head['maintenus'])} maintenus, {format_int(head['nouveaux'])} nouveaux, "
         f"{format_int(head['perdus'])} perdus)")
-    subtitle = _lines(summary_text, f"perdu : cité en {before}, pas en {after} ; nouveau : l'inverse",
+    subtitle = title_lines(summary_text, f"perdu : cité en {before}, pas en {after} ; nouveau : l'inverse",
                       "un lien est un couple école – centre social", context.scope)
     note = ("Un lien absent d'une vague peut aussi être un lien sur lequel personne n'a été interrogé "
             "cette année-là.")
@@ -956,10 +956,10 @@ def link_changes_chart(table: pd.DataFrame, before: str, after: str, context: Ch
     summary = territories.assign(masque=False, reponses=territories["avant"] + territories["apres"],
                                  cle=territories["nouveaux"] - territories["perdus"])
     shown = pick_groups(summary, "cle", context, size_label="de liens")
-    fig = _Spec()
+    fig = FigureSpec()
     groups = [g for g in shown.groups if g != OVERALL]
     if not groups:
-        return _layout(_nothing(fig, f"aucun lien en {before} ni en {after}"), title, subtitle, 200, legend=False)
+        return chart_layout(_nothing(fig, f"aucun lien en {before} ni en {after}"), title, subtitle, 200, legend=False)
     note = " · ".join(n for n in (shown.note, note) if n)
     rows = [short_territory(g) for g in groups]
     cells = territories.set_index("groupe").loc[groups]
@@ -987,7 +987,7 @@ def link_changes_chart(table: pd.DataFrame, before: str, after: str, context: Ch
     fig.update_xaxes(title_text="← liens perdus   ·   liens maintenus et nouveaux →", tickvals=ticks,
                      ticktext=[format_int(abs(t)) for t in ticks])
     fig.add_vline(x=0, line_color=TEXT_DARK, line_width=1)
-    return _layout(fig, title, subtitle, _rows_height(len(rows)), note, right=right)
+    return chart_layout(fig, title, subtitle, _rows_height(len(rows)), note, right=right)
 
 
 # --------------------------------------------------------------------------- tables behind the charts

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from lib.charts import LABEL_WIDTH, MAX_TERRITORIES, N_EQ, SMALL_SIZE, ChartContext, _layout, _lines, _Spec, \
-    short_territory, wrap
+from lib.charts import (LABEL_WIDTH, MAX_TERRITORIES, N_EQ, SMALL_SIZE, ChartContext, FigureSpec, chart_layout,
+                        short_territory, title_lines, wrap)
 from lib.dataset import (ERROR, FILES, Dataset, Problem, check_participations,
                          check_rencontres)
 from lib.filters import Filters
@@ -335,9 +335,9 @@ def calendar_chart(sessions: pd.DataFrame, scope: str = "") -> go.Figure:
     types = meeting_types()
     title = "Quand les rencontres ont-elles eu lieu, et qui est venu ?"
     total = int(sessions["participants"].sum()) if len(sessions) else 0
-    subtitle = _lines(f"{N_EQ}{format_int(len(sessions))} séance(s), {format_int(total)} participant(s)",
+    subtitle = title_lines(f"{N_EQ}{format_int(len(sessions))} séance(s), {format_int(total)} participant(s)",
                       "taille des points : participants", scope)
-    fig = _Spec()
+    fig = FigureSpec()
     present = [code for code in types.codes if code in set(sessions["type"])]
     present += sorted(set(sessions["type"]) - set(present))
     if not present:
@@ -345,7 +345,7 @@ def calendar_chart(sessions: pd.DataFrame, scope: str = "") -> go.Figure:
                            showarrow=False, font=dict(size=18))
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
-        return _layout(fig, title, subtitle, 200, legend=False)
+        return chart_layout(fig, title, subtitle, 200, legend=False)
     rows = [wrap(html.escape(types.label(code), quote=False), LABEL_WIDTH) for code in present]
     for code, row in zip(present, rows):
         held = sessions[sessions["type"] == code]
@@ -377,7 +377,7 @@ def calendar_chart(sessions: pd.DataFrame, scope: str = "") -> go.Figure:
                      range=[(first - margin).strftime("%Y-%m-%d"), (last + margin).strftime("%Y-%m-%d")])
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=rows, autorange="reversed",
                      showgrid=True)
-    return _layout(fig, title, subtitle, 60 + 62 * len(rows), legend=False)
+    return chart_layout(fig, title, subtitle, 60 + 62 * len(rows), legend=False)
 
 
 def territory_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
@@ -385,15 +385,15 @@ def territory_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
     label = context.label
     title = "Quels territoires ont participé aux rencontres ?"
     total = int(table["Structures différentes"].sum()) if len(table) else 0
-    subtitle = _lines(f"structures différentes venues au moins une fois, par {context.noun}",
+    subtitle = title_lines(f"structures différentes venues au moins une fois, par {context.noun}",
                       f"{N_EQ}{format_int(total)} structure(s)", context.scope)
-    fig = _Spec()
+    fig = FigureSpec()
     if table.empty:
         fig.add_annotation(text="Rien à afficher : aucune structure retenue n'a participé", x=0.5, y=0.5,
                            xref="paper", yref="paper", showarrow=False, font=dict(size=18))
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
-        return _layout(fig, title, subtitle, 200, legend=False)
+        return chart_layout(fig, title, subtitle, 200, legend=False)
     shown = table.head(MAX_TERRITORIES)
     note = (f"Les {MAX_TERRITORIES} {context.plural} comptant le plus de structures sur {len(table)}."
             if len(table) > MAX_TERRITORIES else "")
@@ -411,7 +411,7 @@ def territory_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
     fig.update_layout(barmode="stack", bargap=0.3)
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=rows)
     fig.update_xaxes(title_text="structures différentes", rangemode="tozero")
-    return _layout(fig, title, subtitle, 120 + 34 * len(rows), note)
+    return chart_layout(fig, title, subtitle, 120 + 34 * len(rows), note)
 
 
 def over_time_chart(table: pd.DataFrame, period: str, scope: str = "") -> go.Figure:
@@ -419,15 +419,15 @@ def over_time_chart(table: pd.DataFrame, period: str, scope: str = "") -> go.Fig
     title = "La participation aux rencontres a-t-elle évolué ?"
     total = int(table["participants"].sum()) if len(table) else 0
     unit = "séance" if period == "seance" else "trimestre"
-    subtitle = _lines(f"participants par {unit}, établissements scolaires et centres sociaux",
+    subtitle = title_lines(f"participants par {unit}, établissements scolaires et centres sociaux",
                       f"{N_EQ}{format_int(total)} participant(s)", scope)
-    fig = _Spec()
+    fig = FigureSpec()
     if table.empty:
         fig.add_annotation(text="Rien à afficher : aucune rencontre", x=0.5, y=0.5, xref="paper", yref="paper",
                            showarrow=False, font=dict(size=18))
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
-        return _layout(fig, title, subtitle, 200, legend=False)
+        return chart_layout(fig, title, subtitle, 200, legend=False)
     ordered = table.sort_values("ordre", kind="stable")
     periods = list(dict.fromkeys(ordered["periode"]))
     for family in FAMILIES:
@@ -445,7 +445,7 @@ def over_time_chart(table: pd.DataFrame, period: str, scope: str = "") -> go.Fig
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=periods,
                      tickangle=-45 if period == "seance" and len(periods) > 6 else 0)
     fig.update_yaxes(title_text="participants", rangemode="tozero")
-    return _layout(fig, title, subtitle, 360)
+    return chart_layout(fig, title, subtitle, 360)
 
 
 # --------------------------------------------------------------------------- map
