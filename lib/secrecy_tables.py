@@ -151,7 +151,9 @@ IMPACT_ITEMS = {  # impact column → (breakdown, item) it rests on
 def protect_impact(view, table: pd.DataFrame) -> pd.DataFrame:
     """``impact_by_wave`` for funders: every secret headline figure blanked, wave by wave.
 
-    Attendance at meetings counts structures, not answers: below K structures it is blanked too.
+    Attendance at meetings counts structures, not answers: below K structures it is blanked too, and it is
+    published for the whole département only (a territory's attendance subtracted from the département's
+    would count the few structures present from elsewhere: no secondary suppression covers it).
     """
     secret: Secret = view.secret
     scope = view_scope(view.filters)
@@ -163,7 +165,7 @@ def protect_impact(view, table: pd.DataFrame) -> pd.DataFrame:
         out[column] = out[column].astype(float).where(~hidden)
         out[f"secret_{column}"] = hidden
     attended = out["structures_rencontres"].astype(float)
-    small = ((attended > 0) & (attended < secret.k)).to_numpy(dtype=bool)
+    small = ((attended > 0) & (attended < secret.k)).to_numpy(dtype=bool) | (scope != DEPARTEMENT)
     for column in ("structures_rencontres", "rencontres"):
         out[column] = out[column].astype(float).where(~small)
         out[f"secret_{column}"] = small

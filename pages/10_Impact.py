@@ -40,6 +40,10 @@ for index, headline in enumerate(headlines(table, wave)):
         st.metric(headline.label, headline.value, delta=headline.delta, delta_color=colour, delta_arrow=arrow,
                   help=headline.help, border=True)
         st.caption(headline.detail)
+if dataset.secret is not None and view.filters.territories:
+    st.caption("La présence aux rencontres n'est publiée pour les financeurs qu'à l'échelle du département : "
+               "retranchée du chiffre départemental, celle d'un territoire désignerait les quelques structures "
+               "venues d'ailleurs (secret statistique).")
 
 st.subheader("Vague après vague")
 by_wave = impact_table(table)

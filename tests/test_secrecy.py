@@ -21,8 +21,8 @@ from openpyxl import load_workbook
 
 from lib import secrecy
 from lib.dataset import DEMO_DIR, load_dataset
-from lib.filters import ALL_WAVES, Filters, apply_filters
-from lib.impact import impact_by_wave
+from lib.filters import ALL_WAVES, Filters, among, apply_filters
+from lib.impact import impact_by_wave, meetings_of_wave
 from lib.metrics import OVERALL, SIDES, indicators_by_wave, lever_analyses, link_analyses
 from lib.questionnaire import load_questionnaire
 from lib.secrecy import public_dataset, secrecy_threshold
@@ -102,13 +102,20 @@ def small_departement(folder: Path, seed: int = 12) -> Path:
                             "qualite": rng.choice(q["qualites"].codes), "leviers": codes("leviers", 3),
                             "freins": codes("freins", 2), "ressources": "", "outils": "", "pistes": "",
                             "commentaire": ""})
+    # Meetings: two sessions in 2019, one in 2018, each attended by a few structures from anywhere.
+    meetings = [["RC-1", "2018-06-12", "Rencontre départementale", "rencontre_departementale"],
+                ["RC-2", "2019-02-05", "Groupe de réflexion", "groupe_centres_sociaux"],
+                ["RC-3", "2019-06-11", "Rencontre départementale", "rencontre_departementale"]]
+    everyone = [s[0] for s in structures]
+    presence = [[meeting[0], who, 1] for meeting in meetings for who in rng.sample(everyone, rng.randint(6, 14))]
     tables = {
         "structures": pd.DataFrame(structures, columns=["id", "type", "nom", "commune_insee", "adresse", "latitude",
                                                         "longitude", "education_prioritaire", "qpv"]),
         "reponses": pd.DataFrame(answers),
-        "rencontres": pd.DataFrame(columns=["rencontre_id", "date", "titre", "type", "lieu", "commune_insee",
+        "rencontres": pd.DataFrame([[*m, "Salle des fêtes", "95500", "14:00", "17:00"] for m in meetings],
+                                   columns=["rencontre_id", "date", "titre", "type", "lieu", "commune_insee",
                                             "heure_debut", "heure_fin"]),
-        "participations": pd.DataFrame(columns=["rencontre_id", "structure_id", "participants"]),
+        "participations": pd.DataFrame(presence, columns=["rencontre_id", "structure_id", "participants"]),
     }
     return write_tables(folder, tables)
 
@@ -293,11 +300,23 @@ def published(public, levels: list[str] | None = None) -> list[Publication]:
                         ("liens_satisfaisants", rated_links & (means >= 3), "satisfaction:sat"),
                         ("reponses_notees", base & P.answers["qualite"].notna().to_numpy(), "qualite:BASE")):
                     pubs.append(Publication(f"{at} {name}", P.ids(mask), record[name], measure))
+                meetings = meetings_of_wave(every.rencontres, record["vague"])
+                present = every.participations[among(every.participations["rencontre_id"], meetings["rencontre_id"])]
+                present = set(present["structure_id"]) & set(every.structures["id"])
+                attendance = frozenset(f"{PRESENT}{who}" for who in present)
+                for name in ("structures_rencontres", "rencontres"):
+                    pubs.append(Publication(f"{at} {name}", attendance, record[name], "presence"))
     return pubs
 
 
+PRESENT = "presence:"  # a structure's attendance at the wave year's meetings, as a pseudo answer of its own
+
+
 def respondents(dataset) -> dict[str, str]:
-    return dict(zip(dataset.reponses["reponse_id"], dataset.reponses["repondant_id"].astype(str)))
+    """Answer id → answering structure, and each structure's attendance → that structure."""
+    found = dict(zip(dataset.reponses["reponse_id"], dataset.reponses["repondant_id"].astype(str)))
+    found.update({f"{PRESENT}{who}": str(who) for who in dataset.structures["id"]})
+    return found
 
 
 def test_no_published_figure_rests_on_fewer_than_k_structures_on_the_generated_departement(generated,
@@ -319,6 +338,18 @@ def test_the_adversary_finds_the_leaks_of_the_unprotected_figures(generated):
     structures: a single-school commune's quality, among others."""
     leaks = check_publications(published(generated, levels=["commune"]), respondents(generated), K, limit=50)
     assert leaks and any("repose sur 1 structure" in leak for leak in leaks), leaks[:5]
+
+
+def test_the_adversary_finds_the_attendance_of_a_few_structures_by_subtraction(generated):
+    """Meeting attendance published per territory: the département's minus a territory's counts the few
+    structures present from elsewhere. The funders' copy publishes it for the département only."""
+    leaks = check_publications([p for p in published(generated, levels=["epci"]) if "rencontres" in p.where],
+                               respondents(generated), K, limit=50)
+    assert leaks, "the unprotected attendance should leak"
+    public = public_dataset(generated, K)
+    shown = [p for p in published(public, levels=["epci"]) if "structures_rencontres" in p.where
+             and p.value == p.value and p.value is not None]
+    assert shown and all(":département " in p.where for p in shown), [p.where for p in shown][:5]
 
 
 def test_the_adversary_finds_what_the_secondary_suppression_prevents(generated, monkeypatch):
