@@ -247,8 +247,9 @@ def published(public, levels: list[str] | None = None) -> list[Publication]:
                     ep = record["groupe_ep"]
                     mask = P.in_group(record["groupe"]) & (np.ones(len(P.answers), dtype=bool) if ep == OVERALL
                                                           else (P.ep == ep).to_numpy())
-                    pubs.append(Publication(f"couverture {here} [{record['groupe']} · {ep}]", P.ids(mask),
-                                            record["couverture"], "ecoles"))
+                    for name in ("couverture", "ecoles_liees"):  # the share and its count (schools: public)
+                        pubs.append(Publication(f"couverture {here} [{record['groupe']} · {ep}] {name}", P.ids(mask),
+                                                record[name], "ecoles"))
                 levers = lever_analyses(view, column)
                 side_of = {label: code for code, label in SIDES.items()}
                 level_of = {label: int(code) for code, label in q["qualites"].labels.items()}
@@ -458,3 +459,84 @@ def test_a_funders_shared_link_to_a_small_commune_with_a_quality_filter_shows_th
     shown = [df.value for df in at.dataframe]
     assert any(table.shape == expected.shape and (table.astype(str).values == expected.astype(str).values).all()
                for table in shown)
+
+
+# --------------------------------------------------------------------------- every cell of every table
+
+
+PUBLIC_COUNTS = ("Écoles du périmètre", "Établissements")  # the school directory's counts: not answers
+# Counts of answers, links or answering structures (a count of linked schools rests on the answers of the
+# territory, schools and centres: its value is audited with the others, not held to K itself).
+COUNT_HEADERS = ("(n)", "Réponses", "Liens", "Structures")
+
+
+def _audited_values(pubs: list[Publication], scope: str) -> set[float]:
+    """Every published value of one scope (``level:territory``), in the forms a table prints it."""
+    values: set[float] = set()
+    for pub in pubs:
+        if f" {scope} " not in f" {pub.where} " or not isinstance(pub.value, (int, float, np.number)):
+            continue
+        value = float(pub.value)
+        if value == value:
+            values |= {round(value, 2), round(value, 1), round(100 * value, 1)}
+    return values
+
+
+def _unaudited_cells(tables: dict[str, pd.DataFrame], audited: set[float], k: int) -> list[str]:
+    """Cells of the tables a funder reads that no audited figure accounts for, or counting 1 to K − 1."""
+    found = []
+    for name, table in tables.items():
+        for column in table.columns:
+            if column in PUBLIC_COUNTS:
+                continue
+            for row, cell in enumerate(table[column].tolist()):
+                if isinstance(cell, bool) or not isinstance(cell, (int, float, np.number)) or cell != cell:
+                    continue
+                if any(h in str(column) for h in COUNT_HEADERS) and 0 < cell < k:
+                    found.append(f"{name} · {column} · ligne {row + 1} : {cell} (moins de {k})")
+                elif round(float(cell), 2) not in audited and round(float(cell), 1) not in audited:
+                    found.append(f"{name} · {column} · ligne {row + 1} : {cell} (chiffre non audité)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def generated_published(generated_public):
+    return published(generated_public)
+
+
+@pytest.mark.parametrize("which", ["generated", "demo"])
+def test_every_cell_of_every_table_a_funder_reads_is_an_audited_figure(which, request):
+    """Cell by cell, the tables of the pages, of the XLSX and of the PDF (``report_charts`` and the impact table,
+    what ``aggregates_xlsx`` writes, sheet for sheet) for every offered scope and every wave: each number is one
+    the adversary audited for that scope, and no count is below K. On the demo, the département and its
+    intercommunalités (the communes are audited by the enumeration above; this keeps the suite short)."""
+    from lib.impact import impact_table
+    from lib.reports import report_charts, scope_choices
+
+    public = request.getfixturevalue(f"{which}_public")
+    pubs = published(public) if which == "generated" else published(public, levels=["epci"])
+    scopes = [s for s in scope_choices(public) if which == "generated" or s.level in ("departement", "epci")
+              or not s.territories]
+    assert len(scopes) > 3
+    checked, problems = 0, []
+    for scope in scopes:
+        name = f"{scope.level}:{scope.territories[0]}" if scope.territories else ":département"
+        audited = _audited_values(pubs, name) if scope.territories else {
+            v for lv in ("commune", "epci") for v in _audited_values(pubs, f"{lv}:département")}
+        view_all = apply_filters(public, Filters(wave=ALL_WAVES, level=scope.level if scope.territories else "epci",
+                                                 territories=scope.territories))
+        tables = {"chiffres clés": impact_table(impact_by_wave(view_all))}
+        for wave in public.waves:
+            view = apply_filters(public, Filters(wave=wave, level=view_all.filters.level,
+                                                 territories=scope.territories))
+            tables |= {f"{chart.name} {wave}": chart.table for chart in report_charts(view, view_all)}
+        checked += sum(table.size for table in tables.values())
+        problems += [f"{scope.name} · {p}" for p in _unaudited_cells(tables, audited, K)]
+    assert checked > 1000
+    assert problems == [], "\n".join(problems[:40])
+
+
+def test_the_cell_check_finds_a_small_count_and_an_unaudited_figure():
+    tables = {"t": pd.DataFrame({"Réponses (n)": [12, 3], "Part (%)": [25.0, 41.7]})}
+    found = _unaudited_cells(tables, {12.0, 25.0}, K)
+    assert len(found) == 2 and "3 (moins de 5)" in found[0] and "41.7 (chiffre non audité)" in found[1]
