@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pandas as pd
 
 from lib.dataset import Dataset
@@ -165,10 +167,25 @@ def apply_filters(dataset: Dataset, filters: Filters) -> View:
 
 
 def among(values: pd.Series, allowed: pd.Series) -> np.ndarray:
-    """``values.isin(allowed)`` for identifiers, through a Python set.
+    """``values.isin(allowed)`` for identifiers.
 
     pandas 3's Arrow-backed ``isin`` converts every allowed value to an Arrow
-    scalar: 7 ms for a thousand ids, seconds at national scale.
+    scalar: 7 ms for a thousand ids, seconds at national scale. Two
+    Arrow-backed string columns go through ``pyarrow.compute.is_in`` (a
+    fifth of the time of a Python set at national scale); anything else
+    through a Python set (a missing value matches a missing value, either way).
     """
+    arrow_values, arrow_allowed = _arrow_strings(values), _arrow_strings(allowed)
+    if arrow_values is not None and arrow_allowed is not None:
+        found = pc.is_in(arrow_values, value_set=arrow_allowed.combine_chunks(), skip_nulls=False)
+        return found.to_numpy(zero_copy_only=False).astype(bool, copy=False)
     allowed_set = set(allowed.tolist())
     return np.fromiter((v in allowed_set for v in values.tolist()), dtype=bool, count=len(values))
+
+
+def _arrow_strings(values: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow string data behind a pandas string column, or None."""
+    data = getattr(values.array, "_pa_array", None)
+    if data is None or not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
+        return None
+    return data if data.type == pa.string() else data.cast(pa.string())
