@@ -9,30 +9,30 @@ when the basemap is "aucun fond".
 
 from __future__ import annotations
 
-import html
 import json
 import math
-import re
 from dataclasses import dataclass
 
 import folium
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element
 from folium.plugins import Fullscreen
 from folium.template import Template
 from shapely.geometry import mapping, shape
 
 from lib.formatting import format_decimal, format_int, format_percent
+from lib.map_legend import Legend, escape, map_legend_html, script_json, symbols_legend_html  # noqa: F401
+from lib.map_wall import FULLSCREEN_CANCEL_TITLE, FULLSCREEN_TITLE, LARGE_SCALE, WallView
 from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, Indicator
 from lib.palette import (
     NO_DATA_COLOUR,
+    NO_QUALITY_COLOUR,
     OTHER_TYPE_COLOUR,
     QUALITY_COLOURS,
-    SEQUENTIAL,
-    NO_QUALITY_COLOUR,
-    SMALL_COUNT_COLOUR,
+    TERRITORY_FILLS,
+    TERRITORY_MASKED,
     TYPE_COLOURS,
 )
 from lib.questionnaire import load_questionnaire
@@ -57,22 +57,7 @@ FREQUENCY_WIDTHS = [1.0, 2.0, 3.5, 5.0]
 # Two sides disagreeing by this much or more on quality: dashed line.
 GAP_DASHED = 2
 
-
-def _script_json(value: object) -> str:
-    """JSON safe to embed in a <script>.
-
-    No "</script>" or HTML comment can close the script, and no Jinja
-    delimiter ("{{", "{%", "{#") survives: folium feeds rendered scripts to
-    Jinja again, which would run a structure named "{{ … }}" as code. A JSON
-    brace is never followed by one of those characters outside a string, so
-    escaping the second character is always valid JSON.
-    """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return _JINJA_OPENERS.sub(lambda m: f"\\u{ord(m.group(1)):04x}", text)
-
-
-_JINJA_OPENERS = re.compile(r"(?<=\{)([{%#])")
+_script_json = script_json  # the name the layers below (and older tests) use
 
 
 class _RawScript(Element):
@@ -84,13 +69,6 @@ class _RawScript(Element):
 
     def render(self, **kwargs) -> str:
         return self.text
-
-
-def escape(text: object) -> str:
-    """Data text for HTML (tooltips, legends): escaped, never markup."""
-    if text is None or (isinstance(text, float) and math.isnan(text)):
-        return ""
-    return html.escape(str(text), quote=True)
 
 
 # --------------------------------------------------------------------------- map and assets
@@ -176,7 +154,8 @@ class PointsLayer(_JsonLayer):
 
     A point is [lat, lon, kind, place, flags, id, name] and, optionally, a
     radius in pixels (else 8 for a centre, 5 for a school); kinds are [colour,
-    label] by structure type, places the commune names. flags: 1 = position
+    label] by structure type, places the commune names; an optional ``scale``
+    enlarges every point (projection). flags: 1 = position
     approximative (dashed, faded), 2 = REP, 4 = REP+ (thicker outline),
     16 = centre (bigger, white outline). Names and labels are escaped by the
     builder; tooltips are made on first hover (62,000 bound tooltips cost
@@ -185,6 +164,7 @@ class PointsLayer(_JsonLayer):
 
     _script = """
 var group = L.featureGroup(), kinds = data.kinds, places = data.places, points = data.points;
+var scale = data.scale || 1;
 function tip(p) {
   var f = p[4], ep = (f & 4) ? ' · REP+' : ((f & 2) ? ' · REP' : '');
   return '<b>' + p[6] + '</b><br>' + kinds[p[2]][1] + ' · ' + places[p[3]] + ep
@@ -195,7 +175,8 @@ function tip(p) {
 for (var i = 0; i < points.length; i++) {
   var p = points[i], f = p[4], centre = f & 16;
   var m = L.circleMarker([p[0], p[1]], {
-    radius: p[7] || (centre ? 8 : 5), color: centre ? '#ffffff' : '#222222', weight: (f & 4) ? 3 : ((f & 2) ? 2 : 1),
+    radius: (p[7] || (centre ? 8 : 5)) * scale, color: centre ? '#ffffff' : '#222222',
+    weight: ((f & 4) ? 3 : ((f & 2) ? 2 : 1)) * scale,
     fillColor: kinds[p[2]][0], fillOpacity: (f & 1) ? 0.35 : 0.9, dashArray: (f & 1) ? '2 2' : null
   });
   m.feature = {type: 'Feature', properties: {kind: 'structure', id: p[5]}};
@@ -248,44 +229,6 @@ def opportunity_layer(points: list[list]) -> OpportunitiesLayer:
     return OpportunitiesLayer("Où agir ? (occasions de lien)", safe)
 
 
-class Legend(MacroElement):
-    """A legend box in the map's corner; ``body`` is HTML built from escaped parts."""
-
-    _template = Template(
-        """
-{% macro header(this, kwargs) %}
-<style>
-  .passerelles-legend {background: rgba(255,255,255,0.92); padding: 6px 9px; border-radius: 4px;
-    font: 12px/1.3 "Source Sans Pro", Arial, sans-serif; color: #1b1f23; box-shadow: 0 1px 4px rgba(0,0,0,.3);
-    max-width: 230px;}
-  .passerelles-legend h4 {margin: 0 0 3px; font-size: 12px;}
-  .passerelles-legend .row {display: flex; align-items: center; gap: 6px; margin: 1px 0;}
-  .passerelles-legend .sw {width: 16px; height: 11px; border: 1px solid #555; flex: none;}
-  .leaflet-container, .leaflet-control-layers {font: 13px/1.4 "Source Sans Pro", Arial, sans-serif;}
-  .leaflet-control-layers label {margin: 0;}
-  .leaflet-tooltip {font-size: 13px;}
-</style>
-{% endmacro %}
-{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = L.control({position: 'bottomleft'});
-{{ this.get_name() }}.onAdd = function () {
-  var div = L.DomUtil.create('div', 'passerelles-legend');
-  div.innerHTML = {{ this.body }};
-  L.DomEvent.disableClickPropagation(div);
-  L.DomEvent.disableScrollPropagation(div);
-  return div;
-};
-{{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-{% endmacro %}
-"""
-    )
-
-    def __init__(self, body: str):
-        super().__init__()
-        self._name = "Legend"
-        self.body = _script_json(body)
-
-
 # --------------------------------------------------------------------------- classes and colours
 
 
@@ -313,21 +256,22 @@ def _nice(value: float) -> float:
 def colour_classes(values: pd.Series, indicator: Indicator) -> list[ColourClass]:
     """Classes of the legend for ``indicator`` given the territories' values.
 
-    Shares use fixed fifths (0–20 %…); mean quality uses the quality scale's
-    own colours; counts get "0" as a class of its own (zero is not "no data")
+    Shares use fixed fifths (0–20 %…); mean quality uses four of
+    the territory greys (never the links' quality colours); counts get "0" as a class of its own (zero is not "no data")
     and rounded breaks from the quantiles of the others.
     """
     if indicator.kind == "share":
         edges = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
-        return [ColourClass(lo, hi, SEQUENTIAL[i],
+        return [ColourClass(lo, hi, TERRITORY_FILLS[i],
                             f"{format_percent(lo, 0)} à {format_percent(hi, 0)}")
                 for i, (lo, hi) in enumerate(zip(edges, edges[1:]))]
     if indicator.kind == "mean":
         edges = [1, 1.75, 2.5, 3.25, 4]
-        return [ColourClass(lo, hi, QUALITY_COLOURS[i + 1], f"{format_decimal(lo, 2)} à {format_decimal(hi, 2)}")
+        # Greys, not the quality colours: those belong to the links drawn on top.
+        return [ColourClass(lo, hi, TERRITORY_FILLS[i + 1], f"{format_decimal(lo, 2)} à {format_decimal(hi, 2)}")
                 for i, (lo, hi) in enumerate(zip(edges, edges[1:]))]
     positive = values[values > 0].dropna().astype(float)
-    classes = [ColourClass(0, 0, SEQUENTIAL[0], "0")]
+    classes = [ColourClass(0, 0, TERRITORY_FILLS[0], "0")]
     if positive.empty:
         return classes
     top = float(positive.max())
@@ -338,7 +282,7 @@ def colour_classes(values: pd.Series, indicator: Indicator) -> list[ColourClass]
     low = 1.0
     for i, high in enumerate(breaks):
         label = format_int(low) if low == high else f"{format_int(low)} à {format_int(high)}"
-        classes.append(ColourClass(low, high, SEQUENTIAL[min(i + 1, len(SEQUENTIAL) - 1)], label))
+        classes.append(ColourClass(low, high, TERRITORY_FILLS[min(i + 1, len(TERRITORY_FILLS) - 1)], label))
         low = high + 1
     return classes
 
@@ -413,6 +357,7 @@ class MapOptions:
     basemap: str = "clair"
     level: str = "commune"
     opportunities: bool = False  # the « Où agir ? » layer
+    large: bool = False  # « grands caractères » for projection: bigger type, points and lines
 
 
 def structure_points(structures: pd.DataFrame) -> dict:
@@ -433,8 +378,8 @@ def structure_points(structures: pd.DataFrame) -> dict:
     return {"kinds": kinds, "places": [escape(p) for p in places], "points": points}
 
 
-def link_styles(links: pd.DataFrame, structures: pd.DataFrame) -> list[dict]:
-    """Links grouped by style (quality colour, frequency width, dashed on disagreement)."""
+def link_styles(links: pd.DataFrame, structures: pd.DataFrame, scale: float = 1.0) -> list[dict]:
+    """Links grouped by style (quality colour, frequency width × ``scale``, dashed on disagreement)."""
     if links.empty:
         return []
     positions = structures.drop_duplicates("id").set_index("id")
@@ -455,7 +400,7 @@ def link_styles(links: pd.DataFrame, structures: pd.DataFrame) -> list[dict]:
     for value in np.unique(key[placed]):
         chosen = placed & (key == value)
         q, rest = divmod(int(value), 10)
-        styles.append({"colour": palette[q], "weight": widths[rest // 2], "dashed": bool(rest % 2),
+        styles.append({"colour": palette[q], "weight": widths[rest // 2] * scale, "dashed": bool(rest % 2),
                        "coords": coords[chosen].ravel().tolist()})
     return styles
 
@@ -473,7 +418,7 @@ def area_properties(names: list[str], table: pd.DataFrame, indicator: Indicator,
         if row is None:
             fill, text = NO_DATA_COLOUR, "pas de donnée (aucun établissement scolaire retenu)"
         elif masked:
-            fill, text = SMALL_COUNT_COLOUR, SMALL_COUNT_NOTE
+            fill, text = TERRITORY_MASKED, SMALL_COUNT_NOTE
         elif colour is None:
             fill, text = NO_DATA_COLOUR, "pas de donnée"
         else:
@@ -484,50 +429,6 @@ def area_properties(names: list[str], table: pd.DataFrame, indicator: Indicator,
         properties.append({"kind": "territoire", "id": name, "fill": fill, "tip": tip,
                            "nodata": row is None or masked})
     return properties
-
-
-_LEGEND_STYLE = """<style>
-.passerelles-legend {font: 13px/1.35 "Source Sans Pro", Arial, sans-serif; color: #1b1f23;}
-.passerelles-legend h4 {margin: 6px 0 3px; font-size: 13px;}
-.passerelles-legend .row {display: flex; align-items: center; gap: 6px; margin: 1px 0;}
-.passerelles-legend .sw {width: 16px; height: 12px; border: 1px solid #555; flex: none;}
-.passerelles-legend .dot {width: 11px; height: 11px; border-radius: 50%; flex: none; border: 1px solid #333;}
-.passerelles-legend .line {width: 22px; flex: none;}
-</style>"""
-
-
-def legend_html(indicator: Indicator, classes: list[ColourClass], level_label: str) -> str:
-    """The map's own legend: the indicator's classes (kept small, the map is projected)."""
-    parts = [f"<h4>{escape(indicator.label)}</h4><div style='font-size:11px'>par {escape(level_label.lower())}"
-             f" · {escape(indicator.unit)}</div>"]
-    for cls in classes:
-        parts.append(f"<div class='row'><span class='sw' style='background:{cls.colour}'></span>{escape(cls.label)}</div>")
-    parts.append(f"<div class='row'><span class='sw' style='background:{NO_DATA_COLOUR};border-style:dashed'></span>"
-                 "pas de donnée</div>")
-    if indicator.needs_answers:
-        parts.append(f"<div class='row'><span class='sw' style='background:{SMALL_COUNT_COLOUR};"
-                     f"border-style:dashed'></span>{escape(SMALL_COUNT_NOTE)}</div>")
-    return "".join(parts)
-
-
-def symbols_legend_html() -> str:
-    """Legend of the points and lines (shown beside the map): types, EP, approximations, link quality."""
-    q = load_questionnaire()
-    parts = [_LEGEND_STYLE, "<div class='passerelles-legend'><h4>Structures</h4>"]
-    for code, label in q["types_structure"].labels.items():
-        colour = TYPE_COLOURS.get(code, OTHER_TYPE_COLOUR)
-        parts.append(f"<div class='row'><span class='dot' style='background:{colour}'></span>{escape(label)}</div>")
-    parts.append("<div class='row'><span class='dot' style='border-width:2px'></span>REP (contour épais)</div>")
-    parts.append("<div class='row'><span class='dot' style='border-width:3px'></span>REP+ (contour très épais)</div>")
-    parts.append("<div class='row'><span class='dot' style='border-style:dashed;opacity:.5'></span>"
-                 "position approximative (mairie)</div>")
-    parts.append("<h4>Liens : qualité</h4>")
-    for code, label in q["qualites"].labels.items():
-        parts.append(f"<div class='row'><span class='line' style='border-top:4px solid {QUALITY_COLOURS[int(code)]}'>"
-                     f"</span>{escape(label)}</div>")
-    parts.append("<div style='font-size:12px'>Épaisseur : fréquence (de ponctuelle à hebdomadaire). "
-                 "Pointillés : l'école et le centre divergent d'au moins 2 niveaux de qualité.</div></div>")
-    return "".join(parts)
 
 
 def build_map(
@@ -563,14 +464,15 @@ def build_map(
         zoom_start=10,
         tiles=None,
         prefer_canvas=True,
-        control_scale=True,
+        control_scale=False,  # WallView adds a metric-only scale (folium's shows miles too)
         max_zoom=18,
         min_zoom=7,
         assets_url=assets_url,
     )
     # keyboard: Leaflet focuses the map on mousedown, which scrolls the page when the map
     # reaches below the screen (a projector at 1280×720) and shifts the first click.
-    fmap.options.update(maxZoom=18, zoomSnap=0.25, zoomDelta=0.5, keyboard=False)
+    # trackResize: WallView watches the map's own size (window, frame or full screen) and re-fits.
+    fmap.options.update(maxZoom=18, zoomSnap=0.25, zoomDelta=0.5, keyboard=False, trackResize=False)
     if options.basemap in TILES:
         url, attribution = TILES[options.basemap]
         folium.TileLayer(url, attr=attribution, name=BASEMAPS[options.basemap], control=False,
@@ -585,17 +487,21 @@ def build_map(
     AreasLayer(area_name, geometries, area_properties(names, territory_table, indicator, classes)).add_to(fmap)
 
     families = structures["famille"] if not structures.empty else pd.Series(dtype=object)
-    LinksLayer("Liens", link_styles(links, structures)).add_to(fmap)
-    PointsLayer("Établissements scolaires", structure_points(structures[families == "ecole"])).add_to(fmap)
-    PointsLayer("Centres sociaux et EVS", structure_points(structures[families == "centre"])).add_to(fmap)
+    scale = LARGE_SCALE if options.large else 1.0
+    LinksLayer("Liens", link_styles(links, structures, scale)).add_to(fmap)
+    for name, family in (("Établissements scolaires", "ecole"), ("Centres sociaux et EVS", "centre")):
+        PointsLayer(name, {**structure_points(structures[families == family]), "scale": scale}).add_to(fmap)
     if options.opportunities and opportunity_points is not None:
         opportunity_layer(opportunity_points).add_to(fmap)
 
-    Legend(legend_html(indicator, classes, level_label)).add_to(fmap)
+    # The whole legend inside the map: it stays on screen in full screen (a legend beside the map would not).
+    Legend(map_legend_html(indicator, classes, level_label)).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-    OfflineFullscreen(assets_url=assets_url, position="topleft", title="Plein écran",
-                      title_cancel="Quitter le plein écran").add_to(fmap)
-    fmap.fit_bounds(bounds or [[south, west], [north, east]])
+    OfflineFullscreen(assets_url=assets_url, position="topleft", title=FULLSCREEN_TITLE,
+                      title_cancel=FULLSCREEN_CANCEL_TITLE).add_to(fmap)
+    first_view = bounds or [[south, west], [north, east]]
+    fmap.fit_bounds(first_view)
+    WallView(first_view, large=options.large).add_to(fmap)  # last: renames the controls above
     return fmap
 
 

@@ -25,6 +25,14 @@ SEQUENTIAL: list[str] = ["#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f"]
 NO_DATA_COLOUR = "#ffffff"
 SMALL_COUNT_COLOUR = "#d9d9d9"
 
+# Territory fills on the map, for every indicator (mean quality included): a grey ramp. Links carry hue
+# (quality reds and blues), territories only lightness, so a fill never hides a link of any colour and the
+# ramp reads the same under every colour-vision deficiency (ColorBrewer Greys, its darkest class left out:
+# dark links stay visible on the top class).
+TERRITORY_FILLS: list[str] = ["#f7f7f7", "#d9d9d9", "#bdbdbd", "#969696", "#636363"]
+# A territory whose figure is masked (too few answers): a pale sand no link or class uses, dashed on the map.
+TERRITORY_MASKED = "#efe2b4"
+
 
 def quality_colour(quality: float | None) -> str:
     """Colour of a (possibly mean) quality, by its nearest level."""

@@ -15,7 +15,7 @@ from lib.maps import (MapOptions, build_map, colour_classes, link_styles, select
                       symbols_legend_html, territory_geometries, view_bounds,
                       _script_json)
 from lib.metrics import INDICATORS, aggregate_links, indicators_by_territory
-from lib.palette import NO_DATA_COLOUR, QUALITY_COLOURS, SEQUENTIAL, SMALL_COUNT_COLOUR, TYPE_COLOURS
+from lib.palette import NO_DATA_COLOUR, QUALITY_COLOURS, TERRITORY_FILLS, TERRITORY_MASKED, TYPE_COLOURS
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 TEMPLATE = "{{ 7*7 }}{% if true %}x{% endif %}"
@@ -98,15 +98,24 @@ def test_colour_classes():
     assert counts[-1].high >= 140
     assert all(a.high < b.low for a, b in zip(counts, counts[1:]))
     quality = colour_classes(pd.Series([2.0]), INDICATORS["qualite"])
-    assert [c.colour for c in quality] == [QUALITY_COLOURS[i] for i in (1, 2, 3, 4)]
-    assert colour_classes(pd.Series([0, 0]), INDICATORS["liens"])[0].colour == SEQUENTIAL[0]
+    assert [c.colour for c in quality] == TERRITORY_FILLS[1:]  # greys, light to dark: not the links' colours
+    assert colour_classes(pd.Series([0, 0]), INDICATORS["liens"])[0].colour == TERRITORY_FILLS[0]
+
+
+def test_territory_fills_never_use_a_link_colour(dataset):
+    """The blue « Qualité moyenne » fill hid blue links: fills and links now share no colour, for every indicator."""
+    link_colours = {style["colour"] for style in payloads(map_html(dataset))[1]}
+    assert link_colours and link_colours <= {*QUALITY_COLOURS.values(), "#9e9e9e"}
+    for code in INDICATORS:
+        fills = {p["fill"] for p in payloads(map_html(dataset, indicator=code))[0]["properties"]}
+        assert not fills & {*QUALITY_COLOURS.values(), *link_colours}, code
 
 
 def test_no_data_and_small_counts_look_different_from_zero(dataset):
     areas = payloads(map_html(dataset, indicator="qualite"))[0]["properties"]
     by_name = {p["id"]: p for p in areas}
     assert by_name["Ableiges"]["fill"] == NO_DATA_COLOUR and by_name["Ableiges"]["nodata"]
-    assert by_name["Argenteuil"]["fill"] == SMALL_COUNT_COLOUR  # 4 answers < 5
+    assert by_name["Argenteuil"]["fill"] == TERRITORY_MASKED  # 4 answers < 5
     assert "moins de 5 réponses" in by_name["Argenteuil"]["tip"]
     counts = {p["id"]: p for p in payloads(map_html(dataset, indicator="liens"))[0]["properties"]}
     assert counts["Sarcelles"]["fill"] != NO_DATA_COLOUR and not counts["Sarcelles"]["nodata"]

@@ -1,0 +1,131 @@
+"""The map made for the wall: Leaflet in French, a map that fills its frame and re-fits, large type.
+
+Leaflet elements added to :func:`lib.maps.build_map`'s map. They hold no data (only
+constants and numbers), so nothing here needs escaping.
+"""
+
+from __future__ import annotations
+
+import json
+
+from branca.element import MacroElement
+from folium.template import Template
+
+# Leaflet's own texts, in French. Leaflet 1.9 writes English titles and aria-labels
+# ("Zoom in", "Layers", the attribution's "A JavaScript library for interactive maps").
+ZOOM_IN_TITLE = "Zoom avant"
+ZOOM_OUT_TITLE = "Zoom arrière"
+LAYERS_TITLE = "Couches de la carte"
+FULLSCREEN_TITLE = "Plein écran"
+FULLSCREEN_CANCEL_TITLE = "Quitter le plein écran"
+# Text, not a link: the map's page names no outside address (it runs offline).
+ATTRIBUTION_PREFIX = '<span title="Bibliothèque libre de cartes interactives">Leaflet</span>'
+
+# Sizes for projection (« grands caractères »): points and lines grow by this factor.
+LARGE_SCALE = 1.6
+
+_NORMAL_CSS = """
+  .leaflet-container {font: 13px/1.4 "Source Sans Pro", Arial, sans-serif;}
+  .leaflet-tooltip {font-size: 13px;}
+"""
+_LARGE_CSS = """
+  .leaflet-container {font: 18px/1.4 "Source Sans Pro", Arial, sans-serif;}
+  .leaflet-control-layers {font-size: 18px;}
+  .leaflet-tooltip {font-size: 19px;}
+  .passerelles-legend {font-size: 17px !important; max-width: 340px !important;}
+  .passerelles-legend h4 {font-size: 18px !important;}
+  .passerelles-legend .sw {width: 24px !important; height: 16px !important;}
+  .passerelles-legend .dot {width: 16px !important; height: 16px !important;}
+  .leaflet-control-zoom a, .leaflet-control-zoom-fullscreen {width: 44px !important; height: 44px !important;
+    line-height: 44px !important; font-size: 26px !important;}
+  .leaflet-control-scale-line {font-size: 15px;}
+"""
+
+
+class WallView(MacroElement):
+    """French controls, a metric scale, a map filling its frame, and a re-fit when the frame's size changes.
+
+    The map fills the whole iframe (the page sizes the iframe to the window). Until the user moves
+    the map (drag, zoom, a view from the URL or the search), a change of size — window, frame, full
+    screen — fits the first view's bounds again; afterwards it keeps the chosen centre and zoom.
+    Must be added after the layer control and the fullscreen button (it renames their buttons).
+    """
+
+    _template = Template(
+        """
+{% macro header(this, kwargs) %}
+<style>
+  html, body {margin: 0; padding: 0; overflow: hidden;}
+  body > span {display: none;}
+  #map_div {height: 100vh !important;}
+  .leaflet-control-layers label {margin: 0;}
+  {{ this.css }}
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function (fit, map) {
+  document.documentElement.lang = 'fr';
+  function name(el, text) { if (el) { el.title = text; el.setAttribute('aria-label', text); } }
+  if (map.zoomControl) {
+    name(map.zoomControl._zoomInButton, {{ this.zoom_in }});
+    name(map.zoomControl._zoomOutButton, {{ this.zoom_out }});
+  }
+  var container = map.getContainer();
+  container.querySelectorAll('.leaflet-control-layers-toggle').forEach(function (a) { name(a, {{ this.layers }}); });
+  if (map.attributionControl) { map.attributionControl.setPrefix({{ this.prefix }}); }
+  L.control.scale({imperial: false, metric: true, position: 'bottomright'}).addTo(map);
+  // Re-fit: 'ours' marks the moves made here, any other zoom or drag is the user's choice of view.
+  var ours = false;
+  map.on('zoomstart dragstart', function () { if (!ours) { fit = null; } });
+  function resized() {
+    ours = true;
+    try {
+      map.invalidateSize({animate: false});
+      if (fit) { map.fitBounds(fit, {animate: false}); }
+    } finally { ours = false; }
+  }
+  if (window.ResizeObserver) { new ResizeObserver(resized).observe(container); }
+  else { L.DomEvent.on(window, 'resize', resized); }
+  map.passerellesRefit = function () { return fit; };
+})({{ this.fit }}, {{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, fit: list[list[float]] | None, large: bool = False):
+        super().__init__()
+        self._name = "WallView"
+        self.fit = json.dumps(fit)
+        self.css = _LARGE_CSS if large else _NORMAL_CSS
+        self.zoom_in, self.zoom_out = json.dumps(ZOOM_IN_TITLE), json.dumps(ZOOM_OUT_TITLE)
+        self.layers, self.prefix = json.dumps(LAYERS_TITLE), json.dumps(ATTRIBUTION_PREFIX)
+
+
+def parse_view(zoom: str | None, centre: str | None) -> tuple[float, float, float] | None:
+    """A view from the URL (``zoom=12.5&centre=49.05,2.2``): (lat, lon, zoom), None when missing or not a view."""
+    try:
+        z = float(zoom)  # type: ignore[arg-type]
+        lat, lon = (float(part) for part in str(centre).split(","))
+    except (TypeError, ValueError):
+        return None
+    if not (0 <= z <= 22 and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon, z
+
+
+def returned_view(returned: dict | None) -> tuple[float, float, float] | None:
+    """The view st_folium reports (``zoom`` and ``center``), rounded for the URL; None before the map reported."""
+    returned = returned or {}
+    centre, zoom = returned.get("center"), returned.get("zoom")
+    if not isinstance(centre, dict) or zoom is None:
+        return None
+    try:
+        return round(float(centre["lat"]), 5), round(float(centre["lng"]), 5), round(float(zoom), 2)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def format_view(view: tuple[float, float, float]) -> tuple[str, str]:
+    """The URL values (zoom, centre) of a view."""
+    lat, lon, zoom = view
+    return f"{zoom:g}", f"{lat:.5f},{lon:.5f}"
