@@ -7,7 +7,7 @@ from lib.formatting import format_int, format_percent
 from lib.metrics import key_figures
 from lib.access import pages_for
 from lib.text import markdown_escape as md
-from lib.ui import current_role, page_setup
+from lib.ui import current_role, page_link, page_setup
 
 dataset, view = page_setup(__file__)
 departement = dataset.reference.departement_name
@@ -75,4 +75,4 @@ Quand les deux côtés répondent sur le même lien, leurs regards sont comparé
 
 st.markdown("#### Pour aller plus loin")
 for page in pages_for(current_role())[1:]:
-    st.page_link(page.script, label=page.label, icon=page.icon)
+    page_link(page.script, page.label, page.icon)

@@ -59,8 +59,9 @@ _WIDGET_KEYS = {"wave": "f_vague", "level": "f_niveau", "territories": "f_territ
 _USER_KEY = "_passerelles_user"  # the logged-in user's name (server side: a browser cannot set it)
 _ACCESS_KEY = "_passerelles_access"  # this run's Access, set by page_setup
 _VIEW_AS_KEY = "voir_comme"  # open access only: the role the demo is shown as (widget)
-_VIEW_AS_KEPT = "_voir_comme"
-_SECRET_NOTES_KEY = "_secret_notes"  # why a funder's shared link was narrowed (lib.secrecy.funder_filters)  # the same, kept across pages (Streamlit forgets a widget's value on another page)
+_VIEW_AS_KEPT = "_voir_comme"  # the same, kept across pages (Streamlit forgets a widget's value on another page)
+VIEW_AS_PARAM = "role"  # ... and in the URL, so that a reload (a new session) keeps it
+_SECRET_NOTES_KEY = "_secret_notes"  # why a funder's shared link was narrowed (lib.secrecy.funder_filters)
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,8 @@ def page_setup(script: str) -> tuple[Dataset, View]:
     access = _resolve_access()
     _uploads_allowed(access)
     if not may_open(page, access.role):
-        if page.script == "app.py":  # the home of a role without Accueil is its first page
-            st.switch_page(home_of(access.role).script)
+        if page.script == "app.py":  # the home of a role without Accueil is its first page, with the link's filters
+            st.switch_page(home_of(access.role).script, query_params=_query_params())
         menu(access)
         account_box(access)
         refuse(page, access)
@@ -125,8 +126,10 @@ def page_setup(script: str) -> tuple[Dataset, View]:
         dataset = funders_copy(dataset)
     else:
         st.session_state.pop(_SECRET_NOTES_KEY, None)
-    menu(access)
+    menu_box = st.sidebar.container()  # drawn after the filters, so that its links carry this run's choices
     filters = sidebar_filters(dataset) if dataset.secret is None else funder_sidebar(dataset)
+    with menu_box:
+        menu(access)
     account_box(access)
     dataset_banner(dataset, compact=page.script != "app.py", access=access, refused=refused)
     for note in st.session_state.get(_SECRET_NOTES_KEY, []):
@@ -197,12 +200,8 @@ def funder_sidebar(dataset: Dataset) -> Filters:
         state[_WIDGET_KEYS["wave"]], state[_WIDGET_KEYS["level"]] = filters.wave, filters.level
         state[_WIDGET_KEYS["territories"]] = list(filters.territories)
     current: Filters = state[_FILTERS_KEY]
-    # Streamlit forgets a widget's value on another page: seed it again from the filters kept in the session.
-    for name in ("wave", "level"):
-        if _WIDGET_KEYS[name] not in state:
-            state[_WIDGET_KEYS[name]] = getattr(current, name)
-    if _WIDGET_KEYS["territories"] not in state:
-        state[_WIDGET_KEYS["territories"]] = list(current.territories)
+    for name in ("wave", "level", "territories"):
+        keep_widget_value(_WIDGET_KEYS[name], _widget_seed(current, name))
     offered = dataset.secret.offered
     with st.sidebar:
         st.markdown("**Filtres**")
@@ -265,8 +264,10 @@ def _resolve_access() -> Access:
         state.pop(_ACCESS_KEY, None)
         configuration_broken(error)
     if not users.configured:
-        role = state.get(_VIEW_AS_KEY, state.get(_VIEW_AS_KEPT, OPEN_ROLE))
+        # The widget, else the session (another page), else the URL (a reload or a shared link).
+        role = state.get(_VIEW_AS_KEY, state.get(_VIEW_AS_KEPT, st.query_params.get(VIEW_AS_PARAM, OPEN_ROLE)))
         role = state[_VIEW_AS_KEY] = state[_VIEW_AS_KEPT] = role if role in ROLES else OPEN_ROLE
+        set_url_param(VIEW_AS_PARAM, None if role == OPEN_ROLE else role)
         access = Access(role, None, True)
     else:
         user = users.users.get(state.get(_USER_KEY) or "")
@@ -362,8 +363,7 @@ def refuse(page: Page, access: Access) -> None:
     why = f" : {page.why_closed}" if page.why_closed else ""
     st.error(f"La page « {page.label} » n'est pas ouverte au rôle « {ROLES[access.role]} »{why}.",
              icon=":material/lock:")
-    st.page_link(home_of(access.role).script, label=f"Aller à « {home_of(access.role).label} »",
-                 icon=":material/arrow_forward:")
+    page_link(home_of(access.role).script, f"Aller à « {home_of(access.role).label} »", ":material/arrow_forward:")
     st.stop()
 
 
@@ -372,8 +372,21 @@ def menu(access: Access) -> None:
     with st.sidebar:
         st.markdown("### Passerelles")
         for page in pages_for(access.role):
-            st.page_link(page.script, label=page.label, icon=page.icon)
+            page_link(page.script, page.label, page.icon)
         st.divider()
+
+
+def shared_query() -> dict[str, list[str]]:
+    """The URL parameters that follow the user from page to page: the shared filters and the demo's role.
+
+    A page's own parameters (map view, chosen structure…) stay on their page.
+    """
+    return {key: st.query_params.get_all(key) for key in (*QUERY_KEYS, VIEW_AS_PARAM) if key in st.query_params}
+
+
+def page_link(script: str, label: str, icon: str | None = None) -> None:
+    """A link to another page of the app that keeps the shared filters (``st.page_link`` alone drops the URL's)."""
+    st.page_link(script, label=label, icon=icon, query_params=shared_query())
 
 
 def account_box(access: Access) -> None:
@@ -438,11 +451,8 @@ def sidebar_filters(dataset: Dataset) -> Filters:
             state.pop(key, None)
     current: Filters = state[_FILTERS_KEY]
     _keep_known_choices(dataset, current)
-    seeds = {name: getattr(current, name) for name in _WIDGET_KEYS}
-    seeds = {name: list(value) if isinstance(value, tuple) else value for name, value in seeds.items()}
     for name, key in _WIDGET_KEYS.items():
-        if key not in state:
-            state[key] = seeds[name]
+        keep_widget_value(key, _widget_seed(current, name))
 
     q = load_questionnaire()
     type_labels = q["types_structure"].labels
@@ -474,6 +484,25 @@ def sidebar_filters(dataset: Dataset) -> Filters:
     state[_FILTERS_KEY] = chosen
     _sync_query(filters_to_query(chosen, dataset))
     return chosen
+
+
+def _widget_seed(filters: Filters, name: str):
+    """A filter's value as its widget holds it (a list for a multiselect)."""
+    value = getattr(filters, name)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def keep_widget_value(key: str, seed) -> None:
+    """Carry a widget's value over to this page, or seed it; call it before drawing the widget.
+
+    A widget's identity includes its page: on another page, a widget with the
+    same key starts from its default (« Toutes les vagues ») although
+    ``st.session_state[key]`` still reads the old value. Writing that value back
+    before the widget is drawn makes the new widget start from it; a key that
+    Streamlit has dropped (a page drawn without the widget) is seeded instead.
+    """
+    state = st.session_state
+    state[key] = state[key] if key in state else seed
 
 
 def _keep_known_choices(dataset: Dataset, current: Filters) -> None:
@@ -508,11 +537,9 @@ def url_choice(label: str, options: list[str], key: str, default: str, format_fu
     """
     state = st.session_state
     widget_key, kept_key = f"url_{key}", f"kept_{key}"
-    if widget_key not in state:
-        # Streamlit forgets a widget's value on another page: the URL, then the session, remember it.
-        wanted = st.query_params.get(key, state.get(kept_key, default))
-        state[widget_key] = wanted if wanted in options else default
-    elif state[widget_key] not in options:
+    # Streamlit forgets a widget's value on another page: the URL, then the session, remember it.
+    keep_widget_value(widget_key, st.query_params.get(key, state.get(kept_key, default)))
+    if state[widget_key] not in options:
         state[widget_key] = default
     (container or st).selectbox(label, options, key=widget_key, format_func=format_func)
     value = state[kept_key] = state[widget_key]
