@@ -7,13 +7,14 @@ from lib.formatting import format_int, format_percent
 from lib.metrics import key_figures
 from lib.access import pages_for
 from lib.text import markdown_escape as md
-from lib.ui import current_role, page_link, page_setup
+from lib.ui import current_role, page_link, page_setup, show_view_line
 
 dataset, view = page_setup(__file__)
 departement = dataset.reference.departement_name
 
 st.title("Passerelles")
 st.subheader(f"Les liens entre écoles et centres sociaux du {md(departement)}")
+show_view_line(dataset, view.filters)
 
 figures = key_figures(view)
 wave = view.filters.wave

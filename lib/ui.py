@@ -35,6 +35,7 @@ from lib.filters import (
     View,
     apply_filters,
     available_levels,
+    view_line,
     filters_from_query,
     filters_to_query,
     with_level,
@@ -46,9 +47,9 @@ from lib.export import XLSX_MIME, to_csv_bytes, to_xlsx_bytes
 from lib.formatting import format_int
 from lib.store import READ_ONLY_MESSAGE, Store, StoreError, create_user_dataset, user_dataset_dir
 from lib.maps import format_indicator
-from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, StructureCard
+from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, StructureCard, key_figures
 from lib.questionnaire import load_questionnaire
-from lib.territories import LEVELS, territory_options
+from lib.territories import LEVELS, short_territory_name, territory_options
 from lib.session_guard import Expected, expected_for, forged, notice, outside_options
 from lib.text import markdown_escape
 
@@ -223,7 +224,7 @@ def funder_sidebar(dataset: Dataset) -> Filters:
         state[_WIDGET_KEYS["territories"]] = [t for t in state[_WIDGET_KEYS["territories"]] if t in options][:1]
         if options:
             st.multiselect("Territoire", options, key=_WIDGET_KEYS["territories"], max_selections=1,
-                           placeholder="Tout le département",
+                           placeholder="Tout le département", format_func=short_territory_name, select_all=False,
                            help="Un territoire à la fois ; ceux où trop peu de structures ont répondu sont "
                                 "regroupés ou absents (secret statistique).")
     chosen = Filters(wave=state[_WIDGET_KEYS["wave"]], level=level,
@@ -468,14 +469,16 @@ def sidebar_filters(dataset: Dataset) -> Filters:
             state[_WIDGET_KEYS["territories"]] = []
         options = territory_options(dataset.structures, level)
         state[_WIDGET_KEYS["territories"]] = [t for t in state[_WIDGET_KEYS["territories"]] if t in options]
-        st.multiselect("Territoires", options, key=_WIDGET_KEYS["territories"], placeholder="Tous les territoires")
-        st.multiselect("Types de structure", list(type_labels), key=_WIDGET_KEYS["types"],
+        st.multiselect("Territoires", options, key=_WIDGET_KEYS["territories"], placeholder="Tous les territoires",
+                       format_func=short_territory_name, select_all=False)
+        st.multiselect("Types de structure", list(type_labels), key=_WIDGET_KEYS["types"], select_all=False,
                        format_func=type_labels.get, placeholder="Tous les types")
         answer_filters = [name for name in ANSWER_FILTERS if state[_WIDGET_KEYS[name]]]
         with st.expander("Réponses : forme, fréquence, qualité", expanded=bool(answer_filters)):
             for name, (_key, list_name) in ANSWER_FILTERS.items():
                 labels = q[list_name].labels
                 st.multiselect(q[list_name].title, list(labels), key=_WIDGET_KEYS[name], format_func=labels.get,
+                               select_all=False,
                                placeholder="Toutes")
 
     chosen = with_level(current, level)
@@ -591,8 +594,10 @@ def show_structure_card(card: StructureCard | None, free_text: bool) -> None:
 
 
 def show_territory_card(name: str, table: pd.DataFrame) -> None:
-    """The figures of a territory clicked on the map."""
-    st.subheader(markdown_escape(name))
+    """The figures of a territory clicked on the map: its short name, the official one under it."""
+    st.subheader(markdown_escape(short_territory_name(name)))
+    if short_territory_name(name) != name:
+        st.caption(markdown_escape(name))
     rows = table[table["territoire"] == name]
     if rows.empty:
         st.info("Pas de donnée : aucun établissement scolaire retenu par les filtres.")
@@ -605,6 +610,16 @@ def show_territory_card(name: str, table: pd.DataFrame) -> None:
 
 
 # --- analyses: widgets shared by the analysis pages (Liens par territoire, Leviers et freins, Évolution)
+
+
+def show_view_line(dataset: Dataset, filters: Filters, with_wave: bool = True) -> None:
+    """Under a page's title, what it shows in one line (``lib.filters.view_line``): wave, territory, links.
+
+    Funders get no count here: their figures come from lib/secrecy.py only.
+    """
+    links = None if dataset.secret is not None or not with_wave else cached_analysis(key_figures, dataset, filters).links
+    line = view_line(filters, dataset.reference.departement_name, links, with_wave)
+    st.markdown(f":material/filter_alt: **{markdown_escape(line)}**")
 
 
 def cached_analysis(compute, dataset: Dataset, filters: Filters, *options):
