@@ -34,7 +34,7 @@ def english_in(at: AppTest) -> list[str]:
         text = str(proto)
         if 'component_name: "streamlit_folium.st_folium"' in text:
             continue  # the map's Leaflet texts are the map's own (lib/maps.py), checked with the map
-        found += [word for word in ENGLISH if word.lower() in text.lower()]
+        found += [word for word in ENGLISH if word in text]
         if "select_all" in text and "select_all: 0" not in text and "multiselect" in type(proto).__name__.lower():
             found.append("Select all (multiselect)")
     return found
