@@ -7,13 +7,14 @@ from lib.formatting import format_int, format_percent
 from lib.metrics import key_figures
 from lib.access import pages_for
 from lib.text import markdown_escape as md
-from lib.ui import current_role, page_setup
+from lib.ui import current_role, page_link, page_setup, show_view_line
 
 dataset, view = page_setup(__file__)
 departement = dataset.reference.departement_name
 
 st.title("Passerelles")
 st.subheader(f"Les liens entre écoles et centres sociaux du {md(departement)}")
+show_view_line(dataset, view.filters)
 
 figures = key_figures(view)
 wave = view.filters.wave
@@ -75,4 +76,4 @@ Quand les deux côtés répondent sur le même lien, leurs regards sont comparé
 
 st.markdown("#### Pour aller plus loin")
 for page in pages_for(current_role())[1:]:
-    st.page_link(page.script, label=page.label, icon=page.icon)
+    page_link(page.script, page.label, page.icon)

@@ -30,7 +30,7 @@ from lib.metrics import (INDICATORS, OVERALL, SIDES, SMALL_COUNT_NOTE, gap_list,
 from lib.palette import (CHANGE_COLOURS, EP_COLOURS, NO_QUALITY_COLOUR, QUALITY_COLOURS, SEQUENTIAL,
                          SIDE_COLOURS, SMALL_COUNT_COLOUR, quality_colour)
 from lib.questionnaire import load_questionnaire
-from lib.territories import LEVELS, OUTSIDE_EP, territory_column
+from lib.territories import LEVELS, OUTSIDE_EP, short_territory_name, territory_column
 from lib.text import fold
 
 # Projected at 1280×720: nothing smaller than 14 px.
@@ -65,8 +65,6 @@ QUESTIONS: dict[str, tuple[str, str]] = {  # list name → (singular, plural), l
     "leviers": ("levier", "leviers"),
     "freins": ("frein", "freins"),
 }
-EPCI_PREFIXES = (("Communauté d'agglomération ", "CA "), ("Communauté de communes ", "CC "),
-                 ("Communauté urbaine ", "CU "))
 N_EQ = "n\u00a0=\u00a0"
 SECRET_ROW_NOTE = "secret statistique : trop peu de structures"
 SECRET_CELL_NOTE = "secret statistique sur certaines cases"  # "n = 12" never broken across lines
@@ -144,12 +142,7 @@ def short_territory(name: object) -> str:
 
     Escaped: plotly reads its texts as HTML, and custom territory names are data.
     """
-    text = str(name)
-    for long, short in EPCI_PREFIXES:
-        if text.startswith(long):
-            text = short + text[len(long):]
-            break
-    return html.escape(text, quote=False)
+    return html.escape(short_territory_name(name), quote=False)
 
 
 def wrap(text: str, width: int = LABEL_WIDTH) -> str:
@@ -1120,8 +1113,10 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
         cells = values.tolist()
         if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
             # Text, or numbers mixed with « secret » (a funder's statistical secret): every cell as text.
+            # An EPCI's short name on screen, as on the charts (the downloads keep the official name).
             percent = str(column).endswith("(%)")
             out[column] = ["" if v is None or (isinstance(v, float) and math.isnan(v)) else
+                           short_territory_name(v) if isinstance(v, str) else
                            (format_percent(v / 100, 1) if percent else format_int(v) if float(v).is_integer()
                             else format_decimal(v, 2)) if isinstance(v, (int, float, np.integer, np.floating))
                            and not isinstance(v, bool) else v for v in cells]

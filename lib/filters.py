@@ -15,8 +15,9 @@ import pyarrow.compute as pc
 import pandas as pd
 
 from lib.dataset import Dataset
+from lib.formatting import format_int
 from lib.questionnaire import load_questionnaire
-from lib.territories import LEVELS, territory_column, territory_options
+from lib.territories import LEVELS, short_territory_name, territory_column, territory_options
 
 ALL_WAVES = "toutes"
 # URL parameters of the shared filters (pages may add their own).
@@ -118,6 +119,39 @@ def filters_to_query(filters: Filters, dataset: Dataset) -> dict[str, str | list
         if getattr(filters, name):
             query[key] = list(getattr(filters, name))
     return query
+
+
+# How several territories of a level are counted in the view line.
+_LEVEL_PLURALS = {"commune": "communes", "epci": "intercommunalités", "territoire": "territoires",
+                  "education_prioritaire": "groupes d'éducation prioritaire", "qpv": "groupes QPV"}
+
+
+def view_line(filters: Filters, departement: str, links: int | str | None = None, with_wave: bool = True) -> str:
+    """What a page shows, in one French line: ``Vague 2019 · CA Val Parisis · 412 liens``.
+
+    Every page that shows figures states it at its top, so that a room reading
+    the wall knows which wave and territory the figures are about. Plain text
+    (not escaped: territory names are data). ``links`` is left out when None
+    (a funder's page: counts go through lib/secrecy.py only); the wave when
+    ``with_wave`` is False (a page the wave does not apply to).
+    """
+    parts = ["Toutes les vagues" if filters.wave == ALL_WAVES else f"Vague {filters.wave}"] if with_wave else []
+    names = [short_territory_name(t) for t in filters.territories]
+    if not names:
+        parts.append(f"Tout le {departement}" if departement and not parts else
+                     f"tout le {departement}" if departement else "tout le département")
+    elif len(names) <= 2:
+        parts.append(", ".join(names))
+    else:
+        parts.append(f"{format_int(len(names))} {_LEVEL_PLURALS.get(filters.level, 'territoires')}")
+    if filters.types:
+        labels = load_questionnaire()["types_structure"].labels
+        parts.append(", ".join(labels.get(t, t) for t in filters.types))
+    if filters.forms or filters.frequencies or filters.qualities:
+        parts.append("réponses filtrées")
+    if links is not None:
+        parts.append(f"{format_int(links)} lien" + ("" if isinstance(links, int) and links <= 1 else "s"))
+    return " · ".join(parts)
 
 
 def with_level(filters: Filters, level: str) -> Filters:

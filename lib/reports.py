@@ -50,7 +50,7 @@ from reportlab.platypus import (CondPageBreak, Flowable, Image, KeepInFrame, Kee
 from shapely.geometry import shape
 from shapely.geometry.polygon import orient
 
-from lib.charts import EPCI_PREFIXES, SECRET_ROW_NOTE, Chart, count_or_secret, evolution_charts, lever_charts, link_charts
+from lib.charts import SECRET_ROW_NOTE, Chart, count_or_secret, evolution_charts, lever_charts, link_charts
 from lib.dataset import Dataset
 from lib.export import to_xlsx_bytes
 from lib.filters import ALL_WAVES, Filters, View, apply_filters
@@ -63,7 +63,7 @@ from lib.palette import (EP_COLOURS, NO_DATA_COLOUR, OTHER_TYPE_COLOUR, QUALITY_
                          TYPE_COLOURS)
 from lib.questionnaire import load_questionnaire
 from lib.secrecy import SECRET, secret_method_text
-from lib.territories import LEVELS, NO_TERRITORY, territory_column, territory_options
+from lib.territories import EPCI_PREFIXES, LEVELS, NO_TERRITORY, short_territory_name, territory_column, territory_options
 from lib.text import fold
 
 # Images as binary streams: without reportlab's C accelerator, ASCII85-encoding them costs 20 % of a fiche's time.
@@ -146,11 +146,7 @@ class Scope:
 
 def short_epci(name: object) -> str:
     """An EPCI's name with its legal form abbreviated: ``CA Val Parisis`` (plain text, not escaped)."""
-    text = str(name)
-    for long, short in EPCI_PREFIXES:
-        if text.startswith(long):
-            return short + text[len(long):]
-    return text
+    return short_territory_name(name)
 
 
 def _bare_epci(name: str) -> str:

@@ -71,7 +71,7 @@ def _rules() -> list[tuple[str, Expected]]:
         (r"_carte_dernier_clic", Expected((dict,))),
         (r"rencontres_periode|paroles_territoire|paroles_recherche", TEXT),
         (r"version_financeurs|saisie_confirmer|saisie_envoi|rc_envoi", Expected((bool,))),
-        (r"version_choisie|enquete_parametrage|enquete_nom", TEXT),
+        (r"version_choisie|enquete_parametrage|enquete_nom|rapport_territoire", TEXT),
         (r"rc_(titre|lieu|type|commune)", TEXT),
         (r"rc_structures", Expected((list, tuple), (str,))),
         (r"rc_date", DATE),

@@ -38,6 +38,9 @@ OUTSIDE_EP = "Hors éducation prioritaire"
 IN_QPV = "En QPV"
 OUTSIDE_QPV = "Hors QPV"
 NO_TERRITORY = "Sans territoire"
+# An EPCI's legal form, abbreviated on screen (« CA Val Parisis »); the long official name is for fiches and hovers.
+EPCI_PREFIXES = (("Communauté d'agglomération ", "CA "), ("Communauté de communes ", "CC "),
+                 ("Communauté urbaine ", "CU "))
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,18 @@ def assign_territories(
         town_hall = out["commune_insee"].map(communes[f"mairie_{axis}"]).astype(float)
         out[axis] = out[axis].astype(float).where(~missing, town_hall)
     return out
+
+
+def short_territory_name(name: object) -> str:
+    """The name shown on screen: an EPCI's legal form abbreviated (``CA Val Parisis``), other names unchanged.
+
+    Plain text (not escaped). The long official name stays in the data, the URL, the fiches and the hovers.
+    """
+    text = str(name)
+    for long, short in EPCI_PREFIXES:
+        if text.startswith(long):
+            return short + text[len(long):]
+    return text
 
 
 def territory_column(level: str) -> str:

@@ -35,6 +35,7 @@ from lib.filters import (
     View,
     apply_filters,
     available_levels,
+    view_line,
     filters_from_query,
     filters_to_query,
     with_level,
@@ -46,9 +47,9 @@ from lib.export import XLSX_MIME, to_csv_bytes, to_xlsx_bytes
 from lib.formatting import format_int
 from lib.store import READ_ONLY_MESSAGE, Store, StoreError, create_user_dataset, user_dataset_dir
 from lib.maps import format_indicator
-from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, StructureCard
+from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, StructureCard, key_figures
 from lib.questionnaire import load_questionnaire
-from lib.territories import LEVELS, territory_options
+from lib.territories import LEVELS, short_territory_name, territory_options
 from lib.session_guard import Expected, expected_for, forged, notice, outside_options
 from lib.text import markdown_escape
 
@@ -59,8 +60,9 @@ _WIDGET_KEYS = {"wave": "f_vague", "level": "f_niveau", "territories": "f_territ
 _USER_KEY = "_passerelles_user"  # the logged-in user's name (server side: a browser cannot set it)
 _ACCESS_KEY = "_passerelles_access"  # this run's Access, set by page_setup
 _VIEW_AS_KEY = "voir_comme"  # open access only: the role the demo is shown as (widget)
-_VIEW_AS_KEPT = "_voir_comme"
-_SECRET_NOTES_KEY = "_secret_notes"  # why a funder's shared link was narrowed (lib.secrecy.funder_filters)  # the same, kept across pages (Streamlit forgets a widget's value on another page)
+_VIEW_AS_KEPT = "_voir_comme"  # the same, kept across pages (Streamlit forgets a widget's value on another page)
+VIEW_AS_PARAM = "role"  # ... and in the URL, so that a reload (a new session) keeps it
+_SECRET_NOTES_KEY = "_secret_notes"  # why a funder's shared link was narrowed (lib.secrecy.funder_filters)
 
 
 @dataclass(frozen=True)
@@ -114,8 +116,8 @@ def page_setup(script: str) -> tuple[Dataset, View]:
     access = _resolve_access()
     _uploads_allowed(access)
     if not may_open(page, access.role):
-        if page.script == "app.py":  # the home of a role without Accueil is its first page
-            st.switch_page(home_of(access.role).script)
+        if page.script == "app.py":  # the home of a role without Accueil is its first page, with the link's filters
+            st.switch_page(home_of(access.role).script, query_params=_query_params())
         menu(access)
         account_box(access)
         refuse(page, access)
@@ -125,8 +127,10 @@ def page_setup(script: str) -> tuple[Dataset, View]:
         dataset = funders_copy(dataset)
     else:
         st.session_state.pop(_SECRET_NOTES_KEY, None)
-    menu(access)
+    menu_box = st.sidebar.container()  # drawn after the filters, so that its links carry this run's choices
     filters = sidebar_filters(dataset) if dataset.secret is None else funder_sidebar(dataset)
+    with menu_box:
+        menu(access)
     account_box(access)
     dataset_banner(dataset, compact=page.script != "app.py", access=access, refused=refused)
     for note in st.session_state.get(_SECRET_NOTES_KEY, []):
@@ -197,12 +201,8 @@ def funder_sidebar(dataset: Dataset) -> Filters:
         state[_WIDGET_KEYS["wave"]], state[_WIDGET_KEYS["level"]] = filters.wave, filters.level
         state[_WIDGET_KEYS["territories"]] = list(filters.territories)
     current: Filters = state[_FILTERS_KEY]
-    # Streamlit forgets a widget's value on another page: seed it again from the filters kept in the session.
-    for name in ("wave", "level"):
-        if _WIDGET_KEYS[name] not in state:
-            state[_WIDGET_KEYS[name]] = getattr(current, name)
-    if _WIDGET_KEYS["territories"] not in state:
-        state[_WIDGET_KEYS["territories"]] = list(current.territories)
+    for name in ("wave", "level", "territories"):
+        keep_widget_value(_WIDGET_KEYS[name], _widget_seed(current, name))
     offered = dataset.secret.offered
     with st.sidebar:
         st.markdown("**Filtres**")
@@ -224,7 +224,7 @@ def funder_sidebar(dataset: Dataset) -> Filters:
         state[_WIDGET_KEYS["territories"]] = [t for t in state[_WIDGET_KEYS["territories"]] if t in options][:1]
         if options:
             st.multiselect("Territoire", options, key=_WIDGET_KEYS["territories"], max_selections=1,
-                           placeholder="Tout le département",
+                           placeholder="Tout le département", format_func=short_territory_name, select_all=False,
                            help="Un territoire à la fois ; ceux où trop peu de structures ont répondu sont "
                                 "regroupés ou absents (secret statistique).")
     chosen = Filters(wave=state[_WIDGET_KEYS["wave"]], level=level,
@@ -265,8 +265,10 @@ def _resolve_access() -> Access:
         state.pop(_ACCESS_KEY, None)
         configuration_broken(error)
     if not users.configured:
-        role = state.get(_VIEW_AS_KEY, state.get(_VIEW_AS_KEPT, OPEN_ROLE))
+        # The widget, else the session (another page), else the URL (a reload or a shared link).
+        role = state.get(_VIEW_AS_KEY, state.get(_VIEW_AS_KEPT, st.query_params.get(VIEW_AS_PARAM, OPEN_ROLE)))
         role = state[_VIEW_AS_KEY] = state[_VIEW_AS_KEPT] = role if role in ROLES else OPEN_ROLE
+        set_url_param(VIEW_AS_PARAM, None if role == OPEN_ROLE else role)
         access = Access(role, None, True)
     else:
         user = users.users.get(state.get(_USER_KEY) or "")
@@ -362,8 +364,7 @@ def refuse(page: Page, access: Access) -> None:
     why = f" : {page.why_closed}" if page.why_closed else ""
     st.error(f"La page « {page.label} » n'est pas ouverte au rôle « {ROLES[access.role]} »{why}.",
              icon=":material/lock:")
-    st.page_link(home_of(access.role).script, label=f"Aller à « {home_of(access.role).label} »",
-                 icon=":material/arrow_forward:")
+    page_link(home_of(access.role).script, f"Aller à « {home_of(access.role).label} »", ":material/arrow_forward:")
     st.stop()
 
 
@@ -372,8 +373,21 @@ def menu(access: Access) -> None:
     with st.sidebar:
         st.markdown("### Passerelles")
         for page in pages_for(access.role):
-            st.page_link(page.script, label=page.label, icon=page.icon)
+            page_link(page.script, page.label, page.icon)
         st.divider()
+
+
+def shared_query() -> dict[str, list[str]]:
+    """The URL parameters that follow the user from page to page: the shared filters and the demo's role.
+
+    A page's own parameters (map view, chosen structure…) stay on their page.
+    """
+    return {key: st.query_params.get_all(key) for key in (*QUERY_KEYS, VIEW_AS_PARAM) if key in st.query_params}
+
+
+def page_link(script: str, label: str, icon: str | None = None) -> None:
+    """A link to another page of the app that keeps the shared filters (``st.page_link`` alone drops the URL's)."""
+    st.page_link(script, label=label, icon=icon, query_params=shared_query())
 
 
 def account_box(access: Access) -> None:
@@ -438,11 +452,8 @@ def sidebar_filters(dataset: Dataset) -> Filters:
             state.pop(key, None)
     current: Filters = state[_FILTERS_KEY]
     _keep_known_choices(dataset, current)
-    seeds = {name: getattr(current, name) for name in _WIDGET_KEYS}
-    seeds = {name: list(value) if isinstance(value, tuple) else value for name, value in seeds.items()}
     for name, key in _WIDGET_KEYS.items():
-        if key not in state:
-            state[key] = seeds[name]
+        keep_widget_value(key, _widget_seed(current, name))
 
     q = load_questionnaire()
     type_labels = q["types_structure"].labels
@@ -458,14 +469,16 @@ def sidebar_filters(dataset: Dataset) -> Filters:
             state[_WIDGET_KEYS["territories"]] = []
         options = territory_options(dataset.structures, level)
         state[_WIDGET_KEYS["territories"]] = [t for t in state[_WIDGET_KEYS["territories"]] if t in options]
-        st.multiselect("Territoires", options, key=_WIDGET_KEYS["territories"], placeholder="Tous les territoires")
-        st.multiselect("Types de structure", list(type_labels), key=_WIDGET_KEYS["types"],
+        st.multiselect("Territoires", options, key=_WIDGET_KEYS["territories"], placeholder="Tous les territoires",
+                       format_func=short_territory_name, select_all=False)
+        st.multiselect("Types de structure", list(type_labels), key=_WIDGET_KEYS["types"], select_all=False,
                        format_func=type_labels.get, placeholder="Tous les types")
         answer_filters = [name for name in ANSWER_FILTERS if state[_WIDGET_KEYS[name]]]
         with st.expander("Réponses : forme, fréquence, qualité", expanded=bool(answer_filters)):
             for name, (_key, list_name) in ANSWER_FILTERS.items():
                 labels = q[list_name].labels
                 st.multiselect(q[list_name].title, list(labels), key=_WIDGET_KEYS[name], format_func=labels.get,
+                               select_all=False,
                                placeholder="Toutes")
 
     chosen = with_level(current, level)
@@ -474,6 +487,25 @@ def sidebar_filters(dataset: Dataset) -> Filters:
     state[_FILTERS_KEY] = chosen
     _sync_query(filters_to_query(chosen, dataset))
     return chosen
+
+
+def _widget_seed(filters: Filters, name: str):
+    """A filter's value as its widget holds it (a list for a multiselect)."""
+    value = getattr(filters, name)
+    return list(value) if isinstance(value, tuple) else value
+
+
+def keep_widget_value(key: str, seed) -> None:
+    """Carry a widget's value over to this page, or seed it; call it before drawing the widget.
+
+    A widget's identity includes its page: on another page, a widget with the
+    same key starts from its default (« Toutes les vagues ») although
+    ``st.session_state[key]`` still reads the old value. Writing that value back
+    before the widget is drawn makes the new widget start from it; a key that
+    Streamlit has dropped (a page drawn without the widget) is seeded instead.
+    """
+    state = st.session_state
+    state[key] = state[key] if key in state else seed
 
 
 def _keep_known_choices(dataset: Dataset, current: Filters) -> None:
@@ -508,11 +540,9 @@ def url_choice(label: str, options: list[str], key: str, default: str, format_fu
     """
     state = st.session_state
     widget_key, kept_key = f"url_{key}", f"kept_{key}"
-    if widget_key not in state:
-        # Streamlit forgets a widget's value on another page: the URL, then the session, remember it.
-        wanted = st.query_params.get(key, state.get(kept_key, default))
-        state[widget_key] = wanted if wanted in options else default
-    elif state[widget_key] not in options:
+    # Streamlit forgets a widget's value on another page: the URL, then the session, remember it.
+    keep_widget_value(widget_key, st.query_params.get(key, state.get(kept_key, default)))
+    if state[widget_key] not in options:
         state[widget_key] = default
     (container or st).selectbox(label, options, key=widget_key, format_func=format_func)
     value = state[kept_key] = state[widget_key]
@@ -564,8 +594,10 @@ def show_structure_card(card: StructureCard | None, free_text: bool) -> None:
 
 
 def show_territory_card(name: str, table: pd.DataFrame) -> None:
-    """The figures of a territory clicked on the map."""
-    st.subheader(markdown_escape(name))
+    """The figures of a territory clicked on the map: its short name, the official one under it."""
+    st.subheader(markdown_escape(short_territory_name(name)))
+    if short_territory_name(name) != name:
+        st.caption(markdown_escape(name))
     rows = table[table["territoire"] == name]
     if rows.empty:
         st.info("Pas de donnée : aucun établissement scolaire retenu par les filtres.")
@@ -578,6 +610,16 @@ def show_territory_card(name: str, table: pd.DataFrame) -> None:
 
 
 # --- analyses: widgets shared by the analysis pages (Liens par territoire, Leviers et freins, Évolution)
+
+
+def show_view_line(dataset: Dataset, filters: Filters, with_wave: bool = True) -> None:
+    """Under a page's title, what it shows in one line (``lib.filters.view_line``): wave, territory, links.
+
+    Funders get no count here: their figures come from lib/secrecy.py only.
+    """
+    links = None if dataset.secret is not None or not with_wave else cached_analysis(key_figures, dataset, filters).links
+    line = view_line(filters, dataset.reference.departement_name, links, with_wave)
+    st.markdown(f":material/filter_alt: **{markdown_escape(line)}**")
 
 
 def cached_analysis(compute, dataset: Dataset, filters: Filters, *options):

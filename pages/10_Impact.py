@@ -12,11 +12,13 @@ from lib.filters import ALL_WAVES
 from lib.formatting import format_date, format_int
 from lib.impact import headlines, impact_by_wave, impact_table, method_facts, shown_wave
 from lib.secrecy import secret_method_text
-from lib.ui import cached_analysis, download_buttons, hidden_rule, nothing_to_show, page_setup, show_chart
+from lib.ui import (cached_analysis, download_buttons, hidden_rule, nothing_to_show, page_setup, show_chart,
+                    show_view_line)
 
 dataset, view = page_setup(__file__)
 
 st.title("Impact du projet")
+show_view_line(dataset, view.filters)
 # describe_scope is HTML-escaped for plotly: back to plain text, then escaped for Markdown.
 perimeter = md(html.unescape(" · ".join(describe_scope(view.filters).split(" · ")[1:]))
                or f"tout le {dataset.reference.departement_name}")

@@ -16,7 +16,7 @@ from lib.meetings import (PERIODS, attendance, attendance_map, blocking, calenda
 from lib.store import StoreError
 from lib.text import markdown_escape
 from lib.ui import (assets_url, can_write, chart_config, current_access, download_buttons, page_setup, show_chart,
-                    url_choice, writable_store)
+                    show_view_line, url_choice, writable_store)
 
 dataset, view = page_setup(__file__)
 state = st.session_state
@@ -24,6 +24,7 @@ level = view.filters.level
 scope = meeting_scope(view.filters)
 
 st.title("Rencontres et groupes de réflexion")
+show_view_line(dataset, view.filters, with_wave=False)
 st.caption(markdown_escape(filters_note(view.filters)))
 with st.sidebar:
     st.markdown("**Carte**")
@@ -149,7 +150,7 @@ def add_meeting() -> None:
     with right:
         st.time_input("Heure de fin (facultatif)", value=None, key="rc_heure_fin", step=timedelta(minutes=15))
         field_messages("heure_fin")
-    st.multiselect("Structures présentes", list(names), format_func=names.get, key="rc_structures",
+    st.multiselect("Structures présentes", list(names), format_func=names.get, key="rc_structures", select_all=False,
                    placeholder="Nom ou commune…")
     field_messages("presences")
     chosen = [sid for sid in state.get("rc_structures") or [] if sid in names]

@@ -3,30 +3,40 @@
 import streamlit as st
 
 from lib.export import XLSX_MIME
-from lib.filters import ALL_WAVES
+from lib.filters import ALL_WAVES, Filters
 from lib.text import markdown_escape as md
 from lib.reports import aggregates_xlsx, departement_pdf, fiche_pdf, funder_scope, report_filename, scope_choices
-from lib.ui import (can_see_free_text, current_access, funders_copy, hidden_rule, nothing_to_show, page_setup,
-                    url_choice)
+from lib.ui import (can_see_details, can_see_free_text, current_access, funders_copy, hidden_rule, nothing_to_show,
+                    page_setup, show_view_line)
 
 dataset, view = page_setup(__file__)
 
 st.title("Rapports")
-st.caption("Des documents à imprimer ou à joindre à une demande de financement, faits des mêmes chiffres que les "
-           f"pages de Passerelles. Dans la version financeurs, {hidden_rule(funders_copy(dataset))}.")
 waves = dataset.waves
 nothing_to_show(None if waves else "le jeu de données ne contient encore aucune réponse d'enquête.")
 
-scopes = {f"{scope.level}:{'|'.join(scope.territories)}": scope for scope in scope_choices(dataset)}
-left, right = st.columns(2)
-with left:
-    key = url_choice("Territoire", list(scopes), "territoire", next(iter(scopes)),
-                     format_func=lambda k: scopes[k].name, container=st)
-with right:
-    default_wave = view.filters.wave if view.filters.wave != ALL_WAVES else waves[-1]
-    wave = url_choice("Vague d'enquête", waves, "vague_rapport", default_wave,
-                      format_func=lambda w: f"Vague {w}", container=st)
+# The documents follow the sidebar filters (and so the URL): the territory and the wave chosen on the other pages.
+wave = view.filters.wave if view.filters.wave in waves else waves[-1]
+scopes = {"|".join((scope.level, *scope.territories)): scope for scope in scope_choices(dataset)}
+chosen = [key for key in ("|".join((view.filters.level, name)) for name in view.filters.territories) if key in scopes]
+key = chosen[0] if chosen else next(iter(scopes))
+show_view_line(dataset, Filters(wave=wave, level=view.filters.level, territories=scopes[key].territories))
+if len(chosen) > 1:
+    key = st.selectbox("Plusieurs territoires sont choisis : un document par territoire", chosen,
+                       format_func=lambda k: scopes[k].name, key="rapport_territoire")
 scope = scopes[key]
+notes = []
+if view.filters.wave == ALL_WAVES:
+    notes.append(f"un document porte sur une vague : la dernière, {md(wave)}")
+if view.filters.territories and not chosen:
+    notes.append("un document porte sur une commune, une intercommunalité ou un territoire du projet : "
+                 "choisi par groupe, il porte sur tout le département")
+if view.filters.types or view.filters.forms or view.filters.frequencies or view.filters.qualities:
+    notes.append("les documents comptent toutes les structures et toutes les réponses (les filtres de types et "
+                 "de réponses ne s'y appliquent pas)")
+st.caption("Des documents à imprimer ou à joindre à une demande de financement, faits des mêmes chiffres que les "
+           f"pages de Passerelles. Dans la version financeurs, {hidden_rule(funders_copy(dataset))}. Territoire et "
+           "vague : ceux des filtres de la barre latérale" + (" ; " + " ; ".join(notes) if notes else "") + ".")
 
 if can_see_free_text():
     funders = st.toggle("Version financeurs", value=False, key="version_financeurs",
@@ -58,7 +68,7 @@ with report.container(border=True):
     st.markdown(f"**Rapport départemental** · vague {md(wave)}")
     st.caption("Plusieurs pages pour tout le département : chiffres clés, évolution entre les vagues, un tableau "
                "par intercommunalité, carte, leviers et freins, méthode.")
-    departement = next(iter(scopes.values()))
+    departement = scope_choices(dataset)[0]
     st.download_button("Rapport (PDF)", data=lambda: departement_pdf(dataset, wave, free_text),
                        file_name=report_filename(f"rapport-{version}", departement, wave, "pdf"),
                        mime="application/pdf", on_click="ignore", key="rapport_pdf", icon=":material/download:")
@@ -69,5 +79,6 @@ with table.container(border=True):
     st.download_button("Tableaux (Excel)", data=lambda: aggregates_xlsx(dataset, scope, wave),
                        file_name=report_filename("chiffres", scope, wave, "xlsx"), mime=XLSX_MIME,
                        on_click="ignore", key="chiffres_xlsx", icon=":material/download:")
-st.caption("Les mêmes documents sans l'interface : `python -m lib.cli report --territoire … --vague … "
-           "--role financeur -o fiche.pdf`.")
+if can_see_details():  # a command line is for the comité's administrator, never for funders
+    st.caption("Les mêmes documents sans l'interface : `python -m lib.cli report --territoire … --vague … "
+               "--role financeur -o fiche.pdf`.")

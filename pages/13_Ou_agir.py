@@ -7,11 +7,12 @@ from lib.formatting import format_int
 from lib.network import BROKER_EXPLANATION
 from lib.opportunities import (CENTRE_MAX_SHARE, CENTRE_MIN_NEAR, DIFFICULT_MAX, QUALITY_DROP, RADIUS_CHOICES_M,
                                RADIUS_M, SATISFIED_MIN, format_km, sheets)
-from lib.ui import cached_where, can_see_free_text, download_buttons, page_setup, url_choice
+from lib.ui import cached_where, can_see_free_text, download_buttons, page_setup, show_view_line, url_choice
 
 dataset, view = page_setup(__file__)
 
 st.title("Où agir ?")
+show_view_line(dataset, view.filters)
 st.caption("Les occasions de lien, les zones blanches et la forme du réseau, pour préparer une visite ou choisir "
            "où porter l'effort. Les filtres de la barre latérale s'appliquent (vague, territoire, type). "
            "Page réservée au comité de pilotage et à la saisie : les financeurs ne voient pas ces listes nominatives.")

@@ -12,12 +12,13 @@ from lib.opportunities import RADIUS_M
 from lib.where_map import opportunity_points, structure_lines
 from lib.territories import LEVELS, territory_column
 from lib.ui import (assets_url, cached_where, can_see_free_text, page_setup, set_url_param, show_structure_card,
-                    show_territory_card, url_choice)
+                    show_territory_card, show_view_line, url_choice)
 
 dataset, view = page_setup(__file__)
 state = st.session_state
 
 st.title("Carte des partenariats")
+show_view_line(dataset, view.filters)
 with st.sidebar:
     st.markdown("**Carte**")
     indicator = url_choice("Colorer les territoires selon", list(INDICATORS), "indicateur", "liens",

@@ -3,11 +3,12 @@
 import streamlit as st
 
 from lib.charts import empty_reason, link_charts
-from lib.ui import cached_analysis, hidden_rule, nothing_to_show, page_setup, show_chart
+from lib.ui import cached_analysis, hidden_rule, nothing_to_show, page_setup, show_chart, show_view_line
 
 dataset, view = page_setup(__file__)
 
 st.title("Liens par territoire")
+show_view_line(dataset, view.filters)
 st.caption("Un lien est un couple école – centre social ; il compte dans le territoire de son école. "
            f"Tous les filtres de la barre latérale s'appliquent ; {hidden_rule(dataset)}.")
 nothing_to_show(empty_reason(view.filters, len(view.schools), len(view.reponses), len(dataset.reponses)))

@@ -7,11 +7,12 @@ from lib.metrics import free_text_answers, search_answers
 from lib.territories import territory_column
 from lib.text import fold
 from lib.ui import (cached_analysis, can_see_details, can_see_free_text, download_buttons, hidden_rule, nothing_to_show,
-                    page_setup, show_chart)
+                    page_setup, show_chart, show_view_line)
 
 dataset, view = page_setup(__file__)
 
 st.title("Leviers et freins")
+show_view_line(dataset, view.filters)
 st.caption("Ce qui fait que ça marche, ce qui freine : plusieurs réponses possibles. Tous les filtres de la barre "
            f"latérale s'appliquent ; {hidden_rule(dataset)}.")
 nothing_to_show(empty_reason(view.filters, len(view.schools), len(view.reponses), len(dataset.reponses)))

@@ -7,14 +7,15 @@ import streamlit as st
 from lib.charts import EVOLUTION_INDICATORS, changes_chart, empty_reason, evolution_charts
 from lib.filters import ALL_WAVES
 from lib.text import markdown_escape as md
-from lib.ui import cached_analysis, nothing_to_show, page_setup, show_chart, url_choice
+from lib.ui import cached_analysis, nothing_to_show, page_setup, show_chart, show_view_line, url_choice
 
 dataset, view = page_setup(__file__)
 
 st.title("Évolution entre les vagues d'enquête")
+every_wave = replace(view.filters, wave=ALL_WAVES)
+show_view_line(dataset, every_wave)
 st.caption("Toutes les vagues côte à côte, avec les autres filtres de la barre latérale. La vague choisie dans "
            "les filtres est celle que l'on compare à une vague antérieure, plus bas.")
-every_wave = replace(view.filters, wave=ALL_WAVES)
 found = cached_analysis(evolution_charts, dataset, every_wave)
 waves = found["vagues"]
 nothing_to_show(empty_reason(every_wave, len(view.schools), found["reponses"], len(dataset.reponses)))

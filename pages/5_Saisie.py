@@ -144,7 +144,8 @@ with st.form("saisie"):
     for choices in answer_lists():
         key = f"saisie_{choices.column}"
         if choices.multiple:
-            st.multiselect(choices.title, choices.codes, format_func=choices.label, key=key, placeholder="Choisir…")
+            st.multiselect(choices.title, choices.codes, format_func=choices.label, key=key, placeholder="Choisir…",
+                           select_all=False)
         else:
             st.radio(choices.title, choices.codes, format_func=choices.label, key=key, index=None, horizontal=True)
         field_messages(choices.column)

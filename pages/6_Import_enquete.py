@@ -78,7 +78,8 @@ with st.expander("Choix multiples : colonnes par option ou séparateur", expande
         # No key: the mapping is the truth, a column moved to another field leaves this list at the next run.
         grouped = list(mapping.multi[field].options) if field in mapping.multi else []
         picked = st.multiselect(f"{FIELDS[field]} — une colonne par option", table.headers,
-                                default=[c for c in grouped if c in table.headers])
+                                default=[c for c in grouped if c in table.headers], select_all=False,
+                                placeholder="Choisir les colonnes…")
         for column in grouped:
             if column not in picked:
                 mapping.remove_option_column(field, column)

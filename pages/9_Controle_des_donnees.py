@@ -28,8 +28,10 @@ if not dataset.problems:
 
 report = problems_frame(dataset.problems)
 left, right = st.columns(2)
-severities = left.multiselect("Gravité", [ERROR, WARNING], default=[ERROR, WARNING])
-files = right.multiselect("Fichier", [spec.filename for spec in FILES.values()], placeholder="Tous les fichiers")
+severities = left.multiselect("Gravité", [ERROR, WARNING], default=[ERROR, WARNING], placeholder="Aucune gravité",
+                             select_all=False)
+files = right.multiselect("Fichier", [spec.filename for spec in FILES.values()], placeholder="Tous les fichiers",
+                          select_all=False)
 shown = report[report["gravité"].isin(severities)]
 if files:
     shown = shown[shown["fichier"].isin(files)]

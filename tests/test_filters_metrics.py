@@ -119,3 +119,34 @@ def test_answer_filters_travel_in_the_url(dataset):
     assert query["forme"] == ["clas"] and query["qualite"] == ["3", "4"]
     assert filters_from_query(query, dataset) == filters
     assert filters_from_query({"forme": ["inconnue"], "qualite": ["9"]}, dataset).forms == ()
+
+
+# --------------------------------------------------------------------------- the page's one line
+
+
+def test_view_line_says_wave_territory_and_links_in_one_line():
+    from lib.filters import view_line
+
+    val_parisis = Filters(wave="2019", level="epci", territories=("Communauté d'agglomération Val Parisis",))
+    assert view_line(val_parisis, "Val-d'Oise", 412) == "Vague 2019 · CA Val Parisis · 412 liens"
+    assert view_line(Filters(), "Val-d'Oise", 1) == "Toutes les vagues · tout le Val-d'Oise · 1 lien"
+    assert view_line(Filters(wave="2018"), "Val-d'Oise", 12345) == "Vague 2018 · tout le Val-d'Oise · 12\u00a0345 liens"
+    many = Filters(wave="2017", territories=("Cergy", "Pontoise", "Osny"), types=("college",), qualities=("1",))
+    assert view_line(many, "Val-d'Oise", 0) == "Vague 2017 · 3 communes · Collège · réponses filtrées · 0 lien"
+    # A funder's page: no count outside lib/secrecy.py; a page the wave does not apply to.
+    assert view_line(val_parisis, "Val-d'Oise") == "Vague 2019 · CA Val Parisis"
+    assert view_line(val_parisis, "Val-d'Oise", with_wave=False) == "CA Val Parisis"
+    assert view_line(Filters(), "Val-d'Oise", with_wave=False) == "Tout le Val-d'Oise"
+    assert "\n" not in view_line(many, "Val-d'Oise", 3)
+
+
+def test_one_short_epci_name_on_screen_the_long_one_stays_in_the_data():
+    from lib.charts import short_territory
+    from lib.reports import short_epci
+    from lib.territories import short_territory_name
+
+    long = "Communauté d'agglomération Val Parisis"
+    assert short_territory_name(long) == short_epci(long) == short_territory(long) == "CA Val Parisis"
+    assert short_territory_name("Communauté de communes du Vexin-Val de Seine") == "CC du Vexin-Val de Seine"
+    assert short_territory_name("Argenteuil") == "Argenteuil"
+    assert short_territory("<b>Secteur</b>") == "&lt;b&gt;Secteur&lt;/b&gt;"  # plotly reads HTML: escaped there only

@@ -245,5 +245,15 @@ def test_the_reports_page_gives_funders_their_version_only():
     assert [b.proto.label for b in buttons] == ["Fiche (PDF)", "Rapport (PDF)", "Tableaux (Excel)"]
     comite = app_test("pages/12_Rapports.py", PILOTAGE)
     assert [t.label for t in comite.toggle] == ["Version financeurs"] and comite.toggle[0].value is False
-    comite.selectbox(key="url_territoire").set_value("commune:Argenteuil").run()
-    assert not comite.exception and any("Argenteuil" in m.value for m in comite.markdown)
+    def texts(at):
+        return [e.value for e in [*at.markdown, *at.caption, *at.info]]
+
+    assert any("python -m lib.cli" in text for text in texts(comite))  # the comité's administrator
+    assert not any("python -m lib.cli" in text for text in texts(funder))  # never a command line for a funder
+    # The territory and the wave are the sidebar's: chosen there, they are the documents' and stay in the URL.
+    comite.multiselect(key="f_territoires").set_value(["Argenteuil"]).run()
+    comite.selectbox(key="f_vague").set_value("2018").run()
+    assert not comite.exception and any("Fiche territoire** · Argenteuil, vague 2018" in m.value
+                                        for m in comite.markdown)
+    assert comite.query_params["territoire"] in ("Argenteuil", ["Argenteuil"])
+    assert any(text.startswith(":material/filter_alt: **Vague 2018 · Argenteuil · ") for text in texts(comite))
