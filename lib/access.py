@@ -93,6 +93,8 @@ PAGES: list[Page] = [
          "précédente"),
     Page("pages/9_Controle_des_donnees.py", "Contrôle des données", ":material/fact_check:", COMITE,
          "le contrôle montre les lignes des fichiers, valeurs comprises"),
+    Page("pages/14_Presentation.py", "Présentation", ":material/slideshow:", COMITE,
+         "une présentation reprend des vues du comité de pilotage (carte, structures nommées)"),
 ]
 _BY_SCRIPT = {page.script: page for page in PAGES}
 

@@ -69,6 +69,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "rencontres": ("rencontre_id",),
     "participations": ("rencontre_id", "structure_id"),
     "territoires": ("commune_insee",),
+    "presentations": ("etape_id",),
 }
 # Between two attempts on a busy lock: short, so people saving one after the other barely wait.
 LOCK_POLL_SECONDS = 0.005

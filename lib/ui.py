@@ -44,6 +44,8 @@ from lib.filters import (
 )
 from lib.charts import PNG_HINT, Chart
 from lib.export import XLSX_MIME, to_csv_bytes, to_xlsx_bytes
+from lib.images import ImageExportError, figure_png, figure_svg
+from lib.presentations import PAGE_SCRIPT as PRESENTATION_PAGE, add_step, may_present, presentation_names, read_steps
 from lib.formatting import format_int
 from lib.store import READ_ONLY_MESSAGE, Store, StoreError, create_user_dataset, user_dataset_dir
 from lib.maps import format_indicator
@@ -121,6 +123,7 @@ def page_setup(script: str) -> tuple[Dataset, View]:
         menu(access)
         account_box(access)
         refuse(page, access)
+    presentation_bar(page, access)
     folder, refused = shown_data_dir(access)
     dataset = _load_cached(str(folder), dataset_signature(folder))
     if access.role == FINANCEUR:  # funders see the copy made under the statistical secret, never the data set
@@ -131,6 +134,7 @@ def page_setup(script: str) -> tuple[Dataset, View]:
     filters = sidebar_filters(dataset) if dataset.secret is None else funder_sidebar(dataset)
     with menu_box:
         menu(access)
+    add_to_presentation(page, access, dataset)  # after the filters: the step keeps this run's view
     account_box(access)
     dataset_banner(dataset, compact=page.script != "app.py", access=access, refused=refused)
     for note in st.session_state.get(_SECRET_NOTES_KEY, []):
@@ -667,6 +671,9 @@ def show_chart(chart: Chart) -> None:
         st.dataframe(chart.shown, hide_index=True, width="stretch")
         download_buttons(chart.table, chart.name)
         st.caption(PNG_HINT)
+        figure = chart.to_figure()
+        image_downloads(f"graphique_{chart.name}", chart.name,
+                        {"PNG": lambda: figure_png(figure), "SVG": lambda: figure_svg(figure)})
 
 
 def nothing_to_show(reason: str | None) -> None:
@@ -779,3 +786,109 @@ def _cached_where(key: tuple, _dataset: Dataset, _filters: Filters, radius_m: in
     from lib.opportunities import where_analysis  # noqa: PLC0415  (only the pages that need it pay the import)
 
     return where_analysis(_dataset, _filters, radius_m, with_pistes)
+
+
+# --------------------------------------------------------------------------- images and presentations
+
+_IMAGE_MIMES = {"PNG": "image/png", "SVG": "image/svg+xml"}
+_PLAY_KEY = "_presentation_lecture"  # the presentation being played: its steps and the current index
+# Kept when a step opens its view: who is logged in, the demo role, the presentation itself.
+_KEPT_ON_STEP = (_USER_KEY, _VIEW_AS_KEY, _VIEW_AS_KEPT, _PLAY_KEY)
+
+
+def image_downloads(key: str, name: str, makers: dict) -> None:
+    """« Préparer l'image » then one download button per format (``makers``: format → function of no argument).
+
+    Made on demand (a browser draws them: a few seconds), kept for the session; a failure is said in French.
+    """
+    state = st.session_state
+    made_key = f"_images_{key}"
+    if st.button("Préparer l'image (" + ", ".join(makers) + ")", key=f"preparer_{key}", icon=":material/image:"):
+        made, error = {}, None
+        with st.spinner("Dessin de l'image…"):
+            for fmt, make in makers.items():
+                try:
+                    made[fmt] = make()
+                except ImageExportError as err:
+                    error = str(err)
+                    break
+        if error:
+            st.error(error, icon=":material/error:")
+        else:
+            state[made_key] = made
+    made = state.get(made_key) or {}
+    if made:
+        columns = st.columns(max(len(made), 2) + 1)
+        for column, (fmt, data) in zip(columns, made.items()):
+            column.download_button(f"Image {fmt}", data=data, file_name=f"{name}.{fmt.lower()}",
+                                   mime=_IMAGE_MIMES[fmt], on_click="ignore", key=f"image_{fmt}_{key}",
+                                   icon=":material/download:")
+
+
+def add_to_presentation(page: Page, access: Access, dataset: Dataset) -> None:
+    """Sidebar: save this view (page and URL query) as a step of a presentation (comité de pilotage only)."""
+    if not may_present(access.role) or page.script == PRESENTATION_PAGE or access.open or dataset.is_demo:
+        return  # funders are never offered presentations; the demo data set is read-only
+    store = Store(dataset.folder)
+    with st.sidebar.popover("Ajouter à une présentation", icon=":material/add_to_queue:", width="stretch"):
+        with st.form("ajout_etape", clear_on_submit=True, border=False):
+            names = presentation_names(read_steps(store))
+            new = "Nouvelle présentation…"
+            chosen = st.selectbox("Présentation", [*names, new], key="etape_presentation")
+            new_name = st.text_input("Nom de la nouvelle présentation", key="etape_nouvelle", max_chars=80)
+            title = st.text_input("Titre de l'étape", key="etape_titre", max_chars=120)
+            comment = st.text_area("Commentaire", key="etape_commentaire", max_chars=1000)
+            if st.form_submit_button("Ajouter cette vue", icon=":material/add:"):
+                name = new_name if chosen == new else chosen
+                try:
+                    add_step(store, name, title, comment, page.script, _query_params(), access.role)
+                except StoreError as err:
+                    st.error(str(err))
+                else:
+                    st.success(f"Étape ajoutée à « {markdown_escape(name)} ».")
+
+
+def start_presentation(steps: list) -> None:
+    """Play ``steps`` (lib.presentations.Step) from the first: each opens its own page and URL."""
+    st.session_state[_PLAY_KEY] = {"steps": list(steps), "index": 0}
+    _open_step(0)
+
+
+def _open_step(index: int) -> None:
+    """Open step ``index`` as its shared link would: the view's session values are forgotten, the URL decides."""
+    state = st.session_state
+    play = state[_PLAY_KEY]
+    play["index"] = index
+    for key in list(state):
+        if key not in _KEPT_ON_STEP and not str(key).startswith("_passerelles"):
+            del state[key]
+    step = play["steps"][index]
+    st.switch_page(step.page, query_params=step.query_params)
+
+
+def presentation_bar(page: Page, access: Access) -> None:
+    """While a presentation plays: the page full width (no sidebar), and a bar with the step, ← → and Échap."""
+    state = st.session_state
+    play = state.get(_PLAY_KEY)
+    if not play:
+        return
+    steps, index = play["steps"], play["index"]
+    if not may_present(access.role) or page.script != steps[index].page:
+        state.pop(_PLAY_KEY, None)  # left the presentation (menu, address bar): the app as usual
+        return
+    st.html("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], "
+            "[data-testid='stHeader'] {display: none !important;}</style>")
+    step = steps[index]
+    left, middle, right, close = st.columns([1.2, 6, 1.2, 1], vertical_alignment="center")
+    back = left.button("Précédente", shortcut="Left", disabled=index == 0, key="etape_precedente",
+                       icon=":material/arrow_back:")
+    middle.markdown(f"**{index + 1}/{len(steps)} · {markdown_escape(step.title)}**"
+                    + (f"  \n{markdown_escape(step.comment)}" if step.comment else ""))
+    forward = right.button("Suivante", shortcut="Right", disabled=index == len(steps) - 1, key="etape_suivante",
+                           icon=":material/arrow_forward:")
+    leave = close.button("Quitter", shortcut="Esc", key="etape_quitter", icon=":material/close:")
+    if back or forward:
+        _open_step(index + (1 if forward else -1))
+    if leave:
+        state.pop(_PLAY_KEY, None)
+        st.switch_page(PRESENTATION_PAGE)
