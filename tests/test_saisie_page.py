@@ -53,7 +53,7 @@ def test_a_saved_interview_is_on_the_map(user_dataset):
     at.switch_page("pages/1_Carte.py").run()
     script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
     assert '"CS-2"' in script
-    at.selectbox(key="carte_recherche").set_value("CS-2").run()
+    at.text_input(key="carte_recherche").set_value("CS-2").run()
     partners = at.dataframe[0].value
     assert "École A" in partners["Partenaire"].tolist()  # the new link, without restarting
 
