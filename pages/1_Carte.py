@@ -1,11 +1,14 @@
 """Carte des partenariats: territories coloured by an indicator, structures, links, a card on click."""
 
 from dataclasses import replace
+from datetime import date
 
 import streamlit as st
 from streamlit_folium import st_folium
 
+from lib.filters import view_line
 from lib.formatting import format_int
+from lib.map_image import MapView, map_png, source_line, static_assets_uri
 from lib.map_search import search_structures
 from lib.map_wall import format_view, parse_view, returned_view
 from lib.maps import BASEMAPS, MapOptions, build_map, selection_layer, view_bounds
@@ -14,7 +17,7 @@ from lib.opportunities import RADIUS_M
 from lib.where_map import opportunity_points, structure_lines
 from lib.territories import LEVELS, territory_column
 from lib.text import markdown_escape
-from lib.ui import (assets_url, cached_where, can_see_free_text, page_setup, set_url_param,
+from lib.ui import (assets_url, cached_where, can_see_free_text, image_downloads, page_setup, set_url_param,
                     show_structure_card, show_territory_card, show_view_line, url_choice)
 
 FOUND_ZOOM = 15  # the zoom a found structure is shown at: its street and its neighbours
@@ -141,3 +144,24 @@ st.caption(
     f"{format_int(approx)} structure(s) placée(s) à la mairie faute de coordonnées (contour pointillé) · "
     "un lien compte dans le territoire de son école."
 )
+
+
+def map_image() -> bytes:
+    """The map at the view shown, framed with its title (wave, territory), legend, source and date.
+
+    Without the basemap: the image is made offline, from the app's own Leaflet files.
+    """
+    framed = build_map(dataset.reference, view.structures, links, table,
+                       MapOptions(indicator=indicator, basemap="aucun", level=area_level,
+                                  opportunities=where is not None, large=large),
+                       custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=static_assets_uri(),
+                       bounds=view_bounds(view),
+                       opportunity_points=opportunity_points(where, dataset.structures) if where is not None else None)
+    shown = state["carte_vue"]
+    line = view_line(view.filters, dataset.reference.departement_name, len(links))
+    origin = "données de démonstration (fictives)" if dataset.is_demo else "enquêtes du projet"
+    return map_png(framed, f"Carte des partenariats · {line}", None, source_line("aucun", origin), date.today(),
+                   view=MapView(*shown) if shown else None)
+
+
+image_downloads("carte", "carte_partenariats", {"PNG": map_image})

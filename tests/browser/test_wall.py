@@ -5,6 +5,7 @@ a reload."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,33 @@ def test_the_search_zooms_to_the_structure_opens_its_card_and_a_reload_keeps_the
     assert abs(centre["lat"] - float(ROSA["latitude"])) < 1e-3 and abs(centre["lng"] - float(ROSA["longitude"])) < 1e-3
     assert_no_exception(page)  # waits for the app to be idle: the view settled, it does not swing back
     assert "zoom=15" in page.url and map_zoom(frame) == 15
+
+
+def test_the_map_image_is_a_png_at_the_view_shown_with_its_title_and_legend(page, app_server: str) -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from lib.map_image import FOOTER_PX, HEADER_PX, MAP_HEIGHT, MAP_WIDTH
+
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_app(page, f"{app_server}{MAP_PATH}?fond=aucun&zoom=11&centre=49.0,2.2", title(page, "Carte des partenariats"))
+    map_frame(page)
+    prepare = main(page).get_by_role("button", name="Préparer l'image (PNG)")
+    prepare.scroll_into_view_if_needed()
+    download_button = main(page).get_by_role("button", name="Image PNG")
+    with expect_rerun(page, download_button):
+        prepare.click()
+    with page.expect_download() as download:
+        download_button.click()
+    assert download.value.suggested_filename == "carte_partenariats.png"
+    picture = Image.open(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert picture.format == "PNG" and picture.size == (MAP_WIDTH, MAP_HEIGHT)
+    grey = np.asarray(picture.convert("L"))
+    assert (grey[:HEADER_PX] < 100).sum() > 200  # the title line
+    assert (grey[-FOOTER_PX:] < 140).sum() > 100  # the source and date
+    # The legend, inside the map at its bottom left: a white box holding dark words and swatches.
+    legend = grey[MAP_HEIGHT - FOOTER_PX - 330:MAP_HEIGHT - FOOTER_PX - 10, 10:250]
+    assert (legend > 245).mean() > 0.4 and (legend < 100).sum() > 300
+    assert_no_exception(page)
