@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import random
 import re
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -294,6 +295,7 @@ def published(public, levels: list[str] | None = None) -> list[Publication]:
                 for name, mask, measure in (
                         ("reponses", base, "reponses"), ("structures_enquetees", base, "reponses"),
                         ("liens", base, "reponses"), ("part_ecoles_liees", base, "ecoles"),
+                        ("ecoles_liees", base, "ecoles"), ("ecoles_ep_liees", base & in_ep, "ecoles"),
                         ("ecoles_enquetees", base & (side == "ecole"), "reponses"),
                         ("centres_enquetes", base & (side == "centre"), "reponses"),
                         ("part_ep_liees", base & in_ep, "ecoles"), ("liens_notes", rated_links, "satisfaction:BASE"),
@@ -421,6 +423,20 @@ def test_the_funders_pdf_prints_the_rule_and_no_interview_date(demo_public):
     text = "\n".join(page.get_textpage().get_text_range() for page in document)
     assert "Secret statistique" in text and "structures ayant répondu" in text
     assert not re.search(r"entre le \d\d/\d\d/\d{4}", text)
+    assert "Version financeurs : aucune réponse libre, secret statistique (moins de 5 structures)." in text
+
+
+def test_the_funders_pdf_states_the_threshold_in_force(generated):
+    """With K = 7 the method and the footer say 7 structures: never the comité's « moins de 5 réponses »."""
+    import pypdfium2 as pdfium
+
+    from lib.reports import fiche_pdf, resolve_scope
+
+    public = public_dataset(generated, 7)
+    document = pdfium.PdfDocument(fiche_pdf(public, resolve_scope(public, "departement"), "2019", False))
+    text = " ".join(" ".join(page.get_textpage().get_text_range() for page in document).split())
+    assert "moins de 7 structures ayant répondu" in text and "(moins de 7 structures)." in text
+    assert "moins de 5" not in text
 
 
 def test_the_command_line_report_for_funders_shows_the_enclosing_level(tmp_path, generated, monkeypatch):
@@ -470,15 +486,21 @@ PUBLIC_COUNTS = ("Écoles du périmètre", "Établissements")  # the school dire
 COUNT_HEADERS = ("(n)", "Réponses", "Liens", "Structures")
 
 
+def _scope_values(pubs: list[Publication], scope: str) -> list[float]:
+    """Every published (not blank) value of one scope (``level:territory``)."""
+    found = []
+    for pub in pubs:
+        if f" {scope} " in f" {pub.where} " and isinstance(pub.value, (int, float, np.number)) \
+                and not isinstance(pub.value, bool) and pub.value == pub.value:
+            found.append(float(pub.value))
+    return found
+
+
 def _audited_values(pubs: list[Publication], scope: str) -> set[float]:
     """Every published value of one scope (``level:territory``), in the forms a table prints it."""
     values: set[float] = set()
-    for pub in pubs:
-        if f" {scope} " not in f" {pub.where} " or not isinstance(pub.value, (int, float, np.number)):
-            continue
-        value = float(pub.value)
-        if value == value:
-            values |= {round(value, 2), round(value, 1), round(100 * value, 1)}
+    for value in _scope_values(pubs, scope):
+        values |= {round(value, 2), round(value, 1), round(100 * value, 1)}
     return values
 
 
@@ -504,6 +526,13 @@ def generated_published(generated_public):
     return published(generated_public)
 
 
+@pytest.fixture(scope="module")
+def demo_published(demo_public):
+    """The demo's published figures at the intercommunalités and the département (the communes are audited by
+    the enumeration above; this keeps the suite short)."""
+    return published(demo_public, levels=["epci"])
+
+
 @pytest.mark.parametrize("which", ["generated", "demo"])
 def test_every_cell_of_every_table_a_funder_reads_is_an_audited_figure(which, request):
     """Cell by cell, the tables of the pages, of the XLSX and of the PDF (``report_charts`` and the impact table,
@@ -514,7 +543,7 @@ def test_every_cell_of_every_table_a_funder_reads_is_an_audited_figure(which, re
     from lib.reports import report_charts, scope_choices
 
     public = request.getfixturevalue(f"{which}_public")
-    pubs = published(public) if which == "generated" else published(public, levels=["epci"])
+    pubs = request.getfixturevalue(f"{which}_published")
     scopes = [s for s in scope_choices(public) if which == "generated" or s.level in ("departement", "epci")
               or not s.territories]
     assert len(scopes) > 3
@@ -540,3 +569,180 @@ def test_the_cell_check_finds_a_small_count_and_an_unaudited_figure():
     tables = {"t": pd.DataFrame({"Réponses (n)": [12, 3], "Part (%)": [25.0, 41.7]})}
     found = _unaudited_cells(tables, {12.0, 25.0}, K)
     assert len(found) == 2 and "3 (moins de 5)" in found[0] and "41.7 (chiffre non audité)" in found[1]
+
+
+# --------------------------------------------------------------------------- every number of the funders' PDF
+
+
+GENERATED_ON = date(2026, 1, 5)  # the fiche's « document généré le … »: the day the file is made, not data
+# A number as lib/formatting.py prints it: thousands after a no-break space, a decimal comma, « % » after a
+# share; a sign (+, −) and « point(s) » on a change since the previous wave (lib/impact.py). pdfium reads the
+# no-break space back as a plain space: « 1 110 » is one number (two numbers never stand side by side here).
+PDF_NUMBER = re.compile(r"(?<![\w,.])(?P<sign>[+−])?(?P<whole>\d{1,3}(?:[\u00a0\u202f ]\d{3}(?!\d))+|\d+)"
+                        r"(?:,(?P<decimals>\d+))?(?P<percent>[\u00a0\u202f ]?%)?(?P<points>[\u00a0\u202f ]points?\b)?")
+
+
+def _non_data_numbers(public, k: int) -> list[tuple[str, str]]:
+    """The numbers a fiche prints that are no figure of the answers: (pattern, why). Kept short on purpose:
+    each is matched in its words, so that the same digits elsewhere are still checked."""
+    waves = "|".join(re.escape(w) for w in public.waves)
+    return [
+        (rf"document généré le {GENERATED_ON:%d/%m/%Y}", "the day the file is made"),
+        (rf"communes et contours {public.reference.meta.get('millesime')}", "the vintage of the INSEE/IGN maps"),
+        (r"Licence Ouverte 2\.0", "the open licence's version"),
+        (r"d'au moins 3 sur 4", "the definition of a satisfying link, on the questionnaire's 1–4 scale"),
+        (r"(?<=moyenne \d,\d\d) sur 4", "the top of that scale, after a mean"),
+        (rf"moins de {k} structures", "K, the rule written in the method and the footer"),
+        (rf"(?:[Vv]ague|depuis|avec|en) (?:{waves})\b", "a wave's name"),
+    ]
+
+
+def _legend_classes() -> set[str]:
+    """The map legend's classes (fixed fifths of the share of schools with a link: not data)."""
+    from lib.maps import colour_classes
+    from lib.metrics import INDICATORS
+
+    return {c.label for c in colour_classes(pd.Series(dtype=float), INDICATORS["couverture"])}
+
+
+def _directory_counts(public, scope) -> set[int]:
+    """The public counts a fiche prints: the scope's schools (all, REP/REP+) and centres in the directory."""
+    structures = public.structures
+    inside = structures[territory_column(scope.level)].isin(scope.territories).to_numpy(dtype=bool) \
+        if scope.territories else np.ones(len(structures), dtype=bool)
+    schools = structures[inside & (structures["famille"] == "ecole").to_numpy(dtype=bool)]
+    centres = structures[inside & (structures["famille"] == "centre").to_numpy(dtype=bool)]
+    return {len(schools), int(schools["education_prioritaire"].isin(["REP", "REP+"]).sum()), len(centres)}
+
+
+def _scope_names(scope) -> list[str]:
+    """The adversary's names of a report scope (the département is read at both levels)."""
+    return [f"{scope.level}:{scope.territories[0]}"] if scope.territories else ["commune:département",
+                                                                                 "epci:département"]
+
+
+def _printable(pubs: list[Publication], scope, public) -> dict[str, set[str]]:
+    """What a fiche of ``scope`` may print, by kind, as formatted strings (``.`` for the decimal comma).
+
+    Counts, shares and means are the audited figures of the scope; the changes since the previous wave are
+    differences of two audited headline figures of the scope (each published: their difference tells nothing
+    more); the public counts are the directory's."""
+    values = [v for name in _scope_names(scope) for v in _scope_values(pubs, name)]
+    by_wave: dict[str, dict[str, float]] = {}
+    for name in _scope_names(scope):
+        for pub in pubs:
+            if pub.where.startswith(f"impact {name} ") and isinstance(pub.value, (int, float, np.number)) \
+                    and pub.value == pub.value:
+                wave, figure = pub.where[len(f"impact {name} "):].split(" ", 1)
+                by_wave.setdefault(figure, {})[wave] = float(pub.value)
+    changes = [(shown[after] - shown[before]) for shown in by_wave.values()
+               for before, after in zip(public.waves, public.waves[1:]) if before in shown and after in shown]
+    return {
+        "count": {f"{v:.0f}" for v in values if v == int(v)} | {str(n) for n in _directory_counts(public, scope)},
+        "share": {f"{100 * v:.{d}f}" for v in values if 0 <= v <= 1 for d in (0, 1)},
+        "mean": {f"{v:.2f}" for v in values},
+        "count change": {f"{c:+.0f}" for c in changes if c == int(c)},
+        "share change": {f"{100 * c:+.1f}" for c in changes if -1 <= c <= 1},
+    }
+
+
+def _unexplained_numbers(texts: list[str], printable: dict[str, set[str]], non_data: list[tuple[str, str]]) -> list[str]:
+    """Numbers of a PDF's texts that are neither a figure it may print nor a listed non-data number."""
+    found = []
+    for text in texts:
+        for pattern, _why in non_data:
+            text = re.sub(pattern, " ", text)
+        for match in PDF_NUMBER.finditer(text):
+            number = re.sub(r"\D", "", match["whole"])
+            number += f".{match['decimals']}" if match["decimals"] else ""
+            sign = {"+": "+", "−": "-"}.get(match["sign"] or "", "")
+            kind = ("share change" if match["points"] else "count change") if sign else \
+                "share" if match["percent"] else "mean" if match["decimals"] else "count"
+            if f"{sign}{number}" not in printable[kind]:
+                context = " ".join(text[max(0, match.start() - 50):match.end() + 20].split())
+                found.append(f"« {match.group(0).strip()} » ({kind}, non audité) : …{context}…")
+    return found
+
+
+@pytest.fixture
+def drawn_texts(monkeypatch):
+    """Every text the fiche's charts and map draw (they are images in the PDF: pdfium cannot read them), as
+    matplotlib renders it; the images themselves at a low resolution (only their texts are checked)."""
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    texts: list[str] = []
+    draw, save = Text.draw, Figure.savefig
+
+    def recording_draw(artist, renderer):
+        if artist.get_visible() and artist.get_text():
+            texts.append(artist.get_text())
+        return draw(artist, renderer)
+
+    monkeypatch.setattr(Text, "draw", recording_draw)
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *args, **kwargs: save(fig, *args, **{**kwargs, "dpi": 20}))
+    return texts
+
+
+def _fiche_numbers(public, scope, wave: str, drawn_texts: list[str], pubs: list[Publication],
+                   made_from=None) -> list[str]:
+    """The unexplained numbers of the funders' fiche of ``scope`` and ``wave`` (its text and its images).
+
+    Args:
+        made_from: the data set the fiche is made from (the funders' copy ``public`` unless a test plants a leak).
+    """
+    import pypdfium2 as pdfium
+
+    from lib.reports import fiche_pdf
+
+    drawn_texts.clear()
+    document = pdfium.PdfDocument(fiche_pdf(public if made_from is None else made_from, scope, wave, False,
+                                            GENERATED_ON))
+    texts = [page.get_textpage().get_text_range() for page in document]
+    document.close()
+    legend = _legend_classes()
+    texts += [text for text in drawn_texts if text not in legend]
+    return _unexplained_numbers(texts, _printable(pubs, scope, public), _non_data_numbers(public, public.secret.k))
+
+
+@pytest.mark.parametrize("which", ["generated", "demo"])
+def test_every_number_of_the_funders_pdf_is_an_audited_figure(which, request, drawn_texts):
+    """The funders' fiche (PDF) of every scope a funder is offered and every wave, read as a funder reads it:
+    each number of its text and of its charts and map is an audited figure of that scope, a change between
+    two of them, a directory count, or a non-data number listed in ``_non_data_numbers``. On the demo: the
+    département and three intercommunalités."""
+    from lib.reports import scope_choices
+
+    public = request.getfixturevalue(f"{which}_public")
+    pubs = request.getfixturevalue(f"{which}_published")
+    scopes = scope_choices(public)
+    if which == "demo":
+        scopes = scopes[:1] + [s for s in scopes if s.level == "epci"][:3]
+    assert len(scopes) >= 4
+    problems, read = [], 0
+    for scope in scopes:
+        for wave in public.waves:
+            found = _fiche_numbers(public, scope, wave, drawn_texts, pubs)
+            read += len(drawn_texts)
+            problems += [f"{scope.name} · vague {wave} · {p}" for p in found]
+    assert read > 100  # the charts' and the map's texts were read
+    assert problems == [], "\n".join(problems[:40])
+
+
+def test_the_pdf_check_finds_a_leak_planted_in_the_funders_fiche(generated, generated_public, generated_published,
+                                                                 drawn_texts, monkeypatch):
+    """Two leaks planted in an intercommunalité's fiche, each found: the headline figures without their
+    secret (the REP/REP+ schools and the attendance at meetings, hidden there), then the whole fiche made from
+    the comité's copy (its method counts the answers per mode and dates the interviews)."""
+    import lib.impact
+    from lib.reports import scope_choices
+
+    scope = next(s for s in scope_choices(generated_public) if s.level == "epci" and "Val Parisis" in s.name)
+    assert _fiche_numbers(generated_public, scope, "2018", drawn_texts, generated_published) == []
+    with monkeypatch.context() as patch:
+        patch.setattr(lib.impact, "protect_impact", lambda view, table: table)
+        found = _fiche_numbers(generated_public, scope, "2018", drawn_texts, generated_published)
+    assert any("REP / REP+ liées" in problem for problem in found), found
+    assert any("Structures aux rencontres" in problem for problem in found), found
+    found = _fiche_numbers(generated_public, scope, "2018", drawn_texts, generated_published, made_from=generated)
+    assert any("réponses recueillies entre le" in problem for problem in found), found
