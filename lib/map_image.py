@@ -136,3 +136,38 @@ def map_png(fmap: folium.Map, title: str, legend_html: str | None, source: str, 
     """The framed map as a PNG (see :func:`framed_map_html`); tiles are fetched only when ``with_tiles``."""
     page = framed_map_html(fmap, title, legend_html, source, when, view)
     return html_png(page, width, height, ready_js=READY, allow_network=with_tiles)
+
+
+def carte_png(dataset, view, indicator: str, at: MapView | None, large: bool = False,
+              opportunity_points: list[list] | None = None, when: date | None = None) -> bytes:
+    """The Carte page's map as an image: the view's structures, links and territories at ``at``.
+
+    Framed with its title (wave, territory, links: ``lib.filters.view_line``), the legend inside the map,
+    the source and the date; without the basemap, so it is made offline from the app's own Leaflet files.
+
+    Args:
+        dataset: the data set (``lib.dataset.Dataset``).
+        view: ``lib.filters.apply_filters`` of the page's filters; its level sets the territories drawn.
+        indicator: the territories' colour (``lib.metrics.INDICATORS`` code; unknown → « liens »).
+        at: the view shown (centre and zoom), None for the view's own bounds.
+        large: large type (projection).
+        opportunity_points: the « Où agir ? » layer when the page shows it.
+    """
+    from lib.filters import view_line  # noqa: PLC0415  (the page's modules: imported when drawing)
+    from lib.maps import MapOptions, build_map, view_bounds  # noqa: PLC0415
+    from lib.metrics import INDICATORS, PROXIMITY_INDICATORS, aggregate_links, indicators_by_territory  # noqa: PLC0415
+    from lib.territories import LEVELS, territory_column  # noqa: PLC0415
+
+    indicator = indicator if indicator in INDICATORS else "liens"
+    level = view.filters.level if view.filters.level in ("commune", "epci", "territoire") else "commune"
+    links = aggregate_links(view.reponses, with_codes=False)
+    table = indicators_by_territory(view, links, territory_column(level), proximity=indicator in PROXIMITY_INDICATORS)
+    fmap = build_map(dataset.reference, view.structures, links, table,
+                     MapOptions(indicator=indicator, basemap="aucun", level=level,
+                                opportunities=opportunity_points is not None, large=large),
+                     custom=dataset.territoires, level_label=LEVELS[level], assets_url=static_assets_uri(),
+                     bounds=view_bounds(view), opportunity_points=opportunity_points)
+    line = view_line(view.filters, dataset.reference.departement_name, len(links))
+    origin = "données de démonstration (fictives)" if dataset.is_demo else "enquêtes du projet"
+    return map_png(fmap, f"Carte des partenariats · {line}", None, source_line("aucun", origin),
+                   when or date.today(), view=at)

@@ -11,7 +11,6 @@ offered them.
 
 from __future__ import annotations
 
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -150,48 +149,3 @@ def move_step(store: Store, steps: list[Step], step_id: str, delta: int) -> bool
 def delete_step(store: Store, step: Step) -> int:
     return store.delete(FILE, ["etape_id"], [(step.id,)],
                         f"présentation « {step.presentation} » : étape « {step.title} » supprimée")
-
-
-def presentation_pptx(name: str, steps: list[Step], images: dict[str, bytes] | None = None,
-                      footer: str = "") -> bytes:
-    """A PowerPoint file (16:9), one slide per step: title, image of the view when given, comment, page.
-
-    ``images`` maps step ids to PNG bytes (the map or a chart of the step).
-    """
-    from pptx import Presentation  # noqa: PLC0415  (only when exporting)
-    from pptx.util import Emu, Inches, Pt
-
-    deck = Presentation()
-    deck.slide_width, deck.slide_height = Inches(13.333), Inches(7.5)
-    layout = deck.slide_layouts[5]  # « Title Only »
-    images = images or {}
-    for number, step in enumerate(steps, start=1):
-        slide = deck.slides.add_slide(layout)
-        slide.shapes.title.text = step.title
-        title = slide.shapes.title
-        title.left, title.top, title.width, title.height = Inches(0.5), Inches(0.3), Inches(12.3), Inches(1.0)
-        title.text_frame.paragraphs[0].runs[0].font.size = Pt(32)
-        image = images.get(step.id)
-        text_top = Inches(1.4)
-        if image:
-            from PIL import Image  # noqa: PLC0415
-
-            width, height = Image.open(io.BytesIO(image)).size
-            box_w, box_h = Inches(12.3), Inches(4.6)
-            scale = min(box_w / width, box_h / height)
-            pic_w, pic_h = Emu(int(width * scale)), Emu(int(height * scale))
-            slide.shapes.add_picture(io.BytesIO(image), Inches(0.5) + (box_w - pic_w) // 2, Inches(1.35),
-                                     pic_w, pic_h)
-            text_top = Inches(6.05)
-        body = slide.shapes.add_textbox(Inches(0.5), text_top, Inches(12.3), Inches(7.0) - text_top).text_frame
-        body.word_wrap = True
-        body.text = step.comment or ""
-        for paragraph in body.paragraphs:
-            for run in paragraph.runs:
-                run.font.size = Pt(18 if image else 24)
-        foot = slide.shapes.add_textbox(Inches(0.5), Inches(7.0), Inches(12.3), Inches(0.4)).text_frame
-        foot.text = " · ".join(part for part in (name, f"étape {number}/{len(steps)}", step.page_label, footer) if part)
-        foot.paragraphs[0].runs[0].font.size = Pt(11)
-    out = io.BytesIO()
-    deck.save(out)
-    return out.getvalue()

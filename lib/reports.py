@@ -364,7 +364,7 @@ _FONT_LOCK = threading.Lock()
 _STYLES: dict[str, ParagraphStyle] = {}
 
 
-def _styles() -> dict[str, ParagraphStyle]:
+def report_styles() -> dict[str, ParagraphStyle]:
     """Register DejaVu Sans (shipped with matplotlib: French typography, no system font) and the house styles."""
     with _FONT_LOCK:
         if _STYLES:
@@ -413,7 +413,7 @@ def _french_spaces(text: str) -> str:
 
 def _p(text: object, style: str) -> Paragraph:
     """A paragraph of plain text (escaped: never markup)."""
-    return Paragraph(escape(_french_spaces(str(text))), _styles()[style])
+    return Paragraph(escape(_french_spaces(str(text))), report_styles()[style])
 
 
 def _demo_banner(width: float) -> Table:
@@ -865,7 +865,7 @@ FOOTER_LINE_HEIGHT = 3.6 * mm
 
 def _footer_lines(lines: list[str], margin: float, numbered: bool) -> list[str]:
     """The footer's lines wrapped to the page (leaving room for « page 2 sur 7 »)."""
-    _styles()
+    report_styles()
     room = A4[0] - 2 * (margin + FRAME_PADDING) - (22 * mm if numbered else 0)
     return [part for line in lines for part in simpleSplit(_french_spaces(line), FONT, 6.5, room)]
 
@@ -1000,7 +1000,7 @@ def fiche_pdf(dataset: Dataset, scope: Scope, wave: str, free_text: bool, genera
     if free_text:
         story += _pistes_block(figures.view, "Pistes proposées par les répondants (comité de pilotage)", "h2")
         story.append(Spacer(1, 3))
-    story.append(Paragraph(f"<b>Méthode.</b> {escape(_french_spaces(_method_text(figures)))}", _styles()["small"]))
+    story.append(Paragraph(f"<b>Méthode.</b> {escape(_french_spaces(_method_text(figures)))}", report_styles()["small"]))
 
     def decorate(canvas: Canvas, _number: int, _total: int) -> None:
         _footer(canvas, footer, dataset.is_demo, FICHE_MARGINS["left"])
@@ -1233,7 +1233,7 @@ def departement_pdf(dataset: Dataset, wave: str, free_text: bool, generated: dat
                               "personne ni de structure. Version réservée au comité de pilotage.", "body"),
                   *quotes, Spacer(1, 10)]
     story += [_p(sections[-1], "h1"), _p(_method_text(figures), "body"), _p("Définitions", "h2")]
-    story += [Paragraph(f"<b>{escape(h.label)}</b>{NBSP}: {escape(_french_spaces(h.help))}", _styles()["body"])
+    story += [Paragraph(f"<b>{escape(h.label)}</b>{NBSP}: {escape(_french_spaces(h.help))}", report_styles()["body"])
               for h in figures.headlines]
     story += [
         _p("Petits effectifs", "h2"),

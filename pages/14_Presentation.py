@@ -3,7 +3,9 @@
 import streamlit as st
 
 from lib.formatting import format_int
-from lib.presentations import delete_step, move_step, presentation_names, presentation_pptx, read_steps, steps_of
+from lib.images import ImageExportError
+from lib.presentation_export import presentation_pdf, presentation_pptx, step_images
+from lib.presentations import delete_step, move_step, presentation_names, read_steps, steps_of
 from lib.store import Store, StoreError
 from lib.text import markdown_escape as md
 from lib.ui import current_access, page_setup, start_presentation
@@ -55,9 +57,28 @@ for number, step in enumerate(chosen, start=1):
     except StoreError as err:
         st.error(str(err), icon=":material/error:")
 
-play, export = st.columns(2)
+play, pptx, pdf = st.columns(3)
 if play.button("Lancer la présentation", type="primary", icon=":material/play_arrow:", key="lancer"):
     start_presentation(chosen)
-export.download_button("PowerPoint (PPTX)", data=lambda: presentation_pptx(name, chosen, footer="Passerelles"),
-                       file_name="presentation.pptx", mime=PPTX_MIME, on_click="ignore", key="pptx",
-                       icon=":material/download:")
+
+
+def images() -> dict[str, bytes]:
+    """The maps of the Carte steps; without a browser to draw them, text pages only (said on the page)."""
+    try:
+        return step_images(dataset, chosen)
+    except ImageExportError as err:
+        st.session_state["_presentation_sans_images"] = str(err)
+        return {}
+
+
+pptx.download_button("PowerPoint (PPTX)", data=lambda: presentation_pptx(name, chosen, images(), footer="Passerelles"),
+                     file_name="presentation.pptx", mime=PPTX_MIME, on_click="ignore", key="pptx",
+                     icon=":material/download:")
+pdf.download_button("PDF", data=lambda: presentation_pdf(name, chosen, images(), footer="Passerelles"),
+                    file_name="presentation.pdf", mime="application/pdf", on_click="ignore", key="pdf_presentation",
+                    icon=":material/download:")
+st.caption("Les exports reprennent chaque étape : titre, commentaire et, pour les étapes de la carte, la carte à la "
+           "vue enregistrée (sans fond de carte). Les graphiques des autres pages s'exportent depuis leur page "
+           "(« Préparer l'image »).")
+if st.session_state.get("_presentation_sans_images"):
+    st.warning("Export sans images : " + st.session_state.pop("_presentation_sans_images"), icon=":material/warning:")

@@ -1,14 +1,12 @@
 """Carte des partenariats: territories coloured by an indicator, structures, links, a card on click."""
 
 from dataclasses import replace
-from datetime import date
 
 import streamlit as st
 from streamlit_folium import st_folium
 
-from lib.filters import view_line
 from lib.formatting import format_int
-from lib.map_image import MapView, map_png, source_line, static_assets_uri
+from lib.map_image import MapView, carte_png
 from lib.map_search import search_structures
 from lib.map_wall import format_view, parse_view, returned_view
 from lib.maps import BASEMAPS, MapOptions, build_map, selection_layer, view_bounds
@@ -146,22 +144,11 @@ st.caption(
 )
 
 
-def map_image() -> bytes:
-    """The map at the view shown, framed with its title (wave, territory), legend, source and date.
 
-    Without the basemap: the image is made offline, from the app's own Leaflet files.
-    """
-    framed = build_map(dataset.reference, view.structures, links, table,
-                       MapOptions(indicator=indicator, basemap="aucun", level=area_level,
-                                  opportunities=where is not None, large=large),
-                       custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=static_assets_uri(),
-                       bounds=view_bounds(view),
-                       opportunity_points=opportunity_points(where, dataset.structures) if where is not None else None)
+def map_image() -> bytes:
     shown = state["carte_vue"]
-    line = view_line(view.filters, dataset.reference.departement_name, len(links))
-    origin = "données de démonstration (fictives)" if dataset.is_demo else "enquêtes du projet"
-    return map_png(framed, f"Carte des partenariats · {line}", None, source_line("aucun", origin), date.today(),
-                   view=MapView(*shown) if shown else None)
+    return carte_png(dataset, view, indicator, MapView(*shown) if shown else None, large,
+                     opportunity_points(where, dataset.structures) if where is not None else None)
 
 
 image_downloads("carte", "carte_partenariats", {"PNG": map_image})

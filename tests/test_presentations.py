@@ -6,8 +6,9 @@ import io
 
 import pytest
 
-from lib.presentations import (add_step, delete_step, may_present, move_step, presentation_names,
-                               presentation_pptx, read_steps, steps_of)
+from lib.presentation_export import presentation_pdf, presentation_pptx, step_images
+from lib.presentations import (add_step, delete_step, may_present, move_step, presentation_names, read_steps,
+                               steps_of)
 from lib.store import Store, StoreError
 
 from conftest import app_test
@@ -102,3 +103,46 @@ def test_funders_cannot_open_the_presentation_page(fresh_app, with_users, small_
     at = app_test("pages/14_Presentation.py", role="financeur")
     assert not any(b.key == "lancer" for b in at.button)
     assert all(title.value != "Présentation" for title in at.title)
+
+
+def test_pdf_has_one_page_per_step_with_its_title_comment_and_image(small_dataset):
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    store = Store(small_dataset)
+    for title in ("Premier", "Deuxième <b>", "Troisième"):
+        add_step(store, "P", title, f"commentaire {title}", "app.py", {}, "pilotage")
+    steps = steps_of(read_steps(store), "P")
+    picture = io.BytesIO()
+    Image.new("RGB", (160, 90), "#336699").save(picture, format="PNG")
+    with_image = pdfium.PdfDocument(presentation_pdf("Réunion", steps, {steps[1].id: picture.getvalue()}))
+    without = pdfium.PdfDocument(presentation_pdf("Réunion", steps))
+    texts = [page.get_textpage().get_text_range() for page in with_image]
+    assert len(texts) == 3
+    assert "Deuxième <b>" in texts[1] and "commentaire Deuxième <b>" in texts[1]  # text, never markup
+    assert "Réunion · étape 2/3 · Accueil" in texts[1]
+    def images_on(document, index: int) -> int:
+        return sum(1 for item in document[index].get_objects() if item.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE)
+
+    assert [images_on(with_image, i) for i in range(3)] == [0, 1, 0]
+    assert [images_on(without, i) for i in range(3)] == [0, 0, 0]
+
+
+def test_a_map_step_is_drawn_at_its_saved_view(small_dataset):
+    """The Carte step's image is the map at the step's zoom and centre; other steps get none."""
+    import numpy as np
+    from PIL import Image
+
+    from lib.dataset import load_dataset
+
+    store = Store(small_dataset)
+    add_step(store, "P", "Carte loin", "", "pages/1_Carte.py",
+             {"vague": ["2018"], "zoom": ["9"], "centre": ["49.0,2.2"]}, "pilotage")
+    add_step(store, "P", "Carte près", "", "pages/1_Carte.py",
+             {"vague": ["2018"], "zoom": ["15"], "centre": ["49.05216,2.03639"]}, "pilotage")
+    add_step(store, "P", "Accueil", "", "app.py", {}, "pilotage")
+    steps = steps_of(read_steps(store), "P")
+    images = step_images(load_dataset(small_dataset), steps)
+    assert set(images) == {steps[0].id, steps[1].id}
+    far, near = (np.asarray(Image.open(io.BytesIO(images[s.id])).convert("L")) for s in steps[:2])
+    assert far.shape == near.shape and not np.array_equal(far, near)
