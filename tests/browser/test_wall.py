@@ -131,3 +131,31 @@ def test_the_map_image_is_a_png_at_the_view_shown_with_its_title_and_legend(page
     legend = grey[MAP_HEIGHT - FOOTER_PX - 330:MAP_HEIGHT - FOOTER_PX - 10, 10:250]
     assert (legend > 245).mean() > 0.4 and (legend < 100).sum() > 300
     assert_no_exception(page)
+
+
+def test_a_chart_image_holds_its_legend_as_png_and_svg(page, app_server: str) -> None:
+    import io
+
+    from PIL import Image
+
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_app(page, f"{app_server}/Liens_par_territoire?vague=2019",
+             main(page).get_by_role("heading", name="Liens par territoire", level=1))
+    chart = main(page).locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".legendtext")).first
+    chart.scroll_into_view_if_needed()
+    legend = [text.strip() for text in chart.locator(".legendtext").all_text_contents() if text.strip()]
+    assert legend
+    # The chart's own « Voir les données · télécharger », then its « Préparer l'image »: the first ones after it.
+    chart.locator("xpath=following::summary[contains(., 'Voir les données')][1]").click()
+    prepare = chart.locator("xpath=following::button[contains(., \"Préparer l'image\")][1]")
+    with expect_rerun(page, main(page).get_by_role("button", name="Image SVG").first):
+        prepare.click()
+    with page.expect_download() as download:
+        main(page).get_by_role("button", name="Image SVG").first.click()
+    svg = Path(download.value.path()).read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<svg") and all(label in svg for label in legend), legend
+    with page.expect_download() as download:
+        main(page).get_by_role("button", name="Image PNG").first.click()
+    picture = Image.open(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert picture.format == "PNG" and picture.size[0] >= 800
+    assert_no_exception(page)
