@@ -57,7 +57,6 @@ FREQUENCY_WIDTHS = [1.0, 2.0, 3.5, 5.0]
 # Two sides disagreeing by this much or more on quality: dashed line.
 GAP_DASHED = 2
 
-_script_json = script_json  # the name the layers below (and older tests) use
 
 
 class _RawScript(Element):
@@ -107,7 +106,7 @@ class _JsonLayer(folium.map.Layer):
     def __init__(self, name: str, payload: object, show: bool = True):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "JsonLayer"
-        self.payload = _script_json(payload)
+        self.payload = script_json(payload)
 
     def script_text(self) -> str:
         name, parent = self.get_name(), self._parent.get_name()
@@ -146,7 +145,7 @@ return layer;"""
     def __init__(self, name: str, geometries_json: str, properties: list[dict]):
         super().__init__(name, None)
         # Geometry JSON holds numbers only: nothing in it can close a script or open a template.
-        self.payload = '{"geometries":' + geometries_json + ',"properties":' + _script_json(properties) + "}"
+        self.payload = '{"geometries":' + geometries_json + ',"properties":' + script_json(properties) + "}"
 
 
 class PointsLayer(_JsonLayer):

@@ -47,7 +47,7 @@ from lib.importers import (
     ExportRefused, Mapping, check_mapping, preview_export, preview_survey, read_export, suggest_mapping,
 )
 from lib.imports import MAX_IMPORT_BYTES, ImportPreview, apply_preview, preview_summary, refused
-from lib.maps import _script_json, escape, structure_points
+from lib.maps import script_json, escape, structure_points
 from lib.store import Store, StoreError, create_user_dataset
 from lib.text import markdown_escape
 
@@ -519,7 +519,7 @@ def run_loader(case: Case, data: bytes, folder: Path, monkeypatch) -> None:
 
 def inert_in_script(text: str) -> None:
     """As JSON in a map's <script>: nothing closes the script or opens a Jinja block, and it reads back whole."""
-    payload = _script_json({"nom": text})
+    payload = script_json({"nom": text})
     assert not re.search(r"[<>]|\{\{|\{%|\{#", payload), payload
     assert json.loads(payload) == {"nom": text}
 
@@ -566,7 +566,7 @@ def confirm_hostile(case: Case, preview: ImportPreview, folder: Path, key: list[
     dataset = load_dataset(folder)  # what the app shows after the import
     if preview.target == "structures":
         points = structure_points(dataset.structures)
-        payload = _script_json(points)
+        payload = script_json(points)
         assert not re.search(r"<(script|img|b)\b|\{\{|\{%", payload)
         names = {html.unescape(point[-1]) for point in json.loads(payload)["points"]}
         assert set(typed) <= names

@@ -13,7 +13,7 @@ from lib.dataset import load_dataset
 from lib.filters import ALL_WAVES, Filters, apply_filters
 from lib.maps import (MapOptions, build_map, colour_classes, link_styles, selection_layer, structure_points,
                       symbols_legend_html, territory_geometries, view_bounds,
-                      _script_json)
+                      script_json)
 from lib.metrics import INDICATORS, aggregate_links, indicators_by_territory
 from lib.palette import NO_DATA_COLOUR, QUALITY_COLOURS, TERRITORY_FILLS, TERRITORY_MASKED, TYPE_COLOURS
 
@@ -136,8 +136,8 @@ def test_hostile_names_are_text_everywhere(tmp_path):
     assert "&lt;/script&gt;" in centre_name
 
 
-def test_script_json_cannot_break_out_or_template():
-    text = _script_json({"a": "</script>{{ x }}{% y %}{# z #}", "b": [{"c": {}}]})
+def testscript_json_cannot_break_out_or_template():
+    text = script_json({"a": "</script>{{ x }}{% y %}{# z #}", "b": [{"c": {}}]})
     assert "</" not in text and "{{" not in text and "{%" not in text and "{#" not in text
     assert json.loads(text) == {"a": "</script>{{ x }}{% y %}{# z #}", "b": [{"c": {}}]}
 
