@@ -42,6 +42,10 @@ ROW_PX = 34
 MAX_TERRITORIES = 25
 # Category labels are wrapped to this many characters a line.
 LABEL_WIDTH = 30
+# A heatmap shows at most this many territories, side by side: each column keeps room for its value
+# and its name, unrotated (at 1280 px wide, about 70 px a column).
+HEATMAP_COLUMNS = 8
+COLUMN_LABEL_WIDTH = 12
 NOTE_COLOUR = "#555555"
 TEXT_DARK, TEXT_LIGHT = "#1b1f23", "#ffffff"
 GRID_COLOUR = "#e5e8ec"
@@ -572,15 +576,48 @@ def ranked_shares_chart(table: pd.DataFrame, list_name: str, context: ChartConte
     return chart_layout(fig, title, subtitle, 90 + 22 * lines + 14 * len(labels), note, legend=False)
 
 
+def cell_text_colour(colour: str) -> str:
+    """Dark or white text for a cell of ``colour`` (``#rrggbb`` or plotly's ``rgb(r, g, b)``)."""
+    if colour.startswith("rgb"):
+        red, green, blue = (float(v) for v in re.findall(r"[\d.]+", colour)[:3])
+        colour = f"#{int(red):02x}{int(green):02x}{int(blue):02x}"
+    return _text_colour(colour)
+
+
+def heatmap_cell_texts(z: np.ndarray, high: float, secret: np.ndarray | None = None) -> list[list[str]]:
+    """Each cell's share in French (``12 %``), coloured to stand out on the cell's own colour.
+
+    Plotly gives a heatmap's texts one colour: on the darkest cells the
+    dark text vanished. White text goes in a ``<span>`` where the cell is dark.
+    A blank cell says why: « – », or « secret » (a funder's statistical secret).
+    """
+    scale = [[i / (len(SEQUENTIAL) - 1), colour] for i, colour in enumerate(SEQUENTIAL)]
+    rows = []
+    for i, row in enumerate(z):
+        texts = []
+        for j, value in enumerate(row):
+            if np.isnan(value):
+                texts.append(SECRET if secret is not None and secret[i][j] else "–")
+                continue
+            colour = sample_colorscale(scale, [min(max(value / high, 0.0), 1.0)])[0]
+            text = _percent(value / 100)
+            texts.append(text if cell_text_colour(colour) == TEXT_DARK else
+                         f"<span style='color:{TEXT_LIGHT}'>{text}</span>")
+        rows.append(texts)
+    return rows
+
+
 def _heatmap(fig: FigureSpec, rows: list[str], row_names: list[str], columns: list[str], column_names: list[str],
              table: pd.DataFrame, unit: str, colour_title: str) -> None:
-    """Shares as a heatmap: rows (codes) × columns (groups) of a ``share_citing`` table."""
+    """Shares as a heatmap: rows (codes) × columns (groups) of a ``share_citing`` table.
+
+    Every cell shows its value; the column labels stay horizontal (wrap them with ``<br>``).
+    """
     cells = _index(table)
     z = np.array([[cells[(c, r)]["part"] * 100 for c in column_names] for r in rows], dtype=float)
     n = np.array([[cells[(c, r)]["n"] for c in column_names] for r in rows], dtype=float)
     base = np.array([[cells[(c, r)]["base"] for c in column_names] for r in rows], dtype=float)
-    show_text = len(columns) <= 13
-    text = [[_percent(v / 100) if show_text and not np.isnan(v) else "" for v in row] for row in z]
+    secret = np.array([[bool(cells[(c, r)].get("secret", False)) for c in column_names] for r in rows], dtype=bool)
     custom = np.dstack([
         np.array([[short_territory(c) for c in column_names]] * len(rows), dtype=object),
         np.array([[name] * len(columns) for name in row_names], dtype=object),
@@ -592,16 +629,15 @@ def _heatmap(fig: FigureSpec, rows: list[str], row_names: list[str], columns: li
     scale = [[i / (len(SEQUENTIAL) - 1), colour] for i, colour in enumerate(SEQUENTIAL)]
     fig.add_heatmap(
         z=z, x=columns, y=[wrap(name) for name in row_names], zmin=0, zmax=high, colorscale=scale, xgap=2, ygap=2,
-        text=text, texttemplate="%{text}", textfont=dict(size=SMALL_SIZE), customdata=custom,
+        text=heatmap_cell_texts(z, high, secret), texttemplate="%{text}",
+        textfont=dict(size=SMALL_SIZE, color=TEXT_DARK), customdata=custom,
         hovertemplate=(f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}}<br>%{{customdata[2]}} {unit} sur "
                        "%{customdata[3]} (%{customdata[4]})<extra></extra>"),
         colorbar=dict(title=dict(text=colour_title, side="right", font=dict(size=SMALL_SIZE)), ticksuffix="\u00a0%",
                       tickfont=dict(size=SMALL_SIZE), thickness=14),
     )
     fig.update_yaxes(autorange="reversed", showgrid=False)
-    # Rotated labels do not touch while the columns are 20 px apart or more.
-    fig.update_xaxes(showgrid=False, side="bottom", tickangle=0 if len(columns) <= 5 else -40 if len(columns) <= 12
-                     else -65)
+    fig.update_xaxes(showgrid=False, side="bottom", tickangle=0, automargin=True)
 
 
 def territory_heatmap(table: pd.DataFrame, overall: pd.DataFrame, list_name: str, context: ChartContext,
@@ -615,7 +651,8 @@ def territory_heatmap(table: pd.DataFrame, overall: pd.DataFrame, list_name: str
     choices = load_questionnaire()[list_name]
     singular, _plural = QUESTIONS.get(list_name, (list_name, list_name))
     summary = _summary(table)
-    shown = pick_groups(summary.assign(cle=summary["base"]), "cle", context)
+    shown = pick_groups(summary.assign(cle=summary["base"]), "cle", context, size="base", size_label=f"de {unit}",
+                        limit=HEATMAP_COLUMNS)
     territories = [g for g in shown.groups if g != OVERALL]
     total = int(summary["base"].sum())
     subtitle = title_lines(f"Part des {unit} de chaque {context.noun} citant chaque {singular}",
@@ -626,13 +663,12 @@ def territory_heatmap(table: pd.DataFrame, overall: pd.DataFrame, list_name: str
         return chart_layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, shown.note, legend=False)
     order = overall.sort_values("part", ascending=False)["code"].tolist() if len(overall) else choices.codes
     bases = summary.set_index("groupe").loc[territories, "base"]
-    # With many columns the labels stand on their own; n stays in the hover and the table.
-    columns = [f"{short_territory(t)} ({N_EQ}{format_int(b)})" if len(territories) <= 12 else short_territory(t)
+    # Horizontal labels: the name wrapped to the column's width, n on a line of its own.
+    columns = [f"{wrap(short_territory(t), COLUMN_LABEL_WIDTH)}<br>({N_EQ}{format_int(b)})"
                for t, b in zip(territories, bases)]
     _heatmap(fig, order, [choices.label(c) for c in order], columns, territories, table, unit, f"% des {unit}")
     lines = sum(len(textwrap.wrap(choices.label(c), LABEL_WIDTH)) for c in order)
-    longest = max(len(c) for c in columns)
-    tick_room = int(longest * (6.5 if len(columns) <= 12 else 8.5)) if len(columns) > 5 else 40
+    tick_room = 22 * max(c.count("<br>") + 1 for c in columns)
     return chart_layout(fig, title, subtitle, 60 + 24 * lines + 8 * len(order) + tick_room, shown.note, legend=False)
 
 
@@ -718,6 +754,28 @@ def coverage_chart(table: pd.DataFrame, context: ChartContext) -> go.Figure:
 
 # --------------------------------------------------------------------------- Leviers et freins
 
+# The sides of « Écoles et centres sociaux citent-ils les mêmes … ? », top bar of each pair first.
+# The bars and the subtitle both follow it, so that the subtitle names the sides in the order drawn.
+SIDE_ORDER: tuple[str, ...] = ("ecole", "centre")
+# The perception-gap chart, left then right: where the bars of links each side rates higher stand.
+GAP_SIDES: tuple[str, str] = ("centre", "ecole")
+GAP_SIDE_PHRASES = {"ecole": "l'école est plus positive", "centre": "le centre social est plus positif"}
+
+
+def side_order_text(sides: list[str]) -> str:
+    """The sides in the order drawn, as the subtitle says it: ``en haut, côté école ; en bas, côté centre social``."""
+    names = [SIDES[s].lower() for s in sides]
+    if len(names) == 1:
+        return names[0]
+    return f"en haut, {names[0]} ; en bas, {names[-1]}" if len(names) == 2 else \
+        "de haut en bas : " + ", ".join(names)
+
+
+def gap_sides_text() -> str:
+    """Which side each end of the gap chart stands for, left first."""
+    left, right = GAP_SIDES
+    return f"à gauche, {GAP_SIDE_PHRASES[left]} ; à droite, {GAP_SIDE_PHRASES[right]}"
+
 
 def side_comparison_chart(table: pd.DataFrame, list_name: str, context: ChartContext) -> go.Figure:
     """Each levier (or frein) as cited by the school side and by the centre side, most cited overall first."""
@@ -726,21 +784,25 @@ def side_comparison_chart(table: pd.DataFrame, list_name: str, context: ChartCon
     title = f"Écoles et centres sociaux citent-ils les mêmes {plural} ?"
     overall = table[table["groupe"] == OVERALL]
     total = count_or_secret(overall["base"].iloc[0]) if len(overall) else 0
-    subtitle = title_lines(f"Part des réponses de chaque côté citant chaque {singular} (plusieurs réponses possibles)",
-                      f"{N_EQ}{format_int(total)} réponses citant au moins un {singular}", context.scope)
     fig = FigureSpec()
     sides = _summary(table[table["groupe"] != OVERALL])
-    shown_sides = sides[~sides["masque"].astype(bool)]
-    hidden = sides[sides["masque"].astype(bool)]["groupe"].tolist()
+    masked = dict(zip(sides["groupe"], sides["masque"].astype(bool)))
+    drawn = [code for code in SIDE_ORDER if SIDES[code] in masked and not masked[SIDES[code]]]
+    hidden = [SIDES[code] for code in SIDE_ORDER if masked.get(SIDES[code])]
+    subtitle = title_lines(f"Part des réponses de chaque côté citant chaque {singular} (plusieurs réponses possibles)",
+                           side_order_text(drawn) if drawn else "",
+                           f"{N_EQ}{format_int(total)} réponses citant au moins un {singular}", context.scope)
     note = f"Non affiché, {SMALL_COUNT_NOTE} : {', '.join(hidden)}" if hidden else ""
-    if shown_sides.empty:
+    if not drawn:
         return chart_layout(_nothing(fig, SMALL_COUNT_NOTE), title, subtitle, 200, note, legend=False)
     order = (overall.sort_values("part", ascending=False)["code"].tolist() if len(overall) and
              overall["part"].notna().any() else choices.codes)
     labels = [wrap(choices.label(c)) for c in order]
     by_key = _index(table)
     colour_of = {label: SIDE_COLOURS[code] for code, label in SIDES.items()}
-    for side, base in zip(shown_sides["groupe"], shown_sides["base"]):
+    bases = dict(zip(sides["groupe"], sides["base"]))
+    # Grouped bars on a reversed axis: the first trace is the top bar of each pair.
+    for side, base in [(SIDES[code], bases[SIDES[code]]) for code in drawn]:
         cells = [by_key[(side, c)] for c in order]
         share = _column(cells, "part")
         fig.add_bar(y=labels, x=share * 100, orientation="h", name=f"{side} ({N_EQ}{format_int(base)})",
@@ -804,9 +866,8 @@ def lever_quality_heatmap(table: pd.DataFrame, list_name: str, context: ChartCon
     towards = 1.0 if lever else -1.0  # leviers: most tied to good links first; freins: to the others
     order = sorted(choices.codes, key=lambda c: -towards * gap.get(c, 0.0))
     bases = summary.set_index("groupe")["base"]
-    columns = [f"{wrap(lvl, 14)}<br>({N_EQ}{format_int(bases[lvl])})" for lvl in kept]
+    columns = [f"{wrap(lvl, COLUMN_LABEL_WIDTH)}<br>({N_EQ}{format_int(bases[lvl])})" for lvl in kept]
     _heatmap(fig, order, [choices.label(c) for c in order], columns, kept, table, "réponses", "% des réponses")
-    fig.update_xaxes(tickangle=0)
     lines = sum(len(textwrap.wrap(choices.label(c), LABEL_WIDTH)) for c in order)
     return chart_layout(fig, title, subtitle, 110 + 24 * lines + 8 * len(order), note, legend=False)
 
@@ -822,19 +883,22 @@ def gap_chart(distribution: pd.DataFrame, context: ChartContext) -> go.Figure:
                        200, legend=False)
     agree = distribution.loc[distribution["ecart"] == 0, "part"].sum()
     steps = distribution[(distribution["ecart"] % 1 == 0) | (distribution["n"] > 0)]
+    # The gap is école − centre: ascending puts the links the centre rates higher on the left.
+    steps = steps.sort_values("ecart", ascending=GAP_SIDES == ("centre", "ecole"))
     labels = [_signed(v) for v in steps["ecart"]]
     colours = [SIDE_COLOURS["ecole"] if v > 0 else SIDE_COLOURS["centre"] if v < 0 else SMALL_COUNT_COLOUR
                for v in steps["ecart"]]
-    subtitle = title_lines("Écart entre la qualité donnée par l'école et celle donnée par le centre social, "
-                      "lien par lien (de 1 à 4)", f"{N_EQ}{format_int(base)} liens évalués par les deux côtés",
+    subtitle = title_lines("Écart entre les qualités données au même lien par ses deux côtés (de 1 à 4)",
+                      gap_sides_text(), f"{N_EQ}{format_int(base)} liens évalués par les deux côtés",
                       f"{_percent(agree)} sans écart", context.scope)
     counts = steps["n"].to_numpy(dtype=float)
     fig.add_bar(x=labels, y=counts, marker_color=colours, name="liens", text=[format_int(n) for n in counts],
                 textposition="outside", textfont=dict(size=SMALL_SIZE), cliponaxis=False,
                 customdata=np.column_stack([labels, [_percent(s, 1) for s in steps["part"]]]),
                 hovertemplate="Écart %{customdata[0]} : %{y} liens (%{customdata[1]})<extra></extra>")
-    fig.update_xaxes(type="category", title_text="← le centre social est plus positif   ·   écart (école − "
-                                                 "centre)   ·   l'école est plus positive →")
+    left, right = GAP_SIDES
+    fig.update_xaxes(type="category", title_text=f"← {GAP_SIDE_PHRASES[left]}   ·   écart (école − centre)   ·   "
+                                                 f"{GAP_SIDE_PHRASES[right]} →")
     fig.update_yaxes(title_text="Liens", rangemode="tozero", range=[0, float(np.nanmax(counts)) * 1.18 + 1])
     return chart_layout(fig, title, subtitle, 380, legend=False)
 

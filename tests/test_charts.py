@@ -252,3 +252,120 @@ def test_territory_names_from_the_data_are_escaped_in_charts(tmp_path):
     assert "&lt;a href='http://x'&gt;Nord&lt;/a&gt; &amp; &lt;b&gt;Cie&lt;/b&gt;" in text
     assert "<a href" not in text and "<b>Cie" not in text
     assert hostile in set(found["couverture"].table.iloc[:, 0])  # tables keep it as it is: st.dataframe shows text
+
+
+# --------------------------------------------------------------------------- heatmaps and labels (issue 13)
+
+SPAN = re.compile(r"^<span style='color:(#[0-9a-f]{6})'>(.*)</span>$")
+
+
+def heatmaps(pages) -> list[tuple[charts.Chart, dict]]:
+    return [(chart, trace) for chart in all_charts(pages) for trace in chart.figure["data"]
+            if trace.get("type") == "heatmap"]
+
+
+def test_every_heatmap_cell_shows_its_value_in_french(pages):
+    found = heatmaps(pages)
+    assert len(found) >= 10  # formes, objets, leviers, freins × (territoire, qualité), two levels
+    for chart, trace in found:
+        assert trace["texttemplate"] == "%{text}", chart.name
+        for z_row, text_row in zip(trace["z"], trace["text"]):
+            assert len(text_row) == len(z_row)
+            for value, text in zip(z_row, text_row):
+                match = SPAN.match(text)
+                shown = match.group(2) if match else text
+                if value is None:
+                    assert shown in ("–", "secret"), (chart.name, text)
+                else:
+                    assert FRENCH_PERCENT.match(shown), (chart.name, text)
+                    assert shown.removesuffix("\u00a0%") == f"{value:.0f}", (chart.name, value, text)
+
+
+def test_dark_heatmap_cells_have_white_text_and_light_cells_dark_text(pages):
+    dark = light = 0
+    for chart, trace in heatmaps(pages):
+        assert trace["textfont"]["color"] == charts.TEXT_DARK
+        for z_row, text_row in zip(trace["z"], trace["text"]):
+            for value, text in zip(z_row, text_row):
+                if value is None:
+                    continue
+                position = value / trace["zmax"]
+                match = SPAN.match(text)
+                if position >= 0.75:  # the two darkest purples of the scale
+                    assert match and match.group(1) == charts.TEXT_LIGHT, (chart.name, value, text)
+                    dark += 1
+                elif position <= 0.25:
+                    assert not match, (chart.name, value, text)
+                    light += 1
+    assert dark and light
+
+
+def test_heatmap_column_labels_are_horizontal_and_wrapped(pages):
+    for chart, _trace in heatmaps(pages):
+        figure = chart.to_figure()
+        assert figure.layout.xaxis.tickangle in (None, 0), chart.name
+        heat = figure.data[0]
+        assert len(heat.x) <= charts.HEATMAP_COLUMNS
+        for label in heat.x:
+            lines = label.split("<br>")
+            assert lines[-1].startswith("(n\u00a0=\u00a0"), label  # n on a line of its own
+            assert all(len(line) <= charts.COLUMN_LABEL_WIDTH or " " not in line for line in lines[:-1]), label
+        for label in heat.y:
+            assert all(len(line) <= charts.LABEL_WIDTH or " " not in line for line in label.split("<br>")), label
+
+
+def test_many_communes_heatmap_shows_the_largest_and_says_so(pages):
+    figure = pages["commune"]["liens"]["formes"].to_figure()
+    assert len(figure.data[0].x) == charts.HEATMAP_COLUMNS
+    assert f"Les {charts.HEATMAP_COLUMNS} communes comptant le plus de liens" in figure.layout.xaxis.title.text
+
+
+def test_no_chart_rotates_its_labels(pages):
+    """Rotated labels cannot be read from the back of a room: every axis keeps its labels horizontal."""
+    for chart in all_charts(pages):
+        layout = chart.figure["layout"]
+        for name, axis in layout.items():
+            if re.fullmatch(r"[xy]axis\d*", name):
+                assert axis.get("tickangle", 0) == 0, (chart.name, name, axis.get("tickangle"))
+
+
+# --------------------------------------------------------------------------- the sides in the order drawn
+
+
+def test_side_comparison_subtitle_names_the_sides_in_the_order_drawn(pages):
+    from lib.metrics import SIDES
+    for question in ("leviers", "freins"):
+        figure = pages["epci"]["leviers"][f"{question}_cote"].to_figure()
+        drawn = [b.name.split(" (")[0] for b in figure.data]
+        assert drawn == [SIDES[code] for code in charts.SIDE_ORDER]
+        assert figure.layout.yaxis.autorange == "reversed"  # so the first trace is the top bar of each pair
+        subtitle = figure.layout.title.subtitle.text.replace("<br>", " ")
+        top, bottom = (f"en haut, {drawn[0].lower()}", f"en bas, {drawn[1].lower()}")
+        assert top in subtitle and bottom in subtitle and subtitle.index(top) < subtitle.index(bottom), subtitle
+
+
+def test_side_order_drives_both_the_bars_and_the_subtitle(demo, monkeypatch):
+    view = apply_filters(demo, Filters(wave="2019", level="epci"))
+    table = lever_analyses(view, "epci_nom")["leviers_cote"]
+    monkeypatch.setattr(charts, "SIDE_ORDER", ("centre", "ecole"))
+    figure = charts.side_comparison_chart(table, "leviers", charts.context_for(view.filters))
+    assert [b.name.split(" (")[0] for b in figure.data] == ["Côté centre social", "Côté école"]
+    assert "en haut, côté centre social ; en bas, côté école" in figure.layout.title.subtitle.text.replace("<br>", " ")
+
+
+def test_gap_chart_subtitle_says_which_side_is_left_as_drawn(pages, demo):
+    from lib.palette import SIDE_COLOURS
+    figure = pages["epci"]["leviers"]["ecarts"].to_figure()
+    bar = figure.data[0]
+    left, right = charts.GAP_SIDES
+    assert bar.marker.color[0] == SIDE_COLOURS[left] and bar.marker.color[-1] == SIDE_COLOURS[right]
+    subtitle = figure.layout.title.subtitle.text.replace("<br>", " ")
+    expected = f"à gauche, {charts.GAP_SIDE_PHRASES[left]} ; à droite, {charts.GAP_SIDE_PHRASES[right]}"
+    assert expected in subtitle, subtitle
+    view = apply_filters(demo, Filters(wave="2019", level="epci"))
+    distribution = lever_analyses(view, "epci_nom")["ecarts_distribution"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(charts, "GAP_SIDES", ("ecole", "centre"))
+        flipped = charts.gap_chart(distribution, charts.context_for(view.filters))
+    assert flipped.data[0].marker.color[0] == SIDE_COLOURS["ecole"]
+    assert "à gauche, l'école est plus positive" in flipped.layout.title.subtitle.text.replace("<br>", " ")
