@@ -286,6 +286,7 @@ def test_dark_heatmap_cells_have_white_text_and_light_cells_dark_text(pages):
     dark = light = 0
     for chart, trace in heatmaps(pages):
         assert trace["textfont"]["color"] == layout.TEXT_DARK
+        assert trace["showscale"] is False  # the values are written: the colour bar's room goes to the columns
         for z_row, text_row in zip(trace["z"], trace["text"]):
             for value, text in zip(z_row, text_row):
                 if value is None:
@@ -312,7 +313,7 @@ def test_heatmap_column_labels_are_horizontal_and_wrapped(pages):
             assert lines[-1].startswith("(n\u00a0=\u00a0"), label  # n on a line of its own
             assert all(len(line) <= layout.COLUMN_LABEL_WIDTH or " " not in line for line in lines[:-1]), label
         for label in heat.y:
-            assert all(len(line) <= layout.LABEL_WIDTH or " " not in line for line in label.split("<br>")), label
+            assert all(len(line) <= layout.HEATMAP_ROW_WIDTH or " " not in line for line in label.split("<br>")), label
 
 
 def test_many_communes_heatmap_shows_the_largest_and_says_so(pages):

@@ -130,7 +130,8 @@ def link_changes_chart(table: pd.DataFrame, before: str, after: str, context: Ch
     fig = FigureSpec()
     groups = [g for g in shown.groups if g != OVERALL]
     if not groups:
-        return chart_layout(nothing_to_chart(fig, f"aucun lien en {before} ni en {after}"), title, subtitle, 200, legend=False)
+        return chart_layout(nothing_to_chart(fig, f"aucun lien en {before} ni en {after}"), title, subtitle, 200,
+                            legend=False)
     note = " · ".join(n for n in (shown.note, note) if n)
     rows = [short_territory(g) for g in groups]
     cells = territories.set_index("groupe").loc[groups]

@@ -15,10 +15,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from lib.charts.layout import (COLUMN_LABEL_WIDTH, HEATMAP_COLUMNS, LABEL_WIDTH, N_EQ, QUESTIONS, SMALL_SIZE, TEXT_DARK,
-                               TEXT_LIGHT, ChartContext, FigureSpec, chart_layout, group_summary, nothing_to_chart,
-                               percent_text, pick_groups, rows_by_key, short_territory, text_colour_on, title_lines,
-                               wrap)
+from lib.charts.layout import (COLUMN_LABEL_WIDTH, HEATMAP_COLUMNS, HEATMAP_ROW_WIDTH, N_EQ, QUESTIONS, SMALL_SIZE,
+                               TEXT_DARK, TEXT_LIGHT, ChartContext, FigureSpec, chart_layout, group_summary,
+                               nothing_to_chart, percent_text, pick_groups, rows_by_key, short_territory,
+                               text_colour_on, title_lines, wrap)
 from lib.formatting import format_int
 from lib.metrics import OVERALL, SMALL_COUNT_NOTE
 from lib.palette import SEQUENTIAL
@@ -58,10 +58,11 @@ def heatmap_cell_texts(z: np.ndarray, high: float, secret: np.ndarray | None = N
 
 
 def _heatmap(fig: FigureSpec, rows: list[str], row_names: list[str], columns: list[str], column_names: list[str],
-             table: pd.DataFrame, unit: str, colour_title: str) -> None:
+             table: pd.DataFrame, unit: str) -> None:
     """Shares as a heatmap: rows (codes) × columns (groups) of a ``share_citing`` table.
 
-    Every cell shows its value; the column labels stay horizontal (wrap them with ``<br>``).
+    Every cell shows its value, so no colour bar: its 90 px go to the columns. The column
+    labels stay horizontal (wrap them with ``<br>``).
     """
     cells = rows_by_key(table)
     z = np.array([[cells[(c, r)]["part"] * 100 for c in column_names] for r in rows], dtype=float)
@@ -78,16 +79,22 @@ def _heatmap(fig: FigureSpec, rows: list[str], row_names: list[str], columns: li
     high = min(100.0, max(10.0, math.ceil(high / 10) * 10))
     scale = [[i / (len(SEQUENTIAL) - 1), colour] for i, colour in enumerate(SEQUENTIAL)]
     fig.add_heatmap(
-        z=z, x=columns, y=[wrap(name) for name in row_names], zmin=0, zmax=high, colorscale=scale, xgap=2, ygap=2,
+        z=z, x=columns, y=[wrap(name, HEATMAP_ROW_WIDTH) for name in row_names], zmin=0, zmax=high, colorscale=scale,
+        xgap=2, ygap=2,
         text=heatmap_cell_texts(z, high, secret), texttemplate="%{text}",
         textfont=dict(size=SMALL_SIZE, color=TEXT_DARK), customdata=custom,
         hovertemplate=(f"<b>%{{customdata[0]}}</b><br>%{{customdata[1]}}<br>%{{customdata[2]}} {unit} sur "
                        "%{customdata[3]} (%{customdata[4]})<extra></extra>"),
-        colorbar=dict(title=dict(text=colour_title, side="right", font=dict(size=SMALL_SIZE)), ticksuffix="\u00a0%",
-                      tickfont=dict(size=SMALL_SIZE), thickness=14),
+        showscale=False,
     )
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_xaxes(showgrid=False, side="bottom", tickangle=0, automargin=True)
+
+
+def _rows_room(codes: list[str], choices) -> int:
+    """Height for the rows: a heatmap's rows are all as tall, so as tall as the longest wrapped label needs."""
+    lines = max(len(textwrap.wrap(choices.label(c), HEATMAP_ROW_WIDTH)) for c in codes)
+    return len(codes) * max(34, 19 * lines + 8)
 
 
 def territory_heatmap(table: pd.DataFrame, overall: pd.DataFrame, list_name: str, context: ChartContext,
@@ -116,10 +123,9 @@ def territory_heatmap(table: pd.DataFrame, overall: pd.DataFrame, list_name: str
     # Horizontal labels: the name wrapped to the column's width, n on a line of its own.
     columns = [f"{wrap(short_territory(t), COLUMN_LABEL_WIDTH)}<br>({N_EQ}{format_int(b)})"
                for t, b in zip(territories, bases)]
-    _heatmap(fig, order, [choices.label(c) for c in order], columns, territories, table, unit, f"% des {unit}")
-    lines = sum(len(textwrap.wrap(choices.label(c), LABEL_WIDTH)) for c in order)
+    _heatmap(fig, order, [choices.label(c) for c in order], columns, territories, table, unit)
     tick_room = 22 * max(c.count("<br>") + 1 for c in columns)
-    return chart_layout(fig, title, subtitle, 60 + 24 * lines + 8 * len(order) + tick_room, shown.note, legend=False)
+    return chart_layout(fig, title, subtitle, 60 + _rows_room(order, choices) + tick_room, shown.note, legend=False)
 
 
 def lever_territory_heatmap(table: pd.DataFrame, overall: pd.DataFrame, list_name: str,
@@ -165,6 +171,5 @@ def lever_quality_heatmap(table: pd.DataFrame, list_name: str, context: ChartCon
     order = sorted(choices.codes, key=lambda c: -towards * gap.get(c, 0.0))
     bases = summary.set_index("groupe")["base"]
     columns = [f"{wrap(lvl, COLUMN_LABEL_WIDTH)}<br>({N_EQ}{format_int(bases[lvl])})" for lvl in kept]
-    _heatmap(fig, order, [choices.label(c) for c in order], columns, kept, table, "réponses", "% des réponses")
-    lines = sum(len(textwrap.wrap(choices.label(c), LABEL_WIDTH)) for c in order)
-    return chart_layout(fig, title, subtitle, 110 + 24 * lines + 8 * len(order), note, legend=False)
+    _heatmap(fig, order, [choices.label(c) for c in order], columns, kept, table, "réponses")
+    return chart_layout(fig, title, subtitle, 110 + _rows_room(order, choices), note, legend=False)

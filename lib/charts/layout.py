@@ -36,9 +36,11 @@ MAX_TERRITORIES = 25
 # Category labels are wrapped to this many characters a line.
 LABEL_WIDTH = 30
 # A heatmap shows at most this many territories, side by side: each column keeps room for its value
-# and its name, unrotated (at 1280 px wide, about 70 px a column).
-HEATMAP_COLUMNS = 8
+# and its name, unrotated and wrapped to COLUMN_LABEL_WIDTH characters a line (at 1280×720, sidebar open,
+# the page is about 780 px wide: 6 columns of about 90 px beside rows wrapped to HEATMAP_ROW_WIDTH).
+HEATMAP_COLUMNS = 6
 COLUMN_LABEL_WIDTH = 12
+HEATMAP_ROW_WIDTH = 24
 NOTE_COLOUR = "#555555"
 TEXT_DARK, TEXT_LIGHT = "#1b1f23", "#ffffff"
 GRID_COLOUR = "#e5e8ec"

@@ -98,8 +98,8 @@ def gap_chart(distribution: pd.DataFrame, context: ChartContext) -> go.Figure:
     fig = FigureSpec()
     if distribution.empty or distribution["masque"].all():
         subtitle = title_lines("Liens évalués par les deux côtés", f"{N_EQ}{format_int(base)} liens", context.scope)
-        return chart_layout(nothing_to_chart(fig, f"{SMALL_COUNT_NOTE} de liens évalués par les deux côtés"), title, subtitle,
-                       200, legend=False)
+        empty = nothing_to_chart(fig, f"{SMALL_COUNT_NOTE} de liens évalués par les deux côtés")
+        return chart_layout(empty, title, subtitle, 200, legend=False)
     agree = distribution.loc[distribution["ecart"] == 0, "part"].sum()
     steps = distribution[(distribution["ecart"] % 1 == 0) | (distribution["n"] > 0)]
     # The gap is école − centre: ascending puts the links the centre rates higher on the left.

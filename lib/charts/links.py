@@ -20,8 +20,8 @@ from lib.questionnaire import load_questionnaire
 from lib.territories import OUTSIDE_EP
 
 
-def _share_bar(fig: FigureSpec, rows: list[str], groups: list[str], cells: list[dict], name: str, colour: str, unit: str,
-               sign: int = 1, legendrank: int | None = None) -> None:
+def _share_bar(fig: FigureSpec, rows: list[str], groups: list[str], cells: list[dict], name: str, colour: str,
+               unit: str, sign: int = 1, legendrank: int | None = None) -> None:
     """One category's stacked bar across the territories: its share written inside, counts in the hover.
 
     ``sign=-1`` draws it to the left of zero (the low end of a diverging scale).
@@ -99,8 +99,8 @@ def ranked_shares_chart(table: pd.DataFrame, list_name: str, context: ChartConte
     shown = table[kept & table["part"].notna()].sort_values("part", ascending=False)
     note = (f"{SECRET_CELL_NOTE} : {', '.join(choices.label(c) for c in secret['code'])}" if len(secret) else "")
     if shown.empty:
-        return chart_layout(nothing_to_chart(fig, SECRET_ROW_NOTE if "secret" in table else SMALL_COUNT_NOTE), title, subtitle,
-                       200, legend=False)
+        empty = nothing_to_chart(fig, SECRET_ROW_NOTE if "secret" in table else SMALL_COUNT_NOTE)
+        return chart_layout(empty, title, subtitle, 200, legend=False)
     labels = [wrap(choices.label(c)) for c in shown["code"]]
     share = shown["part"].to_numpy(dtype=float)
     fig.add_bar(y=labels, x=share * 100, orientation="h", marker_color=SEQUENTIAL[3], name=plural,
