@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from lib.charts import (LABEL_WIDTH, MAX_TERRITORIES, N_EQ, SMALL_SIZE, ChartContext, FigureSpec, chart_layout,
-                        short_territory, title_lines, wrap)
+from lib.charts.layout import (LABEL_WIDTH, MAX_TERRITORIES, N_EQ, SMALL_SIZE, ChartContext, FigureSpec,
+                               chart_layout, short_territory, title_lines, wrap)
 from lib.dataset import (ERROR, FILES, Dataset, Problem, check_participations,
                          check_rencontres)
 from lib.filters import Filters

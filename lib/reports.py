@@ -50,7 +50,8 @@ from reportlab.platypus import (CondPageBreak, Flowable, Image, KeepInFrame, Kee
 from shapely.geometry import shape
 from shapely.geometry.polygon import orient
 
-from lib.charts import SECRET_ROW_NOTE, Chart, count_or_secret, evolution_charts, lever_charts, link_charts
+from lib.charts import Chart, evolution_charts, lever_charts, link_charts
+from lib.charts.layout import SECRET_ROW_NOTE, count_or_secret
 from lib.dataset import Dataset
 from lib.export import to_xlsx_bytes
 from lib.filters import ALL_WAVES, Filters, View, apply_filters
@@ -77,7 +78,7 @@ PROJECT = "Liens École – Centres sociaux"
 N_EQ = f"n{NBSP}={NBSP}"
 PDF_MIME = "application/pdf"
 
-# Colours: the app's palette (lib/palette.py), plus the text greys of lib/charts.py.
+# Colours: the app's palette (lib/palette.py), plus the text greys of lib/charts/layout.py.
 INK, MUTED, RULE = "#1b1f23", "#555555", "#d0d3d8"
 ACCENT, ACCENT_LIGHT = SEQUENTIAL[4], SEQUENTIAL[0]
 DEMO_INK, DEMO_BACKGROUND = "#8a5a00", "#fff4dc"

@@ -42,7 +42,8 @@ from lib.filters import (
     QUERY_KEYS,
     ANSWER_FILTERS,
 )
-from lib.charts import PNG_HINT, Chart
+from lib.charts import Chart
+from lib.charts.layout import PNG_HINT
 from lib.export import XLSX_MIME, to_csv_bytes, to_xlsx_bytes
 from lib.images import ImageExportError, figure_png, figure_svg
 from lib.presentations import PAGE_SCRIPT as PRESENTATION_PAGE, add_step, may_present, presentation_names, read_steps

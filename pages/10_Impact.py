@@ -7,7 +7,10 @@ import streamlit as st
 
 from lib.text import markdown_escape as md
 
-from lib.charts import EVOLUTION_INDICATORS, describe_scope, display_table, empty_reason, evolution_charts
+from lib.charts import evolution_charts
+from lib.charts.evolution import EVOLUTION_INDICATORS
+from lib.charts.layout import describe_scope, empty_reason
+from lib.charts.tables import display_table
 from lib.filters import ALL_WAVES
 from lib.formatting import format_date, format_int
 from lib.impact import headlines, impact_by_wave, impact_table, method_facts, shown_wave

@@ -5,7 +5,8 @@ from datetime import date, timedelta
 import streamlit as st
 from streamlit_folium import st_folium
 
-from lib.charts import Chart, ChartContext
+from lib.charts import Chart
+from lib.charts.layout import ChartContext
 from lib.formatting import format_int
 from lib.maps import BASEMAPS
 from lib.meetings import (PERIODS, attendance, attendance_map, blocking, calendar_chart, check_meeting,

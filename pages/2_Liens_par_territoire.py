@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from lib.charts import empty_reason, link_charts
+from lib.charts import link_charts
+from lib.charts.layout import empty_reason
 from lib.ui import cached_analysis, hidden_rule, nothing_to_show, page_setup, show_chart, show_view_line
 
 dataset, view = page_setup(__file__)

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from lib.charts import context_for, display_table, empty_reason, lever_charts
+from lib.charts import lever_charts
+from lib.charts.layout import context_for, empty_reason
+from lib.charts.tables import display_table
 from lib.metrics import free_text_answers, search_answers
 from lib.territories import territory_column
 from lib.text import fold

@@ -4,7 +4,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from lib.charts import EVOLUTION_INDICATORS, changes_chart, empty_reason, evolution_charts
+from lib.charts import changes_chart, evolution_charts
+from lib.charts.evolution import EVOLUTION_INDICATORS
+from lib.charts.layout import empty_reason
 from lib.filters import ALL_WAVES
 from lib.text import markdown_escape as md
 from lib.ui import cached_analysis, nothing_to_show, page_setup, show_chart, show_view_line, url_choice

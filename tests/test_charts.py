@@ -1,4 +1,4 @@
-"""Chart builders (lib/charts.py): French, n visible, small counts hidden, readable, valid plotly; XLSX export."""
+"""Chart builders (lib/charts/): French, n visible, small counts hidden, readable, valid plotly; XLSX export."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import pytest
 
 from lib import charts
+from lib.charts import layout, levers, links
 from lib.dataset import DEMO_DIR, load_dataset
 from lib.export import to_xlsx_bytes
 from lib.filters import ALL_WAVES, Filters, apply_filters
@@ -85,7 +86,7 @@ def test_every_chart_asks_its_question_in_french_shows_n_and_is_big_enough_to_pr
 def test_frequency_by_territory_sorted_by_weekly_links_with_the_whole_view_first(demo):
     view = apply_filters(demo, Filters(wave="2019", level="epci"))
     table = link_analyses(view, "epci_nom")["frequence"]
-    figure = charts.frequency_chart(table, charts.context_for(view.filters))
+    figure = links.frequency_chart(table, layout.context_for(view.filters))
     bars = figure.data
     assert [b.name for b in bars] == ["Ponctuelle", "Trimestrielle", "Mensuelle", "Hebdomadaire ou plus"]
     rows = list(bars[0].y)
@@ -96,7 +97,7 @@ def test_frequency_by_territory_sorted_by_weekly_links_with_the_whole_view_first
     total = sum(np.array(b.x, dtype=float) for b in bars)
     assert total == pytest.approx(np.full(len(rows), 100.0))
     masked = table[table["masque"]]["groupe"].unique()
-    assert len(masked) and all(charts.short_territory(t) not in rows for t in masked)
+    assert len(masked) and all(layout.short_territory(t) not in rows for t in masked)
     note = figure.layout.xaxis.title.text
     assert SMALL_COUNT_NOTE in note and "CC Sausseron Impressionnistes" in note
     assert all(FRENCH_PERCENT.match(t) for b in bars for t in b.text if t)
@@ -107,7 +108,7 @@ def test_frequency_by_territory_sorted_by_weekly_links_with_the_whole_view_first
 def test_many_communes_show_the_25_with_most_answers_and_say_so(pages):
     figure = pages["commune"]["liens"]["frequence"].to_figure()
     rows = figure.data[0].y
-    assert len(rows) == charts.MAX_TERRITORIES + 1  # and "Ensemble"
+    assert len(rows) == layout.MAX_TERRITORIES + 1  # and "Ensemble"
     assert "Les 25 communes comptant le plus de réponses" in figure.layout.xaxis.title.text
 
 
@@ -142,7 +143,7 @@ def test_coverage_panels_side_by_side_with_n_schools(pages):
 
 def test_side_comparison_says_who_answered_and_how_many(pages):
     figure = pages["epci"]["leviers"]["leviers_cote"].to_figure()
-    names = [f"Côté école ({charts.N_EQ}346)", f"Côté centre social ({charts.N_EQ}469)"]
+    names = [f"Côté école ({layout.N_EQ}346)", f"Côté centre social ({layout.N_EQ}469)"]
     assert [b.name for b in figure.data] == names
 
 
@@ -163,7 +164,7 @@ def test_gap_chart_colours_who_is_more_positive_and_hides_small_counts(pages, de
     assert list(bar.x)[:3] == ["−3", "−2", "−1"] and "0" in bar.x and "+3" in bar.x
     view = apply_filters(demo, Filters(wave="2019", territories=("Ableiges",)))
     small = lever_analyses(view, "commune")["ecarts_distribution"]
-    empty = charts.gap_chart(small, charts.context_for(view.filters))
+    empty = levers.gap_chart(small, layout.context_for(view.filters))
     assert not empty.data and "Rien à afficher" in empty.layout.annotations[0].text
 
 
@@ -201,27 +202,27 @@ def test_tables_behind_the_charts_keep_numbers_and_show_them_in_french(pages):
 
 
 def test_empty_tables_give_a_figure_that_says_so():
-    context = charts.ChartContext("commune", "vague 2019")
+    context = layout.ChartContext("commune", "vague 2019")
     empty = pd.DataFrame(columns=["groupe", "code", "n", "base", "reponses", "part", "masque", "moyenne"])
-    for figure in (charts.frequency_chart(empty, context), charts.quality_chart(empty, context)):
+    for figure in (links.frequency_chart(empty, context), links.quality_chart(empty, context)):
         assert "Rien à afficher" in figure.layout.annotations[0].text
 
 
 def test_why_there_is_nothing_to_show():
     filters = Filters(wave="2018", territories=("Cergy",))
-    assert "aucune réponse d'enquête" in charts.empty_reason(filters, 3, 0, 0)
-    assert "aucun établissement scolaire" in charts.empty_reason(filters, 0, 0, 10)
-    reason = charts.empty_reason(filters, 3, 0, 10)
+    assert "aucune réponse d'enquête" in layout.empty_reason(filters, 3, 0, 0)
+    assert "aucun établissement scolaire" in layout.empty_reason(filters, 0, 0, 10)
+    reason = layout.empty_reason(filters, 3, 0, 10)
     assert "vague 2018" in reason and "Cergy" in reason
-    assert charts.empty_reason(filters, 3, 1, 10) is None
+    assert layout.empty_reason(filters, 3, 1, 10) is None
 
 
 def test_names_and_scope_in_french():
-    assert charts.short_territory("Communauté d'agglomération de Cergy-Pontoise") == "CA de Cergy-Pontoise"
-    assert charts.short_territory("Métropole du Grand Paris") == "Métropole du Grand Paris"
-    scope = charts.describe_scope(Filters(wave=ALL_WAVES, territories=("A", "B", "C"), qualities=("4",)))
+    assert layout.short_territory("Communauté d'agglomération de Cergy-Pontoise") == "CA de Cergy-Pontoise"
+    assert layout.short_territory("Métropole du Grand Paris") == "Métropole du Grand Paris"
+    scope = layout.describe_scope(Filters(wave=ALL_WAVES, territories=("A", "B", "C"), qualities=("4",)))
     assert scope == "toutes vagues · 3 territoires choisis · réponses filtrées (forme, fréquence ou qualité)"
-    assert charts.ChartContext("epci", "").sorted_by("par x") == "intercommunalités triées par x"
+    assert layout.ChartContext("epci", "").sorted_by("par x") == "intercommunalités triées par x"
 
 
 def test_xlsx_export_one_sheet_per_table_formulas_neutralised():
@@ -252,3 +253,121 @@ def test_territory_names_from_the_data_are_escaped_in_charts(tmp_path):
     assert "&lt;a href='http://x'&gt;Nord&lt;/a&gt; &amp; &lt;b&gt;Cie&lt;/b&gt;" in text
     assert "<a href" not in text and "<b>Cie" not in text
     assert hostile in set(found["couverture"].table.iloc[:, 0])  # tables keep it as it is: st.dataframe shows text
+
+
+# --------------------------------------------------------------------------- heatmaps and labels (issue 13)
+
+SPAN = re.compile(r"^<span style='color:(#[0-9a-f]{6})'>(.*)</span>$")
+
+
+def heatmaps(pages) -> list[tuple[charts.Chart, dict]]:
+    return [(chart, trace) for chart in all_charts(pages) for trace in chart.figure["data"]
+            if trace.get("type") == "heatmap"]
+
+
+def test_every_heatmap_cell_shows_its_value_in_french(pages):
+    found = heatmaps(pages)
+    assert len(found) >= 10  # formes, objets, leviers, freins × (territoire, qualité), two levels
+    for chart, trace in found:
+        assert trace["texttemplate"] == "%{text}", chart.name
+        for z_row, text_row in zip(trace["z"], trace["text"]):
+            assert len(text_row) == len(z_row)
+            for value, text in zip(z_row, text_row):
+                match = SPAN.match(text)
+                shown = match.group(2) if match else text
+                if value is None:
+                    assert shown in ("–", "secret"), (chart.name, text)
+                else:
+                    assert FRENCH_PERCENT.match(shown), (chart.name, text)
+                    assert shown.removesuffix("\u00a0%") == f"{value:.0f}", (chart.name, value, text)
+
+
+def test_dark_heatmap_cells_have_white_text_and_light_cells_dark_text(pages):
+    dark = light = 0
+    for chart, trace in heatmaps(pages):
+        assert trace["textfont"]["color"] == layout.TEXT_DARK
+        assert trace["showscale"] is False  # the values are written: the colour bar's room goes to the columns
+        for z_row, text_row in zip(trace["z"], trace["text"]):
+            for value, text in zip(z_row, text_row):
+                if value is None:
+                    continue
+                position = value / trace["zmax"]
+                match = SPAN.match(text)
+                if position >= 0.75:  # the two darkest purples of the scale
+                    assert match and match.group(1) == layout.TEXT_LIGHT, (chart.name, value, text)
+                    dark += 1
+                elif position <= 0.25:
+                    assert not match, (chart.name, value, text)
+                    light += 1
+    assert dark and light
+
+
+def test_heatmap_column_labels_are_horizontal_and_wrapped(pages):
+    for chart, _trace in heatmaps(pages):
+        figure = chart.to_figure()
+        assert figure.layout.xaxis.tickangle in (None, 0), chart.name
+        heat = figure.data[0]
+        assert len(heat.x) <= layout.HEATMAP_COLUMNS
+        for label in heat.x:
+            lines = label.split("<br>")
+            assert lines[-1].startswith("(n\u00a0=\u00a0"), label  # n on a line of its own
+            assert all(len(line) <= layout.COLUMN_LABEL_WIDTH or " " not in line for line in lines[:-1]), label
+        for label in heat.y:
+            assert all(len(line) <= layout.HEATMAP_ROW_WIDTH or " " not in line for line in label.split("<br>")), label
+
+
+def test_many_communes_heatmap_shows_the_largest_and_says_so(pages):
+    figure = pages["commune"]["liens"]["formes"].to_figure()
+    assert len(figure.data[0].x) == layout.HEATMAP_COLUMNS
+    assert f"Les {layout.HEATMAP_COLUMNS} communes comptant le plus de liens" in figure.layout.xaxis.title.text
+
+
+def test_no_chart_rotates_its_labels(pages):
+    """Rotated labels cannot be read from the back of a room: every axis keeps its labels horizontal."""
+    for chart in all_charts(pages):
+        layout = chart.figure["layout"]
+        for name, axis in layout.items():
+            if re.fullmatch(r"[xy]axis\d*", name):
+                assert axis.get("tickangle", 0) == 0, (chart.name, name, axis.get("tickangle"))
+
+
+# --------------------------------------------------------------------------- the sides in the order drawn
+
+
+def test_side_comparison_subtitle_names_the_sides_in_the_order_drawn(pages):
+    from lib.metrics import SIDES
+    for question in ("leviers", "freins"):
+        figure = pages["epci"]["leviers"][f"{question}_cote"].to_figure()
+        drawn = [b.name.split(" (")[0] for b in figure.data]
+        assert drawn == [SIDES[code] for code in levers.SIDE_ORDER]
+        assert figure.layout.yaxis.autorange == "reversed"  # so the first trace is the top bar of each pair
+        subtitle = figure.layout.title.subtitle.text.replace("<br>", " ")
+        top, bottom = (f"en haut, {drawn[0].lower()}", f"en bas, {drawn[1].lower()}")
+        assert top in subtitle and bottom in subtitle and subtitle.index(top) < subtitle.index(bottom), subtitle
+
+
+def test_side_order_drives_both_the_bars_and_the_subtitle(demo, monkeypatch):
+    view = apply_filters(demo, Filters(wave="2019", level="epci"))
+    table = lever_analyses(view, "epci_nom")["leviers_cote"]
+    monkeypatch.setattr(levers, "SIDE_ORDER", ("centre", "ecole"))
+    figure = levers.side_comparison_chart(table, "leviers", layout.context_for(view.filters))
+    assert [b.name.split(" (")[0] for b in figure.data] == ["Côté centre social", "Côté école"]
+    assert "en haut, côté centre social ; en bas, côté école" in figure.layout.title.subtitle.text.replace("<br>", " ")
+
+
+def test_gap_chart_subtitle_says_which_side_is_left_as_drawn(pages, demo):
+    from lib.palette import SIDE_COLOURS
+    figure = pages["epci"]["leviers"]["ecarts"].to_figure()
+    bar = figure.data[0]
+    left, right = levers.GAP_SIDES
+    assert bar.marker.color[0] == SIDE_COLOURS[left] and bar.marker.color[-1] == SIDE_COLOURS[right]
+    subtitle = figure.layout.title.subtitle.text.replace("<br>", " ")
+    expected = f"à gauche, {levers.GAP_SIDE_PHRASES[left]} ; à droite, {levers.GAP_SIDE_PHRASES[right]}"
+    assert expected in subtitle, subtitle
+    view = apply_filters(demo, Filters(wave="2019", level="epci"))
+    distribution = lever_analyses(view, "epci_nom")["ecarts_distribution"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(levers, "GAP_SIDES", ("ecole", "centre"))
+        flipped = levers.gap_chart(distribution, layout.context_for(view.filters))
+    assert flipped.data[0].marker.color[0] == SIDE_COLOURS["ecole"]
+    assert "à gauche, l'école est plus positive" in flipped.layout.title.subtitle.text.replace("<br>", " ")

@@ -141,7 +141,7 @@ def test_view_line_says_wave_territory_and_links_in_one_line():
 
 
 def test_one_short_epci_name_on_screen_the_long_one_stays_in_the_data():
-    from lib.charts import short_territory
+    from lib.charts.layout import short_territory
     from lib.reports import short_epci
     from lib.territories import short_territory_name
 

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import app_test, small_tables, uai, write_tables
 from lib import meetings
-from lib.charts import ChartContext
+from lib.charts.layout import ChartContext
 from lib.dataset import load_dataset
 from lib.filters import Filters
 from lib.store import Store, StoreError
