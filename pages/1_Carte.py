@@ -11,8 +11,9 @@ from lib.metrics import INDICATORS, PROXIMITY_INDICATORS, aggregate_links, indic
 from lib.opportunities import RADIUS_M
 from lib.where_map import opportunity_points, structure_lines
 from lib.territories import LEVELS, territory_column
-from lib.ui import (assets_url, cached_where, can_see_free_text, page_setup, set_url_param, show_structure_card,
-                    show_territory_card, show_view_line, url_choice)
+from lib.ui import assets_url, can_see_free_text, page_setup, set_url_param, url_choice
+from lib.ui_cards import show_structure_card, show_territory_card
+from lib.ui_charts import cached_where, show_view_line
 
 dataset, view = page_setup(__file__)
 state = st.session_state
