@@ -5,11 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from lib.card_partners import partners_html
 from lib.formatting import format_int
 from lib.maps import format_indicator
-from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, StructureCard
+from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, TEXT_COLUMNS, StructureCard
 from lib.territories import short_territory_name
 from lib.text import markdown_escape
+from lib.ui import shared_query
+
+FREE_TEXT_LABELS = tuple(TEXT_COLUMNS.values())  # « Ressources », « Outils »… (columns of StructureCard.free_text)
+CARD_PAGE = "pages/1_Carte.py"  # a structure's fiche is its card on the map, opened by ``?structure=<id>``
 
 
 def show_structure_card(card: StructureCard | None, free_text: bool) -> None:
@@ -30,14 +35,21 @@ def show_structure_card(card: StructureCard | None, free_text: bool) -> None:
         st.caption("Position approximative : placée à la mairie, faute de coordonnées.")
     for line in card.network_lines:  # « Où agir ? »: built from data-free templates and numbers
         st.markdown(f"**{markdown_escape(line)}**" if line.startswith("Partenaires") else markdown_escape(line))
-    if card.partners.empty:
+    if not card.partners:
         st.info("Aucun lien recensé pour cette structure.")
     else:
-        st.markdown(f"**{format_int(card.partners['Partenaire'].nunique())} partenaire(s)**, par vague :")
-        st.dataframe(card.partners, hide_index=True, width="stretch")
+        count = len({row.partner_id for row in card.partners})
+        st.markdown(f"**{format_int(count)} partenaire(s)**, par vague :")
+        st.html(partners_html(card.partners))  # one partner a line, badges that wrap: no horizontal scroll
+    st.page_link(CARD_PAGE, label="Lien vers cette fiche", icon=":material/link:",
+                 query_params={**shared_query(), "structure": card.id},
+                 help="L'adresse de cette fiche, à copier pour la partager : elle rouvre la carte sur cette structure.")
     if free_text and not card.free_text.empty:
         with st.expander(f"Ce qui a été dit ({format_int(len(card.free_text))} réponse(s))"):
-            st.dataframe(card.free_text, hide_index=True, width="stretch")
+            for answer in card.free_text.to_dict("records"):  # a list, not a wide table: the column is narrow
+                said = [f"{label} : {markdown_escape(answer[label])}" for label in FREE_TEXT_LABELS if answer[label]]
+                st.markdown(f"**{markdown_escape(answer['Vague'])} · {markdown_escape(answer['Partenaire'])}** "
+                            f"(répondu par {answer['Répondu par']})  \n" + "  \n".join(said))
 
 
 def show_territory_card(name: str, table: pd.DataFrame) -> None:
