@@ -868,6 +868,14 @@ def wave_colours(waves: list[str]) -> list[str]:
     return sample_colorscale(SEQUENTIAL, np.linspace(0.45, 1.0, len(waves)).tolist())
 
 
+def quality_key() -> str:
+    """The quality colours' legend as two lines of chart text: what the colour says, then each level's square."""
+    labels = load_questionnaire()["qualites"].labels
+    keys = [f"<span style='color:{QUALITY_COLOURS[int(code)]}'>\u25a0</span>\u00a0{html.escape(label.lower())}"
+            for code, label in labels.items()]
+    return "Couleur de la barre : qualité moyenne arrondie, comme les liens de la carte<br>" + "   ".join(keys)
+
+
 def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) -> go.Figure:
     """One indicator per territory, waves side by side (one panel per wave, same scale).
 
@@ -880,6 +888,8 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
     per_wave = ", ".join(f"{w} : {count_or_secret(overall.at[w, 'reponses']) if w in overall.index else '0'}"
                          for w in waves)
     subtitle = title_lines(f"{spec.label}, par vague", f"réponses par vague — {per_wave}", context.scope)
+    if spec.kind == "mean":  # the bars take the colour of their level: say which (in the image too)
+        subtitle += "<br>" + quality_key()
     fig = FigureSpec()
     if not waves:
         return chart_layout(_nothing(fig, "aucune vague d'enquête"), title, subtitle, 200, legend=False)
