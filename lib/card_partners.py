@@ -130,7 +130,7 @@ def partner_rows(links: pd.DataFrame, other: str, structures: pd.DataFrame, ques
 
 
 PARTNERS_STYLE = """<style>
-.passerelles-partners {font: 14px/1.35 "Source Sans Pro", Arial, sans-serif; color: #1b1f23; max-width: 100%;
+.passerelles-partners {font-family: inherit; font-size: 14px; line-height: 1.35; color: #1b1f23; max-width: 100%;
   overflow-wrap: anywhere;}
 .passerelles-partners h4 {font-size: 14px; margin: 10px 0 2px; padding: 0;}
 .passerelles-partners ul {list-style: none; margin: 0; padding: 0;}
