@@ -21,6 +21,9 @@ FULLSCREEN_CANCEL_TITLE = "Quitter le plein écran"
 # Text, not a link: the map's page names no outside address (it runs offline).
 ATTRIBUTION_PREFIX = '<span title="Bibliothèque libre de cartes interactives">Leaflet</span>'
 
+# The zooms the map allows: a département at least, a street at most.
+MIN_ZOOM, MAX_ZOOM = 7, 18
+
 # Sizes for projection (« grands caractères »): points and lines grow by this factor.
 LARGE_SCALE = 1.6
 
@@ -48,6 +51,7 @@ class WallView(MacroElement):
     The map fills the whole iframe (the page sizes the iframe to the window). Until the user moves
     the map (drag, zoom, a view from the URL or the search), a change of size — window, frame, full
     screen — fits the first view's bounds again; afterwards it keeps the chosen centre and zoom.
+    With ``fill_window`` (the Carte page), the map's iframe takes the window's height below its top.
     Must be added after the layer control and the fullscreen button (it renames their buttons).
     """
 
@@ -87,15 +91,33 @@ class WallView(MacroElement):
   if (window.ResizeObserver) { new ResizeObserver(resized).observe(container); }
   else { L.DomEvent.on(window, 'resize', resized); }
   map.passerellesRefit = function () { return fit; };
+  // In the page, the map's frame takes the rest of the window's height (never less than 360 px).
+  var frame = null;
+  try { frame = {{ this.fill }} ? window.frameElement : null; } catch (e) { frame = null; }
+  if (frame) {
+    var fill = function () {
+      if (!frame.isConnected) { window.parent.removeEventListener('resize', fill); return; }
+      var before = frame.style.height;
+      var top = frame.getBoundingClientRect().top + window.parent.scrollY;
+      var height = Math.max(360, Math.floor(window.parent.innerHeight - top - 16));
+      if (before !== height + 'px') { frame.style.setProperty('height', height + 'px', 'important'); }
+    };
+    fill();
+    window.parent.addEventListener('resize', fill);
+    // The page above the map settles after the map is drawn (titles, widgets): fill again when it moves.
+    var page = window.parent.document.querySelector('[data-testid="stMainBlockContainer"]');
+    if (page && window.parent.ResizeObserver) { new window.parent.ResizeObserver(fill).observe(page); }
+  }
 })({{ this.fit }}, {{ this._parent.get_name() }});
 {% endmacro %}
 """
     )
 
-    def __init__(self, fit: list[list[float]] | None, large: bool = False):
+    def __init__(self, fit: list[list[float]] | None, large: bool = False, fill_window: bool = False):
         super().__init__()
         self._name = "WallView"
         self.fit = json.dumps(fit)
+        self.fill = json.dumps(fill_window)
         self.css = _LARGE_CSS if large else _NORMAL_CSS
         self.zoom_in, self.zoom_out = json.dumps(ZOOM_IN_TITLE), json.dumps(ZOOM_OUT_TITLE)
         self.layers, self.prefix = json.dumps(LAYERS_TITLE), json.dumps(ATTRIBUTION_PREFIX)
@@ -108,21 +130,25 @@ def parse_view(zoom: str | None, centre: str | None) -> tuple[float, float, floa
         lat, lon = (float(part) for part in str(centre).split(","))
     except (TypeError, ValueError):
         return None
-    if not (0 <= z <= 22 and -90 <= lat <= 90 and -180 <= lon <= 180):
+    if not (MIN_ZOOM <= z <= MAX_ZOOM and -90 <= lat <= 90 and -180 <= lon <= 180):
         return None
     return lat, lon, z
 
 
 def returned_view(returned: dict | None) -> tuple[float, float, float] | None:
-    """The view st_folium reports (``zoom`` and ``center``), rounded for the URL; None before the map reported."""
+    """The view st_folium reports (``zoom`` and ``center``), rounded for the URL.
+
+    None before the map reported, and for the zoom 0 a map reports while its frame has no size yet.
+    """
     returned = returned or {}
     centre, zoom = returned.get("center"), returned.get("zoom")
     if not isinstance(centre, dict) or zoom is None:
         return None
     try:
-        return round(float(centre["lat"]), 5), round(float(centre["lng"]), 5), round(float(zoom), 2)
+        view = round(float(centre["lat"]), 5), round(float(centre["lng"]), 5), round(float(zoom), 2)
     except (KeyError, TypeError, ValueError):
         return None
+    return view if MIN_ZOOM <= view[2] <= MAX_ZOOM else None
 
 
 def format_view(view: tuple[float, float, float]) -> tuple[str, str]:

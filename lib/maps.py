@@ -24,7 +24,7 @@ from shapely.geometry import mapping, shape
 
 from lib.formatting import format_decimal, format_int, format_percent
 from lib.map_legend import Legend, escape, map_legend_html, script_json, symbols_legend_html  # noqa: F401
-from lib.map_wall import FULLSCREEN_CANCEL_TITLE, FULLSCREEN_TITLE, LARGE_SCALE, WallView
+from lib.map_wall import FULLSCREEN_CANCEL_TITLE, FULLSCREEN_TITLE, LARGE_SCALE, MAX_ZOOM, MIN_ZOOM, WallView
 from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, Indicator
 from lib.palette import (
     NO_DATA_COLOUR,
@@ -358,6 +358,7 @@ class MapOptions:
     level: str = "commune"
     opportunities: bool = False  # the « Où agir ? » layer
     large: bool = False  # « grands caractères » for projection: bigger type, points and lines
+    fill_window: bool = False  # the page's map takes the window's height (the images keep their frame)
 
 
 def structure_points(structures: pd.DataFrame) -> dict:
@@ -465,14 +466,14 @@ def build_map(
         tiles=None,
         prefer_canvas=True,
         control_scale=False,  # WallView adds a metric-only scale (folium's shows miles too)
-        max_zoom=18,
-        min_zoom=7,
+        max_zoom=MAX_ZOOM,
+        min_zoom=MIN_ZOOM,
         assets_url=assets_url,
     )
     # keyboard: Leaflet focuses the map on mousedown, which scrolls the page when the map
     # reaches below the screen (a projector at 1280×720) and shifts the first click.
     # trackResize: WallView watches the map's own size (window, frame or full screen) and re-fits.
-    fmap.options.update(maxZoom=18, zoomSnap=0.25, zoomDelta=0.5, keyboard=False, trackResize=False)
+    fmap.options.update(maxZoom=MAX_ZOOM, zoomSnap=0.25, zoomDelta=0.5, keyboard=False, trackResize=False)
     if options.basemap in TILES:
         url, attribution = TILES[options.basemap]
         folium.TileLayer(url, attr=attribution, name=BASEMAPS[options.basemap], control=False,
@@ -501,7 +502,8 @@ def build_map(
                       title_cancel=FULLSCREEN_CANCEL_TITLE).add_to(fmap)
     first_view = bounds or [[south, west], [north, east]]
     fmap.fit_bounds(first_view)
-    WallView(first_view, large=options.large).add_to(fmap)  # last: renames the controls above
+    # Last: it renames the controls above.
+    WallView(first_view, large=options.large, fill_window=options.fill_window).add_to(fmap)
     return fmap
 
 

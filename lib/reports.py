@@ -62,7 +62,7 @@ from lib.metrics import (INDICATORS, OVERALL, SIDES, SMALL_COUNT_NOTE, aggregate
 from lib.palette import (EP_COLOURS, NO_DATA_COLOUR, OTHER_TYPE_COLOUR, QUALITY_COLOURS, SEQUENTIAL, SIDE_COLOURS,
                          TYPE_COLOURS)
 from lib.questionnaire import load_questionnaire
-from lib.secrecy import SECRET, secret_method_text
+from lib.secrecy import SECRET, secret_method_text, secret_note
 from lib.territories import EPCI_PREFIXES, LEVELS, NO_TERRITORY, short_territory_name, territory_column, territory_options
 from lib.text import fold
 
@@ -906,6 +906,15 @@ def _source_line(dataset: Dataset, generated: date | None = None) -> str:
     return line + (f" Document produit par Passerelles le {format_date(generated)}." if generated else "")
 
 
+def _version_line(dataset: Dataset, free_text: bool) -> str:
+    """The footer's line saying which version this is; the funders' copy states its own K (never a fixed 5)."""
+    if free_text:
+        return COMITE_LINE
+    if dataset.secret is not None:
+        return f"Version financeurs : aucune réponse libre, {secret_note(dataset.secret.k)}."
+    return FUNDER_LINE
+
+
 def _method_text(figures: _Figures) -> str:
     facts = figures.facts
     if facts.get("secret"):  # the funders' version: the rule of the statistical secret, no count of interviews
@@ -953,7 +962,7 @@ def fiche_pdf(dataset: Dataset, scope: Scope, wave: str, free_text: bool, genera
     _check_wave(dataset, wave)
     generated = generated or date.today()
     figures = _figures(dataset, scope, wave)
-    footer = _footer_lines([_source_line(dataset), FUNDER_LINE if not free_text else COMITE_LINE],
+    footer = _footer_lines([_source_line(dataset), _version_line(dataset, free_text)],
                            FICHE_MARGINS["left"], numbered=False)
     bottom = _footer_top(footer, dataset.is_demo) + 3 * mm
     width = A4[0] - FICHE_MARGINS["left"] - FICHE_MARGINS["right"] - 2 * FRAME_PADDING
@@ -1119,7 +1128,7 @@ def departement_pdf(dataset: Dataset, wave: str, free_text: bool, generated: dat
     generated = generated or date.today()
     scope = _departement_scope(dataset)
     figures = _figures(dataset, scope, wave)
-    footer = _footer_lines([_source_line(dataset), FUNDER_LINE if not free_text else COMITE_LINE],
+    footer = _footer_lines([_source_line(dataset), _version_line(dataset, free_text)],
                            REPORT_MARGINS["left"], numbered=True)
     width = A4[0] - REPORT_MARGINS["left"] - REPORT_MARGINS["right"] - 2 * FRAME_PADDING
     width_mm = width / mm

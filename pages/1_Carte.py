@@ -1,52 +1,81 @@
 """Carte des partenariats: territories coloured by an indicator, structures, links, a card on click."""
 
 from dataclasses import replace
+from datetime import date
 
 import streamlit as st
 from streamlit_folium import st_folium
 
+from lib.filters import view_line
 from lib.formatting import format_int
-from lib.maps import BASEMAPS, MapOptions, build_map, selection_layer, symbols_legend_html, view_bounds
+from lib.map_image import MapView, map_png, source_line, static_assets_uri
+from lib.map_search import search_structures
+from lib.map_wall import format_view, parse_view, returned_view
+from lib.maps import BASEMAPS, MapOptions, build_map, selection_layer, view_bounds
 from lib.metrics import INDICATORS, PROXIMITY_INDICATORS, aggregate_links, indicators_by_territory, structure_card
 from lib.opportunities import RADIUS_M
 from lib.where_map import opportunity_points, structure_lines
 from lib.territories import LEVELS, territory_column
+from lib.text import markdown_escape
 from lib.ui import assets_url, can_see_free_text, page_setup, set_url_param, url_choice
 from lib.ui_cards import show_structure_card, show_territory_card
-from lib.ui_charts import cached_where, show_view_line
+from lib.ui_charts import cached_where, image_downloads, show_view_line
+
+FOUND_ZOOM = 15  # the zoom a found structure is shown at: its street and its neighbours
 
 dataset, view = page_setup(__file__)
 state = st.session_state
 
+# A projector's 1280×720 has no height to spare: less empty space above the title, more map.
+st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>")
 st.title("Carte des partenariats")
 show_view_line(dataset, view.filters)
-with st.sidebar:
-    st.markdown("**Carte**")
-    indicator = url_choice("Colorer les territoires selon", list(INDICATORS), "indicateur", "liens",
-                           format_func=lambda code: INDICATORS[code].label)
-    basemap = url_choice("Fond de carte", list(BASEMAPS), "fond", "clair", format_func=BASEMAPS.get)
-    # « Où agir ? »: a layer of opportunities and the network figures on the cards (off by default: distances).
-    where_on = url_choice("Où agir ?", ["non", "oui"], "occasions", "non",
-                          format_func={"non": "Sans les occasions de lien",
-                                       "oui": "Occasions de lien et réseau (écoles, centres, structures-relais)"}.get)
-    where = cached_where(dataset, view.filters, RADIUS_M, False) if where_on == "oui" else None
+
+# The map's own controls above it, on the first screen even at 1280×720 (not at the foot of the sidebar).
+search_box, indicator_box, basemap_box, where_box, large_box = st.columns([2.2, 2, 1.3, 1.8, 1.2],
+                                                                          vertical_alignment="bottom")
+indicator = url_choice("Colorer les territoires selon", list(INDICATORS), "indicateur", "liens",
+                       format_func=lambda code: INDICATORS[code].label, container=indicator_box)
+basemap = url_choice("Fond de carte", list(BASEMAPS), "fond", "clair", format_func=BASEMAPS.get,
+                     container=basemap_box)
+# « Où agir ? »: a layer of opportunities and the network figures on the cards (off by default: distances).
+where_on = url_choice("Où agir ?", ["non", "oui"], "occasions", "non", container=where_box,
+                      format_func={"non": "Sans les occasions de lien",
+                                   "oui": "Occasions de lien et réseau (écoles, centres, structures-relais)"}.get)
+large = url_choice("Taille du texte", ["normal", "grand"], "texte", "normal", container=large_box,
+                   format_func={"normal": "Normale", "grand": "Grande (projection)"}.get) == "grand"
+where = cached_where(dataset, view.filters, RADIUS_M, False) if where_on == "oui" else None
 
 if "carte_structure" not in state:
     state["carte_structure"] = st.query_params.get("structure")
     state["carte_zone"] = st.query_params.get("zone")
+    state["carte_vue"] = parse_view(st.query_params.get("zoom"), st.query_params.get("centre"))
+state.setdefault("carte_vue", None)
+positions = view.structures.drop_duplicates("id").set_index("id")
 
 
 def select_structure(structure_id: str | None) -> None:
     state["carte_structure"], state["carte_zone"] = structure_id, None
 
 
-# Choose a structure without clicking: by name or commune.
-names = view.structures.sort_values("nom")
-labels = dict(zip(names["id"], names["nom"] + " — " + names["commune"].fillna("")))
-st.sidebar.selectbox("Trouver une structure", list(labels), index=None, format_func=labels.get,
-                      placeholder="Nom ou commune…", key="carte_recherche",
-                      on_change=lambda: select_structure(state["carte_recherche"]))
-selected = state["carte_structure"] if state["carte_structure"] in labels else None
+def go_to(structure_id: str) -> None:
+    """Open a structure's card and centre the map on it."""
+    select_structure(structure_id)
+    if structure_id in positions.index:
+        here = positions.loc[structure_id]
+        state["carte_vue"] = (float(here["latitude"]), float(here["longitude"]), FOUND_ZOOM)
+
+
+def search() -> None:
+    found = search_structures(view.structures, state["carte_recherche"] or "")
+    state["carte_trouvees"] = {f.id: f.label for f in found}
+    if found:
+        go_to(found[0].id)
+
+
+search_box.text_input("Chercher une structure", key="carte_recherche", on_change=search,
+                      placeholder="Nom, commune ou UAI…")
+selected = state["carte_structure"] if state["carte_structure"] in positions.index else None
 
 level = view.filters.level
 area_level = level if level in ("commune", "epci", "territoire") else "commune"
@@ -54,7 +83,8 @@ links = aggregate_links(view.reponses, with_codes=False)
 table = indicators_by_territory(view, links, territory_column(area_level),
                                 proximity=indicator in PROXIMITY_INDICATORS or bool(state["carte_zone"]))
 fmap = build_map(dataset.reference, view.structures, links, table,
-                 MapOptions(indicator=indicator, basemap=basemap, level=area_level, opportunities=where is not None),
+                 MapOptions(indicator=indicator, basemap=basemap, level=area_level, opportunities=where is not None,
+                            large=large, fill_window=True),
                  custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=assets_url(),
                  bounds=view_bounds(view),
                  opportunity_points=opportunity_points(where, dataset.structures) if where is not None else None)
@@ -64,8 +94,20 @@ highlight = selection_layer(view.structures, links, selected)
 
 left, right = st.columns([3, 1])
 with left:
+    # The frame takes the window's height (WallView); zoom and centre come back to the URL, and a view
+    # chosen here (URL, search) moves the map without drawing it again.
+    shown = state["carte_vue"]
     clicked = st_folium(fmap, height=500, use_container_width=True, key="carte",
-                        returned_objects=["last_active_drawing"], feature_group_to_add=highlight)
+                        returned_objects=["last_active_drawing", "zoom", "center"], feature_group_to_add=highlight,
+                        center=shown[:2] if shown else None, zoom=shown[2] if shown else None)
+# Only a new report counts: the component keeps its last value, and taking that stale view for the map's
+# would undo a view just chosen (search) and swing the map between the two.
+moved = returned_view(clicked)
+if moved is not None and moved != state.get("_carte_vue_lue"):
+    state["_carte_vue_lue"] = state["carte_vue"] = moved
+    zoom, centre = format_view(moved)
+    set_url_param("zoom", zoom)
+    set_url_param("centre", centre)
 drawing = (clicked or {}).get("last_active_drawing") or {}
 properties = drawing.get("properties") or {}
 if properties and properties != state.get("_carte_dernier_clic"):
@@ -79,6 +121,13 @@ set_url_param("structure", selected)
 set_url_param("zone", state["carte_zone"])
 
 with right:
+    others = {key: label for key, label in state.get("carte_trouvees", {}).items() if key in positions.index}
+    if state.get("carte_recherche") and not others:
+        st.warning(f"Aucune structure ne correspond à « {markdown_escape(state['carte_recherche'])} ».")
+    elif len(others) > 1:
+        st.selectbox("Résultats de la recherche", list(others), format_func=others.get, key="carte_resultat",
+                     index=list(others).index(selected) if selected in others else None,
+                     on_change=lambda: go_to(state["carte_resultat"]))
     if selected:
         card = structure_card(dataset.structures, dataset.reponses, selected)
         if card is not None and where is not None:
@@ -87,9 +136,8 @@ with right:
     elif state["carte_zone"]:
         show_territory_card(state["carte_zone"], table)
     else:
-        st.info("Cliquez sur une école, un centre social ou un territoire pour voir sa fiche.",
-                icon=":material/touch_app:")
-        st.html(symbols_legend_html())
+        st.info("Cliquez sur une école, un centre social ou un territoire pour voir sa fiche, "
+                "ou cherchez-la par son nom.", icon=":material/touch_app:")
 
 approx = int(view.structures["position_approximative"].sum())
 st.caption(
@@ -97,3 +145,24 @@ st.caption(
     f"{format_int(approx)} structure(s) placée(s) à la mairie faute de coordonnées (contour pointillé) · "
     "un lien compte dans le territoire de son école."
 )
+
+
+def map_image() -> bytes:
+    """The map at the view shown, framed with its title (wave, territory), legend, source and date.
+
+    Without the basemap: the image is made offline, from the app's own Leaflet files.
+    """
+    framed = build_map(dataset.reference, view.structures, links, table,
+                       MapOptions(indicator=indicator, basemap="aucun", level=area_level,
+                                  opportunities=where is not None, large=large),
+                       custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=static_assets_uri(),
+                       bounds=view_bounds(view),
+                       opportunity_points=opportunity_points(where, dataset.structures) if where is not None else None)
+    shown = state["carte_vue"]
+    line = view_line(view.filters, dataset.reference.departement_name, len(links))
+    origin = "données de démonstration (fictives)" if dataset.is_demo else "enquêtes du projet"
+    return map_png(framed, f"Carte des partenariats · {line}", None, source_line("aucun", origin), date.today(),
+                   view=MapView(*shown) if shown else None)
+
+
+image_downloads("carte", "carte_partenariats", {"PNG": map_image})

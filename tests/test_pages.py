@@ -13,6 +13,7 @@ from conftest import app_test, small_tables, write_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
+STRUCTURES = pd.read_csv(ROOT / "data" / "demo" / "structures.csv", dtype=str)
 
 
 pytestmark = pytest.mark.usefixtures("fresh_app")  # see tests/conftest.py
@@ -116,7 +117,7 @@ def test_map_page_draws_the_demo_and_filters_change_its_layers():
 def test_map_card_from_the_search_box_and_shared_link():
     at = app_test()
     at.switch_page("pages/1_Carte.py").run()
-    at.selectbox(key="carte_recherche").set_value("CS-95-001").run()
+    at.text_input(key="carte_recherche").set_value("CS-95-001").run()
     assert any("Centre social Les Sources" in s.value for s in at.subheader)
     assert at.query_params["structure"] in ("CS-95-001", ["CS-95-001"])
     # The partners, one a line per wave (no wide table), and the fiche's own address with the structure in it.
@@ -132,6 +133,31 @@ def test_map_card_from_the_search_box_and_shared_link():
     assert not shared.exception
     assert shared.selectbox(key="url_indicateur").value == "qualite"
     assert "basemaps.cartocdn.com" not in map_script(shared)
+
+
+def test_the_search_forgives_accents_and_typos_opens_the_card_and_centres_the_map():
+    at = app_test()
+    at.switch_page("pages/1_Carte.py").run()
+    at.text_input(key="carte_recherche").set_value("colege rosa").run()
+    assert not at.exception
+    assert [s.value for s in at.subheader] == ["Collège Rosa Parks (démo)"]
+    rosa = STRUCTURES[STRUCTURES["nom"] == "Collège Rosa Parks (démo)"].iloc[0]
+    sent = json.loads(at.get("component_instance")[0].proto.json_args)
+    assert sent["zoom"] == 15 and sent["center"] == [float(rosa["latitude"]), float(rosa["longitude"])]
+    assert at.query_params["structure"] in (rosa["id"], [rosa["id"]])
+
+    at.text_input(key="carte_recherche").set_value("zzzz qqqq").run()
+    assert any("Aucune structure ne correspond à « zzzz qqqq »" in w.value for w in at.warning)
+
+
+def test_a_shared_view_reopens_at_its_zoom_and_centre_and_a_forged_one_is_ignored():
+    shared = app_test("pages/1_Carte.py", zoom="13.5", centre="49.0,2.25")
+    sent = json.loads(shared.get("component_instance")[0].proto.json_args)
+    assert sent["zoom"] == 13.5 and sent["center"] == [49.0, 2.25]
+    forged = app_test("pages/1_Carte.py", zoom="<script>", centre="91,0")
+    assert not forged.exception
+    sent = json.loads(forged.get("component_instance")[0].proto.json_args)
+    assert sent["zoom"] is None and sent["center"] is None
 
 
 def test_answer_filters_in_the_sidebar_change_the_figures():

@@ -19,7 +19,8 @@ import pytest
 
 from lib.dataset import load_dataset
 from lib.filters import ALL_WAVES, Filters, apply_filters
-from lib.impact import headlines, impact_by_wave
+from lib.formatting import format_date, format_int
+from lib.impact import headlines, impact_by_wave, method_facts
 from lib.metrics import SMALL_COUNT_NOTE, indicators_by_wave
 from lib.export import SIGNED_FIGURE
 from lib.reports import (COMITE_LINE, DEMO_LABEL, FUNDER_LINE, Scope, aggregates_xlsx, departement_pdf, fiche_pdf,
@@ -216,6 +217,20 @@ def test_funder_versions_hold_no_free_text(demo, fiches, rapports):
         leaked = [s for s in sentences if s in text]
         assert not leaked, leaked[:3]
         assert "Pistes proposées" not in text
+
+
+def test_comite_versions_count_and_date_the_interviews_in_their_method(demo, fiches, rapports):
+    """The comité's « Méthode » says how many answers were collected, when, how and from which side (as at
+    4a57471); the funders' copy never does (tests/test_secrecy.py)."""
+    for pdf, filters in ((fiches["commune-comite"], Filters(wave=WAVE, level="commune", territories=("Cergy",))),
+                         (rapports[True], Filters(wave=WAVE))):
+        facts = method_facts(apply_filters(demo, filters))
+        assert facts["reponses"] > 1 and facts["modes"]
+        method = pdf_text(pdf).split("Méthode", 1)[1]
+        assert (f"{normalise(format_int(facts['reponses']))} réponses recueillies entre le "
+                f"{format_date(facts['debut'])} et le {format_date(facts['fin'])}") in method
+        assert f"{facts['cote_ecole']} côté école, {facts['cote_centre']} côté centre social" in method
+        assert all(f"{label[1:]} {n}" in method for label, n in facts["modes"].items())
 
 
 def test_comite_versions_quote_a_few_pistes(demo, fiches, rapports):

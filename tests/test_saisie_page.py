@@ -53,7 +53,7 @@ def test_a_saved_interview_is_on_the_map(user_dataset):
     at.switch_page("pages/1_Carte.py").run()
     script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
     assert '"CS-2"' in script
-    at.selectbox(key="carte_recherche").set_value("CS-2").run()
+    at.text_input(key="carte_recherche").set_value("CS-2").run()
     partners = next(h.proto.body for h in at.get("html") if "passerelles-partners" in h.proto.body)
     assert "<strong>École A</strong>" in partners  # the new link, without restarting
 

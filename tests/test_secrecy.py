@@ -1,6 +1,6 @@
 """Statistical secret for funders (lib/secrecy.py): the rule, and an adversary reading every published figure.
 
-The adversary enumerates what a funder can read through the pure functions the pages, the PDF, the XLSX and
+The adversary (tests/secrecy_adversary.py) enumerates what a funder can read through the pure functions the pages, the PDF, the XLSX and
 the command line call (every offered level, territory and wave), recomputes on its own, from the answers, the
 population each figure rests on, and checks that none rests on 1 to K − 1 answering structures, directly or as
 the difference of two published figures. It runs on the demo data and on a generated small département with
@@ -10,9 +10,8 @@ single-school communes, and it finds the leaks of the unprotected figures (it ca
 from __future__ import annotations
 
 import io
-import random
 import re
-from pathlib import Path
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -21,14 +20,13 @@ from openpyxl import load_workbook
 
 from lib import secrecy
 from lib.dataset import DEMO_DIR, load_dataset
-from lib.filters import ALL_WAVES, Filters, among, apply_filters
-from lib.impact import impact_by_wave, meetings_of_wave
-from lib.metrics import OVERALL, SIDES, indicators_by_wave, lever_analyses, link_analyses
-from lib.questionnaire import load_questionnaire
+from lib.filters import ALL_WAVES, Filters, apply_filters
+from lib.impact import impact_by_wave
+from lib.metrics import link_analyses
 from lib.secrecy import public_dataset, secrecy_threshold
 from lib.secrecy_audit import Publication, check_publications
-from lib.territories import load_reference, territory_column
-from tests.conftest import town_hall, uai, write_tables
+from lib.territories import territory_column
+from tests.secrecy_adversary import published, respondents, small_departement
 
 K = 5
 
@@ -42,82 +40,6 @@ def test_the_threshold_defaults_to_5_and_never_goes_below_3():
     assert secrecy_threshold({"secret_statistique": {"seuil": 1}}) == 3
     assert secrecy_threshold({"secret_statistique": {"seuil": "deux"}}) == 5
     assert secrecy_threshold({"secret_statistique": {"seuil": 4.5}}) == 5
-
-
-# --------------------------------------------------------------------------- a small département, generated
-
-
-def small_departement(folder: Path, seed: int = 12) -> Path:
-    """Three intercommunalités of the Val-d'Oise: big communes with many schools, villages with one school.
-
-    Two waves; schools and centres answer at random about their links, with random codes, qualities and
-    frequencies (seeded: the same files every time).
-    """
-    rng = random.Random(seed)
-    q = load_questionnaire()
-    communes = load_reference().communes
-    chosen = communes[communes["epci_nom"].isin(["Communauté d'agglomération Val Parisis",
-                                                 "Communauté de communes Vexin Centre",
-                                                 "Communauté de communes Sausseron Impressionnistes"])]
-    structures, schools_of = [], {}
-    number = 100
-    for row, (code, epci) in enumerate(zip(chosen["code_insee"], chosen["epci_nom"])):
-        lat, lon = town_hall(code)
-        big = "Val Parisis" in epci and row % 3 == 0
-        n_schools = rng.randint(5, 9) if big else 1  # most communes: a single school
-        for _ in range(n_schools):
-            number += 1
-            school = uai(number)
-            ep = rng.choice(["REP+", "REP", "", "", ""]) if big else ""
-            structures.append([school, rng.choice(["ecole_elementaire", "ecole_maternelle", "college"]),
-                               f"École {number} (test)", code, "1 rue", lat, lon, ep, ""])
-            schools_of.setdefault(code, []).append(school)
-    centres = []
-    for i, code in enumerate(list(schools_of)[:: max(1, len(schools_of) // 6)]):
-        lat, lon = town_hall(code)
-        centres.append(f"CS-T-{i}")
-        structures.append([centres[-1], "centre_social", f"Centre {i} (test)", code, "2 rue", lat, lon, "", ""])
-    sides = {"ecole": [c.code for c in q["fonctions"].choices if c.extra.get("cote") == "ecole"],
-             "centre": [c.code for c in q["fonctions"].choices if c.extra.get("cote") == "centre"]}
-
-    def codes(name: str, most: int) -> str:
-        return ";".join(rng.sample(q[name].codes[:-1], rng.randint(1, most)))
-
-    answers = []
-    for wave in ("2018", "2019"):
-        for schools in schools_of.values():
-            for school in schools:
-                if rng.random() < 0.25:
-                    continue
-                for centre in rng.sample(centres, rng.randint(1, 2)):
-                    for side, who in (("ecole", school), ("centre", centre)):
-                        if side == "centre" and rng.random() < 0.5:
-                            continue
-                        answers.append({
-                            "reponse_id": f"R{wave}-{len(answers)}", "vague": wave,
-                            "date": f"{wave}-03-{rng.randint(1, 28):02d}", "mode": rng.choice(q["modes"].codes),
-                            "repondant_id": who, "repondant_fonction": rng.choice(sides[side]),
-                            "ecole_id": school, "centre_id": centre, "formes": codes("formes", 3),
-                            "frequence": rng.choice(q["frequences"].codes), "objets": codes("objets", 2),
-                            "qualite": rng.choice(q["qualites"].codes), "leviers": codes("leviers", 3),
-                            "freins": codes("freins", 2), "ressources": "", "outils": "", "pistes": "",
-                            "commentaire": ""})
-    # Meetings: two sessions in 2019, one in 2018, each attended by a few structures from anywhere.
-    meetings = [["RC-1", "2018-06-12", "Rencontre départementale", "rencontre_departementale"],
-                ["RC-2", "2019-02-05", "Groupe de réflexion", "groupe_centres_sociaux"],
-                ["RC-3", "2019-06-11", "Rencontre départementale", "rencontre_departementale"]]
-    everyone = [s[0] for s in structures]
-    presence = [[meeting[0], who, 1] for meeting in meetings for who in rng.sample(everyone, rng.randint(6, 14))]
-    tables = {
-        "structures": pd.DataFrame(structures, columns=["id", "type", "nom", "commune_insee", "adresse", "latitude",
-                                                        "longitude", "education_prioritaire", "qpv"]),
-        "reponses": pd.DataFrame(answers),
-        "rencontres": pd.DataFrame([[*m, "Salle des fêtes", "95500", "14:00", "17:00"] for m in meetings],
-                                   columns=["rencontre_id", "date", "titre", "type", "lieu", "commune_insee",
-                                            "heure_debut", "heure_fin"]),
-        "participations": pd.DataFrame(presence, columns=["rencontre_id", "structure_id", "participants"]),
-    }
-    return write_tables(folder, tables)
 
 
 @pytest.fixture(scope="module")
@@ -140,184 +62,6 @@ def demo_public(demo):
 @pytest.fixture(scope="module")
 def generated_public(generated):
     return public_dataset(generated, K)
-
-
-# --------------------------------------------------------------------------- the adversary
-
-
-def _codes_of(values: pd.Series, known: list[str]) -> list[set[str]]:
-    wanted = set(known)
-    return [set(v) & wanted for v in values.tolist()]
-
-
-class Populations:
-    """What a published figure rests on, recomputed from the answers of a view (not from lib.secrecy)."""
-
-    def __init__(self, view, column: str):
-        self.answers = view.reponses
-        schools = view.schools.set_index("id")
-        self.group = self.answers["ecole_id"].map(schools[column]).astype(object)
-        self.ep = self.answers["ecole_id"].map(schools["education_prioritaire_groupe"]).astype(object)
-        self.link = list(zip(self.answers["ecole_id"], self.answers["centre_id"], self.answers["vague"]))
-        self.answer_ids = self.answers["reponse_id"].to_numpy(dtype=object)
-
-    def ids(self, mask) -> frozenset:
-        return frozenset(self.answer_ids[np.asarray(mask, dtype=bool)].tolist())
-
-    def in_group(self, group) -> np.ndarray:
-        return np.ones(len(self.answers), dtype=bool) if group == OVERALL else (self.group == group).to_numpy()
-
-    def per_link(self, values: list, combine) -> list:
-        """Each answer's link value, combined over the answers of its link."""
-        found: dict = {}
-        for key, value in zip(self.link, values):
-            found[key] = combine(found.get(key), value)
-        return [found[key] for key in self.link]
-
-    def link_codes(self, question: str) -> list[set[str]]:
-        own = _codes_of(self.answers[question], load_questionnaire().for_column("reponses", question).codes)
-        return self.per_link(own, lambda a, b: (a or set()) | b)
-
-    def highest_frequency(self) -> list[int]:
-        return self.per_link(self.answers["frequence"].cat.codes.tolist(), lambda a, b: max(a if a is not None else -1, b))
-
-    def link_mean(self) -> list[float]:
-        ratings = self.answers["qualite"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        sums = self.per_link([0.0 if r != r else r for r in ratings], lambda a, b: (a or 0.0) + b)
-        counts = self.per_link([0 if r != r else 1 for r in ratings], lambda a, b: (a or 0) + b)
-        return [s / c if c else np.nan for s, c in zip(sums, counts)]
-
-
-def _shares(pubs: list, where: str, table: pd.DataFrame, rows_of, cell_of, question: str,
-            mean: str | None = None) -> None:
-    """Every figure of a long share table: each cell's n and share, each group's base and answers (and mean)."""
-    for record in table.to_dict("records"):
-        base = rows_of(record["groupe"])
-        cell = base & cell_of(record["groupe"], record["code"])
-        row = f"{where} [{record['groupe']}]"
-        pubs.append(Publication(f"{where} [{record['groupe']} · {record['code']}]", P.ids(cell), record["part"],
-                                f"{question}:{record['code']}", row))
-        pubs.append(Publication(f"{where} [{record['groupe']} · n]", P.ids(base), record["base"], f"{question}:BASE",
-                                row))
-        if mean:
-            pubs.append(Publication(f"{where} [{record['groupe']} · moyenne]", P.ids(base), record[mean],
-                                    f"{question}:BASE", row))
-
-
-P: Populations  # the view being read (set by ``published``)
-
-
-def published(public, levels: list[str] | None = None) -> list[Publication]:
-    """Every figure a funder can read through the analyses, over every offered level, territory and wave."""
-    global P
-    pubs: list[Publication] = []
-    q = load_questionnaire()
-    weekly = q["frequences"].codes.index(q["frequences"].codes[-1])
-    offered = public.secret.offered if public.secret is not None else {
-        level: tuple(public.structures[territory_column(level)].dropna().unique()) for level in secrecy.FAMILIES}
-    for level in levels or [lv for lv in ("commune", "epci", "education_prioritaire", "qpv") if offered.get(lv)]:
-        column = territory_column(level)
-        for territory in [None, *offered[level]]:
-            chosen = (territory,) if territory else ()
-            scope = f"{level}:{territory or 'département'}"
-            for wave in public.waves:
-                view = apply_filters(public, Filters(wave=wave, level=level, territories=chosen))
-                P = Populations(view, column)
-                if P.answers.empty:
-                    continue
-                here = f"{scope} {wave}"
-                links = link_analyses(view, column)
-                rated = P.answers["qualite"].notna().to_numpy()
-                highest = np.array(P.highest_frequency())
-                _shares(pubs, f"fréquence {here}", links["frequence"],
-                        lambda g: P.in_group(g) & (highest >= 0),
-                        lambda g, c: highest == q["frequences"].codes.index(c), "frequence")
-                _shares(pubs, f"qualité {here}", links["qualite"], lambda g: P.in_group(g) & rated,
-                        lambda g, c: (P.answers["qualite"] == int(c)).fillna(False).to_numpy(), "qualite",
-                        mean="moyenne")
-                for question in ("formes", "objets"):
-                    cited = P.link_codes(question)
-                    has = np.array([bool(c) for c in cited])
-                    cell = lambda g, c, cited=cited: np.array([c in s for s in cited])  # noqa: E731
-                    _shares(pubs, f"{question} {here}", links[question], lambda g, has=has: P.in_group(g) & has, cell,
-                            question)
-                    _shares(pubs, f"{question} ensemble {here}", links[f"{question}_ensemble"],
-                            lambda g, has=has: has, cell, question)
-                for record in links["couverture"].to_dict("records"):
-                    ep = record["groupe_ep"]
-                    mask = P.in_group(record["groupe"]) & (np.ones(len(P.answers), dtype=bool) if ep == OVERALL
-                                                          else (P.ep == ep).to_numpy())
-                    for name in ("couverture", "ecoles_liees"):  # the share and its count (schools: public)
-                        pubs.append(Publication(f"couverture {here} [{record['groupe']} · {ep}] {name}", P.ids(mask),
-                                                record[name], "ecoles"))
-                levers = lever_analyses(view, column)
-                side_of = {label: code for code, label in SIDES.items()}
-                level_of = {label: int(code) for code, label in q["qualites"].labels.items()}
-                for question in ("leviers", "freins"):
-                    own = _codes_of(P.answers[question], q.for_column("reponses", question).codes)
-                    has = np.array([bool(c) for c in own])
-                    cell = lambda g, c, own=own: np.array([c in s for s in own])  # noqa: E731
-                    cote = P.answers["cote"].astype(object)
-                    _shares(pubs, f"{question} par côté {here}", levers[f"{question}_cote"],
-                            lambda g, has=has: has & ((cote == side_of[g]).to_numpy() if g in side_of else True), cell,
-                            question)
-                    _shares(pubs, f"{question} par territoire {here}", levers[f"{question}_territoire"],
-                            lambda g, has=has: has & P.in_group(g), cell, question)
-                    _shares(pubs, f"{question} par qualité {here}", levers[f"{question}_qualite"],
-                            lambda g, has=has: has & (P.answers["qualite"] == level_of[g]).fillna(False).to_numpy(),
-                            cell, question)
-                for record in levers["ecarts_distribution"].to_dict("records"):
-                    pubs.append(Publication(f"écarts {here}", frozenset(), record["part"]))  # must stay blank
-            every = apply_filters(public, Filters(wave=ALL_WAVES, level=level, territories=chosen))
-            P = Populations(every, column)
-            wave_of = P.answers["vague"].astype(str).to_numpy()
-            means = np.array(P.link_mean())
-            highest = np.array(P.highest_frequency())
-            for record in indicators_by_wave(every, column).to_dict("records"):
-                group = OVERALL if record["territoire"] == OVERALL else record["territoire"]
-                base = P.in_group(group) & (wave_of == record["vague"])
-                at = f"évolution {scope} {record['vague']} [{record['territoire']}]"
-                for name in ("reponses", "liens", "couverture", "ecoles_liees"):
-                    pubs.append(Publication(f"{at} {name}", P.ids(base), record[name],
-                                            "ecoles" if name in ("couverture", "ecoles_liees") else "reponses"))
-                pubs.append(Publication(f"{at} qualité", P.ids(base & ~np.isnan(means)), record["qualite"],
-                                        "satisfaction:BASE"))
-                pubs.append(Publication(f"{at} hebdomadaire", P.ids(base & (highest == weekly)),
-                                        record["hebdomadaire"], f"frequence:{q['frequences'].codes[-1]}"))
-            impact = impact_by_wave(every)
-            in_ep = P.ep.isin(["REP", "REP+"]).to_numpy()
-            side = P.answers["cote"].astype(object).to_numpy()
-            for record in impact.to_dict("records"):
-                base = wave_of == record["vague"]
-                at = f"impact {scope} {record['vague']}"
-                rated_links = base & ~np.isnan(means)
-                for name, mask, measure in (
-                        ("reponses", base, "reponses"), ("structures_enquetees", base, "reponses"),
-                        ("liens", base, "reponses"), ("part_ecoles_liees", base, "ecoles"),
-                        ("ecoles_enquetees", base & (side == "ecole"), "reponses"),
-                        ("centres_enquetes", base & (side == "centre"), "reponses"),
-                        ("part_ep_liees", base & in_ep, "ecoles"), ("liens_notes", rated_links, "satisfaction:BASE"),
-                        ("part_satisfaisants", rated_links & (means >= 3), "satisfaction:sat"),
-                        ("liens_satisfaisants", rated_links & (means >= 3), "satisfaction:sat"),
-                        ("reponses_notees", base & P.answers["qualite"].notna().to_numpy(), "qualite:BASE")):
-                    pubs.append(Publication(f"{at} {name}", P.ids(mask), record[name], measure))
-                meetings = meetings_of_wave(every.rencontres, record["vague"])
-                present = every.participations[among(every.participations["rencontre_id"], meetings["rencontre_id"])]
-                present = set(present["structure_id"]) & set(every.structures["id"])
-                attendance = frozenset(f"{PRESENT}{who}" for who in present)
-                for name in ("structures_rencontres", "rencontres"):
-                    pubs.append(Publication(f"{at} {name}", attendance, record[name], "presence"))
-    return pubs
-
-
-PRESENT = "presence:"  # a structure's attendance at the wave year's meetings, as a pseudo answer of its own
-
-
-def respondents(dataset) -> dict[str, str]:
-    """Answer id → answering structure, and each structure's attendance → that structure."""
-    found = dict(zip(dataset.reponses["reponse_id"], dataset.reponses["repondant_id"].astype(str)))
-    found.update({f"{PRESENT}{who}": str(who) for who in dataset.structures["id"]})
-    return found
 
 
 def test_no_published_figure_rests_on_fewer_than_k_structures_on_the_generated_departement(generated,
@@ -421,6 +165,20 @@ def test_the_funders_pdf_prints_the_rule_and_no_interview_date(demo_public):
     text = "\n".join(page.get_textpage().get_text_range() for page in document)
     assert "Secret statistique" in text and "structures ayant répondu" in text
     assert not re.search(r"entre le \d\d/\d\d/\d{4}", text)
+    assert "Version financeurs : aucune réponse libre, secret statistique (moins de 5 structures)." in text
+
+
+def test_the_funders_pdf_states_the_threshold_in_force(generated):
+    """With K = 7 the method and the footer say 7 structures: never the comité's « moins de 5 réponses »."""
+    import pypdfium2 as pdfium
+
+    from lib.reports import fiche_pdf, resolve_scope
+
+    public = public_dataset(generated, 7)
+    document = pdfium.PdfDocument(fiche_pdf(public, resolve_scope(public, "departement"), "2019", False))
+    text = " ".join(" ".join(page.get_textpage().get_text_range() for page in document).split())
+    assert "moins de 7 structures ayant répondu" in text and "(moins de 7 structures)." in text
+    assert "moins de 5" not in text
 
 
 def test_the_command_line_report_for_funders_shows_the_enclosing_level(tmp_path, generated, monkeypatch):
@@ -470,15 +228,21 @@ PUBLIC_COUNTS = ("Écoles du périmètre", "Établissements")  # the school dire
 COUNT_HEADERS = ("(n)", "Réponses", "Liens", "Structures")
 
 
+def _scope_values(pubs: list[Publication], scope: str) -> list[float]:
+    """Every published (not blank) value of one scope (``level:territory``)."""
+    found = []
+    for pub in pubs:
+        if f" {scope} " in f" {pub.where} " and isinstance(pub.value, (int, float, np.number)) \
+                and not isinstance(pub.value, bool) and pub.value == pub.value:
+            found.append(float(pub.value))
+    return found
+
+
 def _audited_values(pubs: list[Publication], scope: str) -> set[float]:
     """Every published value of one scope (``level:territory``), in the forms a table prints it."""
     values: set[float] = set()
-    for pub in pubs:
-        if f" {scope} " not in f" {pub.where} " or not isinstance(pub.value, (int, float, np.number)):
-            continue
-        value = float(pub.value)
-        if value == value:
-            values |= {round(value, 2), round(value, 1), round(100 * value, 1)}
+    for value in _scope_values(pubs, scope):
+        values |= {round(value, 2), round(value, 1), round(100 * value, 1)}
     return values
 
 
@@ -504,6 +268,13 @@ def generated_published(generated_public):
     return published(generated_public)
 
 
+@pytest.fixture(scope="module")
+def demo_published(demo_public):
+    """The demo's published figures at the intercommunalités and the département (the communes are audited by
+    the enumeration above; this keeps the suite short)."""
+    return published(demo_public, levels=["epci"])
+
+
 @pytest.mark.parametrize("which", ["generated", "demo"])
 def test_every_cell_of_every_table_a_funder_reads_is_an_audited_figure(which, request):
     """Cell by cell, the tables of the pages, of the XLSX and of the PDF (``report_charts`` and the impact table,
@@ -514,7 +285,7 @@ def test_every_cell_of_every_table_a_funder_reads_is_an_audited_figure(which, re
     from lib.reports import report_charts, scope_choices
 
     public = request.getfixturevalue(f"{which}_public")
-    pubs = published(public) if which == "generated" else published(public, levels=["epci"])
+    pubs = request.getfixturevalue(f"{which}_published")
     scopes = [s for s in scope_choices(public) if which == "generated" or s.level in ("departement", "epci")
               or not s.territories]
     assert len(scopes) > 3
@@ -540,3 +311,180 @@ def test_the_cell_check_finds_a_small_count_and_an_unaudited_figure():
     tables = {"t": pd.DataFrame({"Réponses (n)": [12, 3], "Part (%)": [25.0, 41.7]})}
     found = _unaudited_cells(tables, {12.0, 25.0}, K)
     assert len(found) == 2 and "3 (moins de 5)" in found[0] and "41.7 (chiffre non audité)" in found[1]
+
+
+# --------------------------------------------------------------------------- every number of the funders' PDF
+
+
+GENERATED_ON = date(2026, 1, 5)  # the fiche's « document généré le … »: the day the file is made, not data
+# A number as lib/formatting.py prints it: thousands after a no-break space, a decimal comma, « % » after a
+# share; a sign (+, −) and « point(s) » on a change since the previous wave (lib/impact.py). pdfium reads the
+# no-break space back as a plain space: « 1 110 » is one number (two numbers never stand side by side here).
+PDF_NUMBER = re.compile(r"(?<![\w,.])(?P<sign>[+−])?(?P<whole>\d{1,3}(?:[\u00a0\u202f ]\d{3}(?!\d))+|\d+)"
+                        r"(?:,(?P<decimals>\d+))?(?P<percent>[\u00a0\u202f ]?%)?(?P<points>[\u00a0\u202f ]points?\b)?")
+
+
+def _non_data_numbers(public, k: int) -> list[tuple[str, str]]:
+    """The numbers a fiche prints that are no figure of the answers: (pattern, why). Kept short on purpose:
+    each is matched in its words, so that the same digits elsewhere are still checked."""
+    waves = "|".join(re.escape(w) for w in public.waves)
+    return [
+        (rf"document généré le {GENERATED_ON:%d/%m/%Y}", "the day the file is made"),
+        (rf"communes et contours {public.reference.meta.get('millesime')}", "the vintage of the INSEE/IGN maps"),
+        (r"Licence Ouverte 2\.0", "the open licence's version"),
+        (r"d'au moins 3 sur 4", "the definition of a satisfying link, on the questionnaire's 1–4 scale"),
+        (r"(?<=moyenne \d,\d\d) sur 4", "the top of that scale, after a mean"),
+        (rf"moins de {k} structures", "K, the rule written in the method and the footer"),
+        (rf"(?:[Vv]ague|depuis|avec|en) (?:{waves})\b", "a wave's name"),
+    ]
+
+
+def _legend_classes() -> set[str]:
+    """The map legend's classes (fixed fifths of the share of schools with a link: not data)."""
+    from lib.maps import colour_classes
+    from lib.metrics import INDICATORS
+
+    return {c.label for c in colour_classes(pd.Series(dtype=float), INDICATORS["couverture"])}
+
+
+def _directory_counts(public, scope) -> set[int]:
+    """The public counts a fiche prints: the scope's schools (all, REP/REP+) and centres in the directory."""
+    structures = public.structures
+    inside = structures[territory_column(scope.level)].isin(scope.territories).to_numpy(dtype=bool) \
+        if scope.territories else np.ones(len(structures), dtype=bool)
+    schools = structures[inside & (structures["famille"] == "ecole").to_numpy(dtype=bool)]
+    centres = structures[inside & (structures["famille"] == "centre").to_numpy(dtype=bool)]
+    return {len(schools), int(schools["education_prioritaire"].isin(["REP", "REP+"]).sum()), len(centres)}
+
+
+def _scope_names(scope) -> list[str]:
+    """The adversary's names of a report scope (the département is read at both levels)."""
+    return [f"{scope.level}:{scope.territories[0]}"] if scope.territories else ["commune:département",
+                                                                                 "epci:département"]
+
+
+def _printable(pubs: list[Publication], scope, public) -> dict[str, set[str]]:
+    """What a fiche of ``scope`` may print, by kind, as formatted strings (``.`` for the decimal comma).
+
+    Counts, shares and means are the audited figures of the scope; the changes since the previous wave are
+    differences of two audited headline figures of the scope (each published: their difference tells nothing
+    more); the public counts are the directory's."""
+    values = [v for name in _scope_names(scope) for v in _scope_values(pubs, name)]
+    by_wave: dict[str, dict[str, float]] = {}
+    for name in _scope_names(scope):
+        for pub in pubs:
+            if pub.where.startswith(f"impact {name} ") and isinstance(pub.value, (int, float, np.number)) \
+                    and pub.value == pub.value:
+                wave, figure = pub.where[len(f"impact {name} "):].split(" ", 1)
+                by_wave.setdefault(figure, {})[wave] = float(pub.value)
+    changes = [(shown[after] - shown[before]) for shown in by_wave.values()
+               for before, after in zip(public.waves, public.waves[1:]) if before in shown and after in shown]
+    return {
+        "count": {f"{v:.0f}" for v in values if v == int(v)} | {str(n) for n in _directory_counts(public, scope)},
+        "share": {f"{100 * v:.{d}f}" for v in values if 0 <= v <= 1 for d in (0, 1)},
+        "mean": {f"{v:.2f}" for v in values},
+        "count change": {f"{c:+.0f}" for c in changes if c == int(c)},
+        "share change": {f"{100 * c:+.1f}" for c in changes if -1 <= c <= 1},
+    }
+
+
+def _unexplained_numbers(texts: list[str], printable: dict[str, set[str]], non_data: list[tuple[str, str]]) -> list[str]:
+    """Numbers of a PDF's texts that are neither a figure it may print nor a listed non-data number."""
+    found = []
+    for text in texts:
+        for pattern, _why in non_data:
+            text = re.sub(pattern, " ", text)
+        for match in PDF_NUMBER.finditer(text):
+            number = re.sub(r"\D", "", match["whole"])
+            number += f".{match['decimals']}" if match["decimals"] else ""
+            sign = {"+": "+", "−": "-"}.get(match["sign"] or "", "")
+            kind = ("share change" if match["points"] else "count change") if sign else \
+                "share" if match["percent"] else "mean" if match["decimals"] else "count"
+            if f"{sign}{number}" not in printable[kind]:
+                context = " ".join(text[max(0, match.start() - 50):match.end() + 20].split())
+                found.append(f"« {match.group(0).strip()} » ({kind}, non audité) : …{context}…")
+    return found
+
+
+@pytest.fixture
+def drawn_texts(monkeypatch):
+    """Every text the fiche's charts and map draw (they are images in the PDF: pdfium cannot read them), as
+    matplotlib renders it; the images themselves at a low resolution (only their texts are checked)."""
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    texts: list[str] = []
+    draw, save = Text.draw, Figure.savefig
+
+    def recording_draw(artist, renderer):
+        if artist.get_visible() and artist.get_text():
+            texts.append(artist.get_text())
+        return draw(artist, renderer)
+
+    monkeypatch.setattr(Text, "draw", recording_draw)
+    monkeypatch.setattr(Figure, "savefig", lambda fig, *args, **kwargs: save(fig, *args, **{**kwargs, "dpi": 20}))
+    return texts
+
+
+def _fiche_numbers(public, scope, wave: str, drawn_texts: list[str], pubs: list[Publication],
+                   made_from=None) -> list[str]:
+    """The unexplained numbers of the funders' fiche of ``scope`` and ``wave`` (its text and its images).
+
+    Args:
+        made_from: the data set the fiche is made from (the funders' copy ``public`` unless a test plants a leak).
+    """
+    import pypdfium2 as pdfium
+
+    from lib.reports import fiche_pdf
+
+    drawn_texts.clear()
+    document = pdfium.PdfDocument(fiche_pdf(public if made_from is None else made_from, scope, wave, False,
+                                            GENERATED_ON))
+    texts = [page.get_textpage().get_text_range() for page in document]
+    document.close()
+    legend = _legend_classes()
+    texts += [text for text in drawn_texts if text not in legend]
+    return _unexplained_numbers(texts, _printable(pubs, scope, public), _non_data_numbers(public, public.secret.k))
+
+
+@pytest.mark.parametrize("which", ["generated", "demo"])
+def test_every_number_of_the_funders_pdf_is_an_audited_figure(which, request, drawn_texts):
+    """The funders' fiche (PDF) of every scope a funder is offered and every wave, read as a funder reads it:
+    each number of its text and of its charts and map is an audited figure of that scope, a change between
+    two of them, a directory count, or a non-data number listed in ``_non_data_numbers``. On the demo: the
+    département and three intercommunalités."""
+    from lib.reports import scope_choices
+
+    public = request.getfixturevalue(f"{which}_public")
+    pubs = request.getfixturevalue(f"{which}_published")
+    scopes = scope_choices(public)
+    if which == "demo":
+        scopes = scopes[:1] + [s for s in scopes if s.level == "epci"][:3]
+    assert len(scopes) >= 4
+    problems, read = [], 0
+    for scope in scopes:
+        for wave in public.waves:
+            found = _fiche_numbers(public, scope, wave, drawn_texts, pubs)
+            read += len(drawn_texts)
+            problems += [f"{scope.name} · vague {wave} · {p}" for p in found]
+    assert read > 100  # the charts' and the map's texts were read
+    assert problems == [], "\n".join(problems[:40])
+
+
+def test_the_pdf_check_finds_a_leak_planted_in_the_funders_fiche(generated, generated_public, generated_published,
+                                                                 drawn_texts, monkeypatch):
+    """Two leaks planted in an intercommunalité's fiche, each found: the headline figures without their
+    secret (the REP/REP+ schools and the attendance at meetings, hidden there), then the whole fiche made from
+    the comité's copy (its method counts the answers per mode and dates the interviews)."""
+    import lib.impact
+    from lib.reports import scope_choices
+
+    scope = next(s for s in scope_choices(generated_public) if s.level == "epci" and "Val Parisis" in s.name)
+    assert _fiche_numbers(generated_public, scope, "2018", drawn_texts, generated_published) == []
+    with monkeypatch.context() as patch:
+        patch.setattr(lib.impact, "protect_impact", lambda view, table: table)
+        found = _fiche_numbers(generated_public, scope, "2018", drawn_texts, generated_published)
+    assert any("REP / REP+ liées" in problem for problem in found), found
+    assert any("Structures aux rencontres" in problem for problem in found), found
+    found = _fiche_numbers(generated_public, scope, "2018", drawn_texts, generated_published, made_from=generated)
+    assert any("réponses recueillies entre le" in problem for problem in found), found

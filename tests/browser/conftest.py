@@ -397,6 +397,9 @@ def wait_for_app(page, *expected, timeout: int = APP_TIMEOUT_MS, allow_exception
             assert_no_exception(page)
     expect(page.locator('[data-testid="stElementContainer"][data-stale="true"]')).to_have_count(0, timeout=timeout)
     expect(page.locator('[data-testid="stSkeleton"], [data-testid="stAppSkeleton"]')).to_have_count(0, timeout=timeout)
+    # What was expected may show in the middle of a run (right after a reload, before the run had started,
+    # the state read "notRunning"): the run must be over too.
+    expect(app).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
 
 
 def open_app(page, url: str, *expected, timeout: int = APP_TIMEOUT_MS) -> None:

@@ -154,3 +154,23 @@ def test_a_funder_downloads_the_fiche_and_the_tables_without_free_text(page, wit
     for said in SAID.values():
         assert said.split(" : ")[1] not in text and said.split(" : ")[1] not in cells
     assert_no_exception(page)
+
+
+def test_logging_in_again_after_a_reload_returns_to_the_exact_view(page, with_users: str) -> None:
+    """A reload ends the session (no login cookie, see README); the login it asks for reopens the same view."""
+    url = with_users + "/Carte?vague=2018&structure=CS-2&zoom=12.5&centre=49.05216,2.03639&fond=aucun"
+    open_app(page, url, main(page).get_by_label("Identifiant"))
+    card = main(page).locator("h3", has_text="Centre social Deux")
+    log_in(page, PILOTAGE, card)
+    page.reload(wait_until="commit")
+    log_in(page, PILOTAGE, card)
+    expect(page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Vague d'enquête")).to_have_value(
+        "Vague 2018")
+    frame = next(f for f in page.frames if "st_folium" in f.url)
+    frame.wait_for_function("() => window.map && window.map.getZoom() === 12.5")
+    centre = frame.evaluate("() => window.map.getCenter()")
+    # The same view to a pixel or two (a pixel is ~0.0002° at this zoom: the frame fills the window, then re-lays out).
+    assert abs(centre["lat"] - 49.05216) < 5e-4 and abs(centre["lng"] - 2.03639) < 5e-4
+    for part in ("vague=2018", "structure=CS-2", "zoom=12.5", "centre=49.052"):
+        assert part in page.url, page.url
+    assert_no_exception(page)

@@ -12,7 +12,7 @@ try:
 except ImportError:  # the browser fixture then skips these tests (or fails them under REQUIRE_BROWSER=1)
     expect = None
 
-from .conftest import assert_no_exception, expect_rerun, open_app
+from .conftest import assert_no_exception, expect_rerun, open_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -67,5 +67,6 @@ def test_wave_and_territory_hold_on_every_page_and_after_a_reload(page, app_serv
             expect(main(page).get_by_text(re.compile(r"(Vague 2018 · )?Argenteuil"))).not_to_have_count(0)
         assert_filters_kept(page)
     page.reload(wait_until="commit")
-    expect(main(page).get_by_text("Vague 2018 · Argenteuil ·")).to_be_visible(timeout=30_000)
+    # The run after a reload draws the page's line before the sidebar's widgets: wait until it has finished.
+    wait_for_app(page, main(page).get_by_text("Vague 2018 · Argenteuil ·"))
     assert_filters_kept(page)

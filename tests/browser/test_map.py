@@ -139,8 +139,8 @@ def test_a_shared_url_restores_the_view(page, app_server: str) -> None:
     sidebar = page.locator('[data-testid="stSidebar"]')
     expect(sidebar.get_by_role("combobox", name="Vague d'enquête")).to_have_value("Vague 2018")
     expect(sidebar.get_by_role("combobox", name="Regrouper par")).to_have_value("Intercommunalité (EPCI)")
-    expect(sidebar.get_by_role("combobox", name="Colorer les territoires selon")).to_have_value(
-        "Qualité moyenne des liens")
+    expect(page.locator('[data-testid="stMain"]').get_by_role("combobox", name="Colorer les territoires selon")
+           ).to_have_value("Qualité moyenne des liens")
     expect(page.locator('[data-testid="stMain"] h3', has_text=centre["nom"])).to_be_visible()
     frame = map_frame(page)
     legend = frame.locator(".passerelles-legend")

@@ -1,0 +1,133 @@
+"""The map on the wall, at the projector's 1280×720 and at 1920×1080: controls on the first screen, a map
+that fills the window, the legend in full screen, the search that zooms to a structure, a view that survives
+a reload."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture then skips these tests (or fails them under REQUIRE_BROWSER=1)
+    expect = None
+
+from .conftest import assert_no_exception, expect_rerun, open_app, save_screenshot
+from .test_map import MAP_PATH, STRUCTURES, map_frame, title
+
+SIZES = pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["1280x720", "1920x1080"])
+ROSA = STRUCTURES[STRUCTURES["nom"] == "Collège Rosa Parks (démo)"].iloc[0]
+
+
+def main(page):
+    return page.locator('[data-testid="stMain"]')
+
+
+def on_first_screen(page, locator) -> None:
+    """``locator`` is drawn inside the window, with no scrolling."""
+    box = locator.bounding_box()
+    viewport = page.viewport_size
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], (box, viewport)
+    assert page.evaluate("() => window.scrollY") == 0
+
+
+def map_zoom(frame) -> float:
+    return frame.evaluate("() => window.map.getZoom()")
+
+
+@SIZES
+def test_the_controls_are_on_the_first_screen_and_the_map_fills_the_window(page, app_server: str, size) -> None:
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_app(page, f"{app_server}{MAP_PATH}?fond=aucun", title(page, "Carte des partenariats"))
+    frame = map_frame(page)
+    for name in ("Chercher une structure", "Colorer les territoires selon", "Fond de carte", "Où agir ?",
+                 "Taille du texte"):
+        on_first_screen(page, main(page).get_by_label(name, exact=True))
+    on_first_screen(page, frame.locator(".leaflet-control-layers"))  # the layers, inside the map
+    iframe = page.locator('iframe[title="streamlit_folium.st_folium"]')
+    # The map's frame reaches the foot of the window (16 px margin), whatever the window's height.
+    page.wait_for_function(
+        """() => { const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+                   const r = f.getBoundingClientRect();
+                   return Math.abs(window.innerHeight - 16 - r.bottom) <= 2 || r.height === 360; }""")
+    assert iframe.bounding_box()["height"] >= 360
+    assert_no_exception(page)
+    save_screenshot(page, f"carte_{size[0]}x{size[1]}")
+
+
+@SIZES
+def test_in_full_screen_the_legend_is_visible(page, app_server: str, size) -> None:
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_app(page, f"{app_server}{MAP_PATH}?fond=aucun&indicateur=qualite", title(page, "Carte des partenariats"))
+    frame = map_frame(page)
+    frame.get_by_title("Plein écran", exact=True).click()
+    frame.wait_for_function("() => document.fullscreenElement !== null")
+    legend = frame.locator(".passerelles-legend")
+    expect(legend).to_be_visible()
+    expect(legend).to_contain_text("Qualité moyenne des liens")
+    box, screen = legend.bounding_box(), frame.evaluate("() => [window.innerWidth, window.innerHeight]")
+    assert box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= screen[0] \
+        and box["y"] + box["height"] <= screen[1], (box, screen)
+    expect(frame.get_by_title("Quitter le plein écran", exact=True)).to_be_visible()
+    assert_no_exception(page)
+
+
+@SIZES
+def test_the_search_zooms_to_the_structure_opens_its_card_and_a_reload_keeps_the_view(page, app_server: str,
+                                                                                   size) -> None:
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    open_app(page, f"{app_server}{MAP_PATH}?fond=aucun", title(page, "Carte des partenariats"))
+    map_frame(page)
+    search = main(page).get_by_label("Chercher une structure", exact=True)
+    search.fill("college rosa")
+    card = main(page).locator("h3", has_text="Collège Rosa Parks (démo)")
+    with expect_rerun(page, card):
+        search.press("Enter")
+    expect(card).to_be_visible()
+    frame = map_frame(page)
+    frame.wait_for_function("() => window.map.getZoom() === 15")
+    centre = frame.evaluate("() => window.map.getCenter()")
+    assert abs(centre["lat"] - float(ROSA["latitude"])) < 1e-4 and abs(centre["lng"] - float(ROSA["longitude"])) < 1e-4
+    # The map reports its view: it goes to the URL, and a reload (or the link, shared) reopens it.
+    page.wait_for_url(re.compile(r"[?&]zoom=15(&|$)"))
+    assert f"structure={ROSA['id']}" in page.url
+    page.reload()
+    expect(card).to_be_visible(timeout=60_000)
+    frame = map_frame(page)
+    frame.wait_for_function("() => window.map.getZoom() === 15")
+    centre = frame.evaluate("() => window.map.getCenter()")
+    assert abs(centre["lat"] - float(ROSA["latitude"])) < 1e-3 and abs(centre["lng"] - float(ROSA["longitude"])) < 1e-3
+    assert_no_exception(page)  # waits for the app to be idle: the view settled, it does not swing back
+    assert "zoom=15" in page.url and map_zoom(frame) == 15
+
+
+def test_the_map_image_is_a_png_at_the_view_shown_with_its_title_and_legend(page, app_server: str) -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from lib.map_image import FOOTER_PX, HEADER_PX, MAP_HEIGHT, MAP_WIDTH
+
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_app(page, f"{app_server}{MAP_PATH}?fond=aucun&zoom=11&centre=49.0,2.2", title(page, "Carte des partenariats"))
+    map_frame(page)
+    prepare = main(page).get_by_role("button", name="Préparer l'image (PNG)")
+    prepare.scroll_into_view_if_needed()
+    download_button = main(page).get_by_role("button", name="Image PNG")
+    with expect_rerun(page, download_button):
+        prepare.click()
+    with page.expect_download() as download:
+        download_button.click()
+    assert download.value.suggested_filename == "carte_partenariats.png"
+    picture = Image.open(io.BytesIO(Path(download.value.path()).read_bytes()))
+    assert picture.format == "PNG" and picture.size == (MAP_WIDTH, MAP_HEIGHT)
+    grey = np.asarray(picture.convert("L"))
+    assert (grey[:HEADER_PX] < 100).sum() > 200  # the title line
+    assert (grey[-FOOTER_PX:] < 140).sum() > 100  # the source and date
+    # The legend, inside the map at its bottom left: a white box holding dark words and swatches.
+    legend = grey[MAP_HEIGHT - FOOTER_PX - 330:MAP_HEIGHT - FOOTER_PX - 10, 10:250]
+    assert (legend > 245).mean() > 0.4 and (legend < 100).sum() > 300
+    assert_no_exception(page)
