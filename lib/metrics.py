@@ -15,7 +15,7 @@ import pandas as pd
 
 from lib import secrecy_tables as secrecy
 from lib.filters import View, among
-from lib.formatting import format_decimal
+from lib.card_partners import PartnerRow, partner_rows
 from lib.questionnaire import load_questionnaire
 
 LINK_KEY = ["vague", "ecole_id", "centre_id"]
@@ -216,19 +216,9 @@ class StructureCard:
     qpv: str
     position_approximative: bool
     closed: bool
-    partners: pd.DataFrame
+    partners: tuple[PartnerRow, ...]  # one per partner and wave, newest wave first (lib.card_partners)
     free_text: pd.DataFrame
     network_lines: tuple[str, ...] = ()  # « Où agir ? »: partners in the wave, schools near, broker (plain French)
-
-
-def _quality_text(row: pd.Series, labels: dict[str, str]) -> str:
-    if pd.isna(row["qualite"]):
-        return "non renseignée"
-    text = f"{labels.get(str(int(round(float(row['qualite'])))), '')} ({format_decimal(float(row['qualite']), 1)})"
-    if row["deux_cotes"] and pd.notna(row["qualite_ecole"]) and pd.notna(row["qualite_centre"]):
-        text += (f" — école {format_decimal(float(row['qualite_ecole']), 1)}, "
-                 f"centre {format_decimal(float(row['qualite_centre']), 1)}")
-    return text
 
 
 def structure_card(structures: pd.DataFrame, reponses: pd.DataFrame, structure_id: str) -> StructureCard | None:
@@ -248,19 +238,9 @@ def structure_card(structures: pd.DataFrame, reponses: pd.DataFrame, structure_i
     other = "centre_id" if own == "ecole_id" else "ecole_id"
     answers = reponses[reponses[own] == structure_id]
     links = aggregate_links(answers)
-    names = structures.set_index("id")
-    forms, frequencies, qualities = q["formes"].labels, q["frequences"].labels, q["qualites"].labels
+    names = structures.drop_duplicates("id").set_index("id")
     types = q["types_structure"].labels
-    partners = pd.DataFrame({
-        "Vague": links["vague"],
-        "Partenaire": links[other].map(names["nom"]),
-        "Type": links[other].map(names["type"].astype(str)).map(types),
-        "Commune": links[other].map(names["commune"]),
-        "Formes": links["formes"].map(lambda codes: ", ".join(forms.get(c, c) for c in codes)),
-        "Fréquence": links["frequence"].astype(object).map(frequencies).fillna("non renseignée"),
-        "Qualité": links.apply(_quality_text, axis=1, labels=qualities) if len(links) else pd.Series(dtype=str),
-        "Réponses": links["n_reponses"],
-    }).sort_values(["Vague", "Partenaire"], ascending=[False, True], ignore_index=True)
+    partners = partner_rows(links, other, names, q)
     text_columns = {"ressources": "Ressources", "outils": "Outils", "pistes": "Pistes", "commentaire": "Commentaire"}
     texts = answers[answers[list(text_columns)].ne("").any(axis=1)]
     free_text = pd.DataFrame({

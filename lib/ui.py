@@ -1,13 +1,13 @@
 """Shared Streamlit widgets: page set-up, menu, data-set banner, sidebar filters.
 
-The only module of ``lib/`` that imports streamlit. Every page starts with
-``dataset, view = page_setup("Titre")`` and then lays out what ``lib/`` computes.
+With ``lib/ui_*.py`` (cards, charts, entry, presentations), the only modules of ``lib/`` that import
+streamlit. Every page starts with ``dataset, view = page_setup("Titre")`` and then lays out what ``lib/``
+computes.
 """
 
 from __future__ import annotations
 
-from dataclasses import astuple, replace
-import html
+from dataclasses import replace
 import math
 import sys
 import threading
@@ -15,18 +15,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 from starlette.exceptions import HTTPException
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from lib.access import (BROKEN_CONFIGURATION, CREATE_ACCOUNTS_FIRST, FAILED_LOGIN_PAUSE, FINANCEUR,
-                        OPEN_ACCESS_READ_ONLY, OPEN_ROLE, PAGES, ROLE_HELP, ROLES, Page, home_of, may_open,
-                        may_store_upload, may_write, page_of, pages_for, sees_details, sees_free_text,
-                        users_from_secrets)
+from lib.access import (BROKEN_CONFIGURATION, FAILED_LOGIN_PAUSE, FINANCEUR, OPEN_ROLE, ROLE_HELP, ROLES, Page,
+                        home_of, may_open, may_store_upload, may_write, page_of, pages_for, sees_details,
+                        sees_free_text, users_from_secrets)
 from lib.dataset import (DEMO_DIR, Dataset, SecretsError, dataset_signature, is_demo_dir, load_dataset,
-                         problems_frame, read_secrets, resolve_data_dir, secrets_file)
+                         read_secrets, resolve_data_dir, secrets_file)
 from lib.login_throttle import LoginThrottle, client_address, state_file_for, trusted_proxies, wait_message
 from lib.secrecy import funder_filters, public_dataset_cached, secrecy_threshold
 from lib.filters import (
@@ -35,24 +33,17 @@ from lib.filters import (
     View,
     apply_filters,
     available_levels,
-    view_line,
     filters_from_query,
     filters_to_query,
     with_level,
     QUERY_KEYS,
     ANSWER_FILTERS,
 )
-from lib.charts import Chart
-from lib.charts.layout import PNG_HINT
-from lib.export import XLSX_MIME, to_csv_bytes, to_xlsx_bytes
-from lib.images import ImageExportError, figure_png, figure_svg
-from lib.presentations import PAGE_SCRIPT as PRESENTATION_PAGE, add_step, may_present, presentation_names, read_steps
 from lib.formatting import format_int
-from lib.store import READ_ONLY_MESSAGE, Store, StoreError, create_user_dataset, user_dataset_dir
-from lib.maps import format_indicator
-from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, StructureCard, key_figures
 from lib.questionnaire import load_questionnaire
+from lib.session_keys import ACCESS_KEY, USER_KEY, VIEW_AS_KEPT, VIEW_AS_KEY, VIEW_AS_PARAM
 from lib.territories import LEVELS, short_territory_name, territory_options
+from lib.ui_presentation import add_to_presentation, presentation_bar
 from lib.session_guard import Expected, expected_for, forged, notice, outside_options
 from lib.text import markdown_escape
 
@@ -60,11 +51,6 @@ FAVICON = Path(__file__).resolve().parents[1] / "static" / "passerelles.png"
 _FILTERS_KEY = "filters"
 _WIDGET_KEYS = {"wave": "f_vague", "level": "f_niveau", "territories": "f_territoires", "types": "f_types",
                 "forms": "f_formes", "frequencies": "f_frequences", "qualities": "f_qualites"}
-_USER_KEY = "_passerelles_user"  # the logged-in user's name (server side: a browser cannot set it)
-_ACCESS_KEY = "_passerelles_access"  # this run's Access, set by page_setup
-_VIEW_AS_KEY = "voir_comme"  # open access only: the role the demo is shown as (widget)
-_VIEW_AS_KEPT = "_voir_comme"  # the same, kept across pages (Streamlit forgets a widget's value on another page)
-VIEW_AS_PARAM = "role"  # ... and in the URL, so that a reload (a new session) keeps it
 _SECRET_NOTES_KEY = "_secret_notes"  # why a funder's shared link was narrowed (lib.secrecy.funder_filters)
 
 
@@ -135,7 +121,7 @@ def page_setup(script: str) -> tuple[Dataset, View]:
     filters = sidebar_filters(dataset) if dataset.secret is None else funder_sidebar(dataset)
     with menu_box:
         menu(access)
-    add_to_presentation(page, access, dataset)  # after the filters: the step keeps this run's view
+    add_to_presentation(page, access, dataset, _query_params())  # after the filters: the step keeps this run's view
     account_box(access)
     dataset_banner(dataset, compact=page.script != "app.py", access=access, refused=refused)
     for note in st.session_state.get(_SECRET_NOTES_KEY, []):
@@ -267,21 +253,21 @@ def _resolve_access() -> Access:
     try:
         users = users_from_secrets(read_secrets(secrets_file()))
     except SecretsError as error:
-        state.pop(_ACCESS_KEY, None)
+        state.pop(ACCESS_KEY, None)
         configuration_broken(error)
     if not users.configured:
         # The widget, else the session (another page), else the URL (a reload or a shared link).
-        role = state.get(_VIEW_AS_KEY, state.get(_VIEW_AS_KEPT, st.query_params.get(VIEW_AS_PARAM, OPEN_ROLE)))
-        role = state[_VIEW_AS_KEY] = state[_VIEW_AS_KEPT] = role if role in ROLES else OPEN_ROLE
+        role = state.get(VIEW_AS_KEY, state.get(VIEW_AS_KEPT, st.query_params.get(VIEW_AS_PARAM, OPEN_ROLE)))
+        role = state[VIEW_AS_KEY] = state[VIEW_AS_KEPT] = role if role in ROLES else OPEN_ROLE
         set_url_param(VIEW_AS_PARAM, None if role == OPEN_ROLE else role)
         access = Access(role, None, True)
     else:
-        user = users.users.get(state.get(_USER_KEY) or "")
+        user = users.users.get(state.get(USER_KEY) or "")
         if user is None:  # never logged in, logged out, or removed from the secrets since
-            state.pop(_ACCESS_KEY, None)
+            state.pop(ACCESS_KEY, None)
             login_form(users)
         access = Access(user.role, user.name, False)  # the role as configured now, not at login
-    state[_ACCESS_KEY] = access
+    state[ACCESS_KEY] = access
     return access
 
 
@@ -289,7 +275,7 @@ def drop_forged_state() -> None:
     """Drop every session value of the wrong type (a forged widget state) before anything reads it, and say so."""
     state = st.session_state
     dropped = forged({key: state[key] for key in state},
-                     {_ACCESS_KEY: Expected((Access,)), _FILTERS_KEY: Expected((Filters,))})
+                     {ACCESS_KEY: Expected((Access,)), _FILTERS_KEY: Expected((Filters,))})
     for key, _label in dropped:
         del state[key]
     if dropped:
@@ -303,7 +289,7 @@ def _forged_notice(labels: list[str]) -> None:
 
 def current_access() -> Access:
     """The Access of this run (page_setup resolved it)."""
-    access = st.session_state.get(_ACCESS_KEY)
+    access = st.session_state.get(ACCESS_KEY)
     return access if isinstance(access, Access) else _resolve_access()
 
 
@@ -346,7 +332,7 @@ def login_form(users) -> None:
         result = _throttle(str(secrets_file())).attempt(users, name, password, _client())
         if result.user is not None:
             st.session_state.clear()  # a new session: nothing carried over from before the login
-            st.session_state[_USER_KEY] = result.user.name
+            st.session_state[USER_KEY] = result.user.name
             st.rerun()
         if result.checked:
             time.sleep(FAILED_LOGIN_PAUSE)
@@ -400,7 +386,7 @@ def account_box(access: Access) -> None:
     with st.sidebar:
         st.divider()
         if access.open:
-            st.selectbox("Voir la démonstration comme", list(ROLES), key=_VIEW_AS_KEY, format_func=ROLES.get,
+            st.selectbox("Voir la démonstration comme", list(ROLES), key=VIEW_AS_KEY, format_func=ROLES.get,
                          help="Accès libre : aucun compte n'est configuré. Chaque rôle voit ses propres pages : "
                               + " ; ".join(f"{ROLES[r]} : {ROLE_HELP[r]}" for r in ROLES) + ".")
         else:
@@ -570,326 +556,3 @@ def assets_url() -> str:
     return f"/{base}/app/static/node_modules" if base else "/app/static/node_modules"
 
 
-def show_structure_card(card: StructureCard | None, free_text: bool) -> None:
-    """The card beside the map: identity, partners per wave, and (pilotage only) what was said."""
-    if card is None:
-        st.warning("Cette structure n'est pas dans le jeu de données.")
-        return
-    st.subheader(markdown_escape(card.nom))
-    facts = [card.type_label, card.commune]
-    if card.education_prioritaire:
-        facts.append(card.education_prioritaire)
-    if card.qpv:
-        facts.append(f"QPV {card.qpv}")
-    st.caption(markdown_escape(" · ".join(facts)))
-    if card.closed:
-        st.warning("Établissement fermé selon l'annuaire de l'éducation (conservé pour ses réponses).")
-    if card.position_approximative:
-        st.caption("Position approximative : placée à la mairie, faute de coordonnées.")
-    for line in card.network_lines:  # « Où agir ? »: built from data-free templates and numbers
-        st.markdown(f"**{markdown_escape(line)}**" if line.startswith("Partenaires") else markdown_escape(line))
-    if card.partners.empty:
-        st.info("Aucun lien recensé pour cette structure.")
-    else:
-        st.markdown(f"**{format_int(card.partners['Partenaire'].nunique())} partenaire(s)**, par vague :")
-        st.dataframe(card.partners, hide_index=True, width="stretch")
-    if free_text and not card.free_text.empty:
-        with st.expander(f"Ce qui a été dit ({format_int(len(card.free_text))} réponse(s))"):
-            st.dataframe(card.free_text, hide_index=True, width="stretch")
-
-
-def show_territory_card(name: str, table: pd.DataFrame) -> None:
-    """The figures of a territory clicked on the map: its short name, the official one under it."""
-    st.subheader(markdown_escape(short_territory_name(name)))
-    if short_territory_name(name) != name:
-        st.caption(markdown_escape(name))
-    rows = table[table["territoire"] == name]
-    if rows.empty:
-        st.info("Pas de donnée : aucun établissement scolaire retenu par les filtres.")
-        return
-    row = rows.iloc[0]
-    st.metric("Établissements scolaires", format_int(row["ecoles"]))
-    for code, indicator in INDICATORS.items():
-        value = SMALL_COUNT_NOTE if indicator.needs_answers and row["masque"] else format_indicator(row[code], indicator)
-        st.metric(indicator.label, value)
-
-
-# --- analyses: widgets shared by the analysis pages (Liens par territoire, Leviers et freins, Évolution)
-
-
-def show_view_line(dataset: Dataset, filters: Filters, with_wave: bool = True) -> None:
-    """Under a page's title, what it shows in one line (``lib.filters.view_line``): wave, territory, links.
-
-    Funders get no count here: their figures come from lib/secrecy.py only.
-    """
-    links = None if dataset.secret is not None or not with_wave else cached_analysis(key_figures, dataset, filters).links
-    line = view_line(filters, dataset.reference.departement_name, links, with_wave)
-    st.markdown(f":material/filter_alt: **{markdown_escape(line)}**")
-
-
-def cached_analysis(compute, dataset: Dataset, filters: Filters, *options):
-    """``compute(view, *options)`` for the view of ``filters``, cached on the data set's files, filters and options.
-
-    The tables are small: ``st.cache_data`` hands each rerun a cheap copy.
-    ``compute`` must depend on nothing else (a pure function of ``lib/``).
-    """
-    secret = getattr(dataset.secret, "k", None)  # the funders' copy never shares a cache entry with the comité's
-    key = (str(dataset.folder), dataset_signature(dataset.folder), secret, astuple(filters), options)
-    return _cached_analysis(f"{compute.__module__}.{compute.__qualname__}", key, compute, dataset, filters, options)
-
-
-@st.cache_data(show_spinner="Calcul des analyses…", max_entries=64)
-def _cached_analysis(name: str, key: tuple, _compute, _dataset: Dataset, _filters: Filters, _options: tuple):
-    del name, key  # the cache key
-    return _compute(apply_filters(_dataset, _filters), *_options)
-
-
-def chart_config(name: str) -> dict:
-    """Plotly's toolbar kept to its PNG button (drawn in the browser: works offline), named after the chart."""
-    return {
-        "displaylogo": False,
-        "displayModeBar": True,
-        "modeBarButtonsToRemove": ["zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d",
-                                   "autoScale2d", "resetScale2d"],
-        "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
-    }
-
-
-def download_buttons(table: pd.DataFrame, name: str) -> None:
-    """CSV and Excel downloads of a table (made when clicked, not on every run)."""
-    left, right, _ = st.columns([1, 1, 2])
-    left.download_button("Tableau CSV", data=lambda: to_csv_bytes(table), file_name=f"{name}.csv", mime="text/csv",
-                         on_click="ignore", key=f"csv_{name}", icon=":material/download:")
-    right.download_button("Tableau Excel", data=lambda: to_xlsx_bytes({name: table}), file_name=f"{name}.xlsx",
-                          mime=XLSX_MIME, on_click="ignore", key=f"xlsx_{name}", icon=":material/download:")
-
-
-def show_chart(chart: Chart) -> None:
-    """A chart, then « Voir les données »: the table behind it and its downloads (CSV, Excel; PNG on the chart)."""
-    st.plotly_chart(chart.to_figure(), theme=None, config=chart_config(chart.name), key=f"graphique_{chart.name}",
-                    alt=chart.title)
-    with st.expander("Voir les données · télécharger"):
-        st.dataframe(chart.shown, hide_index=True, width="stretch")
-        download_buttons(chart.table, chart.name)
-        st.caption(PNG_HINT)
-        figure = chart.to_figure()
-        image_downloads(f"graphique_{chart.name}", chart.name,
-                        {"PNG": lambda: figure_png(figure), "SVG": lambda: figure_svg(figure)})
-
-
-def nothing_to_show(reason: str | None) -> None:
-    """Stop the page with the reason there is nothing to show."""
-    if reason:
-        # The reason names waves and territories (data), HTML-escaped for plotly: plain text again, then Markdown.
-        st.info(f"Rien à afficher : {markdown_escape(html.unescape(reason))}", icon=":material/info:")
-        st.stop()
-
-
-def writable_store(dataset: Dataset, script: str | None = None) -> Store:
-    """The store of the data set shown, for a logged-in writer; else a read-only notice and a stop.
-
-    Every page that writes or uploads calls it before its first input: nothing below it (no file uploader)
-    is drawn in open access or for a role that may not write. On the demo, the offer to create the user's own.
-    """
-    access = current_access()
-    if access.open:  # no accounts: nothing is written or uploaded; say what the page does and how to open it
-        page = page_of(script) if script else None
-        if page is not None and page.purpose:
-            st.info(f"**Cette page** : {page.purpose}.", icon=":material/info:")
-        st.warning(OPEN_ACCESS_READ_ONLY, icon=":material/lock:")
-        st.markdown(CREATE_ACCOUNTS_FIRST)
-        st.stop()
-    if not may_write(access.role, access.open):
-        st.info("La saisie et les imports sont réservés au rôle « Saisie des enquêtes ».", icon=":material/lock:")
-        st.stop()
-    if not dataset.is_demo:
-        return Store(dataset.folder)
-    st.warning(READ_ONLY_MESSAGE, icon=":material/lock:")
-    target = user_dataset_dir()
-    st.markdown(f"Votre propre jeu de données sera créé dans `{target}` (vide : vous y importerez l'annuaire "
-                "des écoles, vos centres sociaux et vos enquêtes). Il n'est jamais envoyé sur Internet.")
-    if st.button("Créer mon jeu de données", type="primary"):
-        try:
-            create_user_dataset(target)
-        except StoreError as err:
-            st.error(str(err))
-        else:
-            st.rerun()  # the app now shows the new data set (see lib.dataset.resolve_data_dir)
-    st.stop()
-
-
-def show_problems(problems: list, intro: str) -> None:
-    """Rejected rows and warnings as a table (file, line, column, value, reason), with a sentence above."""
-    if not problems:
-        return
-    if intro:
-        st.error(intro, icon=":material/error:")
-    st.dataframe(problems_frame(problems), hide_index=True, width="stretch")
-
-
-def import_preview_and_confirm(preview, store: Store, key: list[str], confirm_key: str) -> bool:
-    """Show an import's preview (counts, rows, rejected lines with reasons) and write it on confirmation.
-
-    Returns True once written.
-    """
-    from lib.imports import apply_preview, preview_summary
-
-    if preview.rejected and not preview.has_changes and preview.rows_read == 0:
-        show_problems(preview.problems, f"Fichier refusé : {markdown_escape(preview.problems[0].message)}")
-        return False
-    st.markdown(f"**Aperçu** — {preview_summary(preview)}")
-    for note in preview.notes:
-        st.caption(markdown_escape(note))
-    if not preview.added.empty:
-        with st.expander(f"{format_int(len(preview.added))} ligne(s) à ajouter"):
-            st.dataframe(preview.added, hide_index=True, width="stretch")
-    if not preview.updated.empty:
-        with st.expander(f"{format_int(len(preview.updated))} ligne(s) à mettre à jour"):
-            st.dataframe(preview.updated, hide_index=True, width="stretch")
-    if preview.problems:
-        with st.expander(f"{format_int(len(preview.rejected))} erreur(s) et "
-                         f"{format_int(len(preview.problems) - len(preview.rejected))} avertissement(s)",
-                         expanded=bool(preview.rejected)):
-            st.dataframe(problems_frame(preview.problems), hide_index=True, width="stretch")
-    if not preview.has_changes:
-        if preview.rows_read == 0:
-            st.info("Rien à importer : le fichier ne contient aucune ligne de données.")
-        elif preview.unchanged:
-            st.info("Rien à écrire : le jeu de données contient déjà ces lignes.")
-        else:
-            st.info("Rien à importer : aucune ligne n'est retenue (voir les erreurs et les remarques ci-dessus).")
-        return False
-    if st.button("Confirmer l'import", type="primary", key=confirm_key):
-        try:
-            added, updated = apply_preview(preview, store, key)
-        except StoreError as err:  # busy, disk full, file changed meanwhile: nothing was written
-            st.error(str(err), icon=":material/error:")
-            return False
-        st.success(f"Import enregistré : {format_int(added)} ajout(s), {format_int(updated)} mise(s) à jour. "
-                   "La version précédente est gardée (page « Structures et versions »).",
-                   icon=":material/check_circle:")
-        return True
-    return False
-
-
-# --- « Où agir ? » (page 13 and the map's layer)
-
-
-def cached_where(dataset: Dataset, filters: Filters, radius_m: int, with_pistes: bool):
-    """``opportunities.where_analysis``, cached on the data set's files, the filters, the radius and the version."""
-    key = (str(dataset.folder), dataset_signature(dataset.folder), astuple(filters))
-    return _cached_where(key, dataset, filters, radius_m, with_pistes)
-
-
-@st.cache_data(show_spinner="Calcul des occasions de lien…", max_entries=32)
-def _cached_where(key: tuple, _dataset: Dataset, _filters: Filters, radius_m: int, with_pistes: bool):
-    del key  # the cache key
-    from lib.opportunities import where_analysis  # noqa: PLC0415  (only the pages that need it pay the import)
-
-    return where_analysis(_dataset, _filters, radius_m, with_pistes)
-
-
-# --------------------------------------------------------------------------- images and presentations
-
-_IMAGE_MIMES = {"PNG": "image/png", "SVG": "image/svg+xml"}
-_PLAY_KEY = "_presentation_lecture"  # the presentation being played: its steps and the current index
-# Kept when a step opens its view: who is logged in, the demo role, the presentation itself.
-_KEPT_ON_STEP = (_USER_KEY, _VIEW_AS_KEY, _VIEW_AS_KEPT, _PLAY_KEY)
-
-
-def image_downloads(key: str, name: str, makers: dict) -> None:
-    """« Préparer l'image » then one download button per format (``makers``: format → function of no argument).
-
-    Made on demand (a browser draws them: a few seconds), kept for the session; a failure is said in French.
-    """
-    state = st.session_state
-    made_key = f"_images_{key}"
-    if st.button("Préparer l'image (" + ", ".join(makers) + ")", key=f"preparer_{key}", icon=":material/image:"):
-        made, error = {}, None
-        with st.spinner("Dessin de l'image…"):
-            for fmt, make in makers.items():
-                try:
-                    made[fmt] = make()
-                except ImageExportError as err:
-                    error = str(err)
-                    break
-        if error:
-            st.error(error, icon=":material/error:")
-        else:
-            state[made_key] = made
-    made = state.get(made_key) or {}
-    if made:
-        columns = st.columns(max(len(made), 2) + 1)
-        for column, (fmt, data) in zip(columns, made.items()):
-            column.download_button(f"Image {fmt}", data=data, file_name=f"{name}.{fmt.lower()}",
-                                   mime=_IMAGE_MIMES[fmt], on_click="ignore", key=f"image_{fmt}_{key}",
-                                   icon=":material/download:")
-
-
-def add_to_presentation(page: Page, access: Access, dataset: Dataset) -> None:
-    """Sidebar: save this view (page and URL query) as a step of a presentation (comité de pilotage only)."""
-    if not may_present(access.role) or page.script == PRESENTATION_PAGE or access.open or dataset.is_demo:
-        return  # funders are never offered presentations; the demo data set is read-only
-    store = Store(dataset.folder)
-    with st.sidebar.popover("Ajouter à une présentation", icon=":material/add_to_queue:", width="stretch"):
-        with st.form("ajout_etape", clear_on_submit=True, border=False):
-            names = presentation_names(read_steps(store))
-            new = "Nouvelle présentation…"
-            chosen = st.selectbox("Présentation", [*names, new], key="etape_presentation")
-            new_name = st.text_input("Nom de la nouvelle présentation", key="etape_nouvelle", max_chars=80)
-            title = st.text_input("Titre de l'étape", key="etape_titre", max_chars=120)
-            comment = st.text_area("Commentaire", key="etape_commentaire", max_chars=1000)
-            if st.form_submit_button("Ajouter cette vue", icon=":material/add:"):
-                name = new_name if chosen == new else chosen
-                try:
-                    add_step(store, name, title, comment, page.script, _query_params(), access.role)
-                except StoreError as err:
-                    st.error(str(err))
-                else:
-                    st.success(f"Étape ajoutée à « {markdown_escape(name)} ».")
-
-
-def start_presentation(steps: list) -> None:
-    """Play ``steps`` (lib.presentations.Step) from the first: each opens its own page and URL."""
-    st.session_state[_PLAY_KEY] = {"steps": list(steps), "index": 0}
-    _open_step(0)
-
-
-def _open_step(index: int) -> None:
-    """Open step ``index`` as its shared link would: the view's session values are forgotten, the URL decides."""
-    state = st.session_state
-    play = state[_PLAY_KEY]
-    play["index"] = index
-    for key in list(state):
-        if key not in _KEPT_ON_STEP and not str(key).startswith("_passerelles"):
-            del state[key]
-    step = play["steps"][index]
-    st.switch_page(step.page, query_params=step.query_params)
-
-
-def presentation_bar(page: Page, access: Access) -> None:
-    """While a presentation plays: the page full width (no sidebar), and a bar with the step, ← → and Échap."""
-    state = st.session_state
-    play = state.get(_PLAY_KEY)
-    if not play:
-        return
-    steps, index = play["steps"], play["index"]
-    if not may_present(access.role) or page.script != steps[index].page:
-        state.pop(_PLAY_KEY, None)  # left the presentation (menu, address bar): the app as usual
-        return
-    st.html("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'], "
-            "[data-testid='stHeader'] {display: none !important;}</style>")
-    step = steps[index]
-    left, middle, right, close = st.columns([1.2, 6, 1.2, 1], vertical_alignment="center")
-    back = left.button("Précédente", shortcut="Left", disabled=index == 0, key="etape_precedente",
-                       icon=":material/arrow_back:")
-    middle.markdown(f"**{index + 1}/{len(steps)} · {markdown_escape(step.title)}**"
-                    + (f"  \n{markdown_escape(step.comment)}" if step.comment else ""))
-    forward = right.button("Suivante", shortcut="Right", disabled=index == len(steps) - 1, key="etape_suivante",
-                           icon=":material/arrow_forward:")
-    leave = close.button("Quitter", shortcut="Esc", key="etape_quitter", icon=":material/close:")
-    if back or forward:
-        _open_step(index + (1 if forward else -1))
-    if leave:
-        state.pop(_PLAY_KEY, None)
-        st.switch_page(PRESENTATION_PAGE)

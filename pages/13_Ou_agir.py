@@ -7,7 +7,8 @@ from lib.formatting import format_int
 from lib.network import BROKER_EXPLANATION
 from lib.opportunities import (CENTRE_MAX_SHARE, CENTRE_MIN_NEAR, DIFFICULT_MAX, QUALITY_DROP, RADIUS_CHOICES_M,
                                RADIUS_M, SATISFIED_MIN, format_km, sheets)
-from lib.ui import cached_where, can_see_free_text, download_buttons, page_setup, show_view_line, url_choice
+from lib.ui import can_see_free_text, page_setup, url_choice
+from lib.ui_charts import cached_where, download_buttons, show_view_line
 
 dataset, view = page_setup(__file__)
 

@@ -8,7 +8,8 @@ from lib.presentation_export import presentation_pdf, presentation_pptx, step_im
 from lib.presentations import delete_step, move_step, presentation_names, read_steps, steps_of
 from lib.store import Store, StoreError
 from lib.text import markdown_escape as md
-from lib.ui import current_access, page_setup, start_presentation
+from lib.ui import current_access, page_setup
+from lib.ui_presentation import start_presentation
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 

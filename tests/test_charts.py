@@ -174,6 +174,10 @@ def test_evolution_shows_waves_side_by_side_with_quality_in_the_maps_colours(pag
     for bar in quality.data:
         for value, colour in zip(bar.x, bar.marker.color):
             assert colour == quality_colour(value + 1.0)  # bars start at 1 (« difficile »)
+    key = quality.layout.title.subtitle.text  # the colours have their legend, in the exported image too
+    assert all(f"<span style='color:{colour}'>\u25a0</span>\u00a0{label}" in key
+               for colour, label in zip(QUALITY_COLOURS.values(),
+                                        ("difficile", "à améliorer", "satisfaisante", "très satisfaisante")))
     links = pages["epci"]["evolution"]["liens"].to_figure()
     assert "<b>Ensemble</b>" not in links.data[0].y  # a count of the whole would crush the territories' bars
     assert "Ensemble : 640 en 2017, 626 en 2018, 642 en 2019" in "".join(a.text for a in links.layout.annotations)

@@ -54,8 +54,8 @@ def test_a_saved_interview_is_on_the_map(user_dataset):
     script = json.loads(at.get("component_instance")[0].proto.json_args)["script"]
     assert '"CS-2"' in script
     at.text_input(key="carte_recherche").set_value("CS-2").run()
-    partners = at.dataframe[0].value
-    assert "École A" in partners["Partenaire"].tolist()  # the new link, without restarting
+    partners = next(h.proto.body for h in at.get("html") if "passerelles-partners" in h.proto.body)
+    assert "<strong>École A</strong>" in partners  # the new link, without restarting
 
 
 def test_errors_are_shown_next_to_the_field_and_nothing_is_written(user_dataset):

@@ -213,3 +213,13 @@ def test_markdown_in_names_is_shown_as_text_on_every_page(hostile_names, role):
     # The names were on the pages, as text. A funder of this small data set sees none of them (every territory
     # rests on too few structures, the wave is chosen in a select box): only the raw check above applies.
     assert escaped_somewhere or role == FINANCEUR
+
+
+def test_partner_names_on_the_map_card_are_html_text(hostile_names):
+    """The card's partner list is HTML (st.html): data names are escaped there, never tags or links."""
+    at = app_test("pages/1_Carte.py", PILOTAGE, structure="CS-1", vague=f"2019 {LINK}")
+    partners = [h.proto.body for h in at.get("html") if "passerelles-partners" in h.proto.body]
+    assert len(partners) == 1
+    assert "École **gras** &lt;b&gt;b&lt;/b&gt;" in partners[0]
+    assert "Vague 2019 [x](http://e.vil)" in partners[0]  # the wave's name, as plain text
+    assert "<b>b</b>" not in partners[0] and "href" not in partners[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -14,7 +15,8 @@ from lib.charts.layout import (N_EQ, SMALL_SIZE, TEXT_DARK, ChartContext, Figure
                                row_label, rows_by_key, rows_height, short_territory, text_colour_on, title_lines)
 from lib.formatting import format_decimal, format_int, format_percent
 from lib.metrics import INDICATORS, OVERALL, SMALL_COUNT_NOTE
-from lib.palette import CHANGE_COLOURS, SEQUENTIAL, quality_colour
+from lib.palette import CHANGE_COLOURS, QUALITY_COLOURS, SEQUENTIAL, quality_colour
+from lib.questionnaire import load_questionnaire
 
 
 EVOLUTION_TITLES = {
@@ -46,6 +48,14 @@ def wave_colours(waves: list[str]) -> list[str]:
     return sample_colorscale(SEQUENTIAL, np.linspace(0.45, 1.0, len(waves)).tolist())
 
 
+def quality_key() -> str:
+    """The quality colours' legend as two lines of chart text: what the colour says, then each level's square."""
+    labels = load_questionnaire()["qualites"].labels
+    keys = [f"<span style='color:{QUALITY_COLOURS[int(code)]}'>\u25a0</span>\u00a0{html.escape(label.lower())}"
+            for code, label in labels.items()]
+    return "Couleur de la barre : qualité moyenne arrondie, comme les liens de la carte<br>" + "   ".join(keys)
+
+
 def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) -> go.Figure:
     """One indicator per territory, waves side by side (one panel per wave, same scale).
 
@@ -58,6 +68,8 @@ def evolution_chart(table: pd.DataFrame, indicator: str, context: ChartContext) 
     per_wave = ", ".join(f"{w} : {count_or_secret(overall.at[w, 'reponses']) if w in overall.index else '0'}"
                          for w in waves)
     subtitle = title_lines(f"{spec.label}, par vague", f"réponses par vague — {per_wave}", context.scope)
+    if spec.kind == "mean":  # the bars take the colour of their level: say which (in the image too)
+        subtitle += "<br>" + quality_key()
     fig = FigureSpec()
     if not waves:
         return chart_layout(nothing_to_chart(fig, "aucune vague d'enquête"), title, subtitle, 200, legend=False)

@@ -104,10 +104,31 @@ def test_clicking_a_centre_opens_its_card_and_the_url_keeps_it(page, app_server:
             break
         frame = map_frame(page)
     expect(card).to_be_visible()
-    expect(page.locator('[data-testid="stMain"]').get_by_text("partenaire(s)")).to_be_visible()
-    expect(page.locator('[data-testid="stMain"] [data-testid="stDataFrame"]').first).to_be_visible()
+    expect(page.locator('[data-testid="stMain"]').get_by_text("partenaire(s)", exact=False).first).to_be_visible()
     page.wait_for_url(re.compile(rf"[?&]structure={centre['id']}(&|$)"))
+    # The partners one a line with their badges, inside the card's column at 1280 px: no table, nothing
+    # wider than the column, no horizontal scroll (issue 13).
+    column = page.locator('[data-testid="stColumn"]').filter(has=page.locator("h3", has_text=centre["nom"]))
+    partners = column.locator(".passerelles-partners li.partner")
+    expect(partners.first).to_be_visible()
+    expect(partners.first.locator(".badge.quality")).to_contain_text("Qualité")
+    expect(partners.first.locator(".badge.frequency")).to_contain_text("Fréquence : ")
+    assert column.locator('[data-testid="stDataFrame"]').count() == 0
+    widths = column.evaluate("""c => {
+        const box = c.getBoundingClientRect();
+        const overflowing = [c, ...c.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1
+            && getComputedStyle(e).overflowX !== 'visible' && e.clientWidth > 0).length;
+        const right = Math.max(...[...c.querySelectorAll('.passerelles-partners *')]
+            .map(e => e.getBoundingClientRect().right));
+        return {column: box.width, left: box.left, right: box.right, widest: right, overflowing,
+                page: document.documentElement.scrollWidth - document.documentElement.clientWidth};
+    }""")
+    assert widths["column"] < 400 and widths["widest"] <= widths["right"] + 1, widths
+    assert widths["overflowing"] == 0 and widths["page"] <= 0, widths
+    fiche = column.get_by_role("link", name="Lien vers cette fiche")
+    expect(fiche).to_have_attribute("href", re.compile(rf"Carte\?(.*&)?structure={centre['id']}(&|$)"))
     assert_no_exception(page)
+    save_screenshot(page, "carte-fiche-structure")
 
 
 def test_a_shared_url_restores_the_view(page, app_server: str) -> None:

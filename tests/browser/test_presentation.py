@@ -65,7 +65,8 @@ def assert_step(page, number: int) -> None:
     wait_for_app(page, main(page).get_by_text(f"{number}/{len(STEPS)} · {title}"), heading(page, page_title))
     expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()  # played full width
     wave = re.search(r"vague=(\w+)", path).group(1)
-    expect(main(page).get_by_text(re.compile(rf"^{WAVES[wave]} · "))).to_be_visible()  # the page's line
+    # The page's line (bold, under the title; the map card's wave headings start the same way).
+    expect(main(page).locator("strong", has_text=re.compile(rf"^{WAVES[wave]} · "))).to_be_visible()
     for part in path.split("?", 1)[1].split("&"):
         key, value = part.split("=")
         if key != "centre":  # the map writes back its own centre, to the pixel
