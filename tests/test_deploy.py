@@ -157,6 +157,25 @@ def test_login_and_upload_paths_are_rate_limited_per_client(rendered):
             assert location.all("limit_req"), f"location {' '.join(location.args)} sans limite de débit"
 
 
+
+def test_open_sessions_are_counted_apart_from_requests_in_flight(rendered):
+    """The session limit counts open sessions only: in one zone with every request, a session opened while
+    the page's files still load (~120 at once, more than 10 on a slow link) was refused with 429 (seen behind
+    nginx 1.22 with 12 downloads in flight: README, « Mettre en ligne »)."""
+    config, https, _http = rendered
+    declared = {v.split("zone=")[1].split(":")[0] for v in config.values("limit_conn_zone")}
+    stream = route(https, "/_stcore/stream")
+    limits = dict(v.split() for v in stream.values("limit_conn"))
+    assert set(limits) <= declared
+    sessions = str(ProxySettings(server_name="passerelles.example.org").sessions_per_client)
+    session_zones = [zone for zone, limit in limits.items() if limit == sessions]
+    assert len(session_zones) == 1, limits
+    elsewhere = [v.split()[0] for v in https.values("limit_conn")]
+    elsewhere += [v.split()[0] for loc in https.all("location") if loc is not stream for v in loc.values("limit_conn")]
+    assert session_zones[0] not in elsewhere  # nothing but sessions in that zone
+    # limit_conn in a location replaces the server's: the session still counts among the requests in flight.
+    assert set(https.values("limit_conn")) <= set(stream.values("limit_conn"))
+
 # What Streamlit 1.67 serves (web/server/starlette/*.py), and whether the proxy lets it through.
 STREAMLIT_PATHS = {
     f"/{st_websocket._ROUTE_WEBSOCKET_STREAM}": True,
