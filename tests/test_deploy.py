@@ -281,3 +281,9 @@ def test_the_image_is_built_as_make_run_sets_the_app_up():
     assert "USER passerelles" in dockerfile and "/_stcore/health" in dockerfile
     ignored = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
     assert {".streamlit/secrets.toml*", "data/local", ".venv"} <= set(ignored)
+    # What step 1 creates beside deploy/ (data, accounts, certificates and their private keys) stays out of
+    # the build context, as it stays out of git.
+    gitignore = (ROOT / ".gitignore").read_text().split()
+    kept_out_of_git = [line.rstrip("/") for line in gitignore if line.startswith("deploy/")]
+    assert {"deploy/donnees", "deploy/secrets", "deploy/letsencrypt"} <= set(kept_out_of_git)
+    assert set(kept_out_of_git) <= set(ignored)
