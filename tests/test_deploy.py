@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,6 +240,15 @@ def test_the_command_writes_the_configuration(tmp_path, capsys):
     assert f"{filesafety.MAX_UPLOAD_MB} Mo" in capsys.readouterr().out
     assert f"client_max_body_size {config_upload_mb() + 1}m;" in output.read_text()
 
+
+
+def test_step_2_needs_python_3_11_alone(tmp_path):
+    """README step 2 runs on the server with its own python3.11, no venv: the standard library must do."""
+    output = tmp_path / "passerelles.conf"
+    run = subprocess.run([sys.executable, "-S", "-m", "lib.deploy", "--server-name", "passerelles.example.org",
+                          "-o", str(output)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert output.read_text() == render_proxy_config(ProxySettings(server_name="passerelles.example.org"))
 
 @pytest.mark.skipif(not (shutil.which("nginx") and shutil.which("openssl")), reason="nginx ou openssl absent")
 def test_nginx_accepts_the_rendered_configuration(tmp_path):
