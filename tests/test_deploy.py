@@ -3,7 +3,8 @@
 The rendered nginx text is parsed (a small tokenizer: blocks, directives,
 arguments) and requests are routed through it the way nginx chooses a
 location, so the checks are about what a client can reach, not about
-strings. ``nginx -t`` runs too when nginx and openssl are installed.
+strings. ``nginx -t`` runs too when nginx and openssl are installed, and
+tests/test_deploy_nginx.py then runs the configuration in nginx against a stand-in app.
 """
 
 from __future__ import annotations
