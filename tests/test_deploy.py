@@ -3,7 +3,8 @@
 The rendered nginx text is parsed (a small tokenizer: blocks, directives,
 arguments) and requests are routed through it the way nginx chooses a
 location, so the checks are about what a client can reach, not about
-strings. ``nginx -t`` runs too when nginx and openssl are installed.
+strings. ``nginx -t`` runs too when nginx and openssl are installed, and
+tests/test_deploy_nginx.py then runs the configuration in nginx against a stand-in app.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,6 +159,25 @@ def test_login_and_upload_paths_are_rate_limited_per_client(rendered):
             assert location.all("limit_req"), f"location {' '.join(location.args)} sans limite de débit"
 
 
+
+def test_open_sessions_are_counted_apart_from_requests_in_flight(rendered):
+    """The session limit counts open sessions only: in one zone with every request, a session opened while
+    the page's files still load (~120 at once, more than 10 on a slow link) was refused with 429 (seen behind
+    nginx 1.22 with 12 downloads in flight: README, « Mettre en ligne »)."""
+    config, https, _http = rendered
+    declared = {v.split("zone=")[1].split(":")[0] for v in config.values("limit_conn_zone")}
+    stream = route(https, "/_stcore/stream")
+    limits = dict(v.split() for v in stream.values("limit_conn"))
+    assert set(limits) <= declared
+    sessions = str(ProxySettings(server_name="passerelles.example.org").sessions_per_client)
+    session_zones = [zone for zone, limit in limits.items() if limit == sessions]
+    assert len(session_zones) == 1, limits
+    elsewhere = [v.split()[0] for v in https.values("limit_conn")]
+    elsewhere += [v.split()[0] for loc in https.all("location") if loc is not stream for v in loc.values("limit_conn")]
+    assert session_zones[0] not in elsewhere  # nothing but sessions in that zone
+    # limit_conn in a location replaces the server's: the session still counts among the requests in flight.
+    assert set(https.values("limit_conn")) <= set(stream.values("limit_conn"))
+
 # What Streamlit 1.67 serves (web/server/starlette/*.py), and whether the proxy lets it through.
 STREAMLIT_PATHS = {
     f"/{st_websocket._ROUTE_WEBSOCKET_STREAM}": True,
@@ -221,6 +242,15 @@ def test_the_command_writes_the_configuration(tmp_path, capsys):
     assert f"client_max_body_size {config_upload_mb() + 1}m;" in output.read_text()
 
 
+
+def test_step_2_needs_python_3_11_alone(tmp_path):
+    """README step 2 runs on the server with its own python3.11, no venv: the standard library must do."""
+    output = tmp_path / "passerelles.conf"
+    run = subprocess.run([sys.executable, "-S", "-m", "lib.deploy", "--server-name", "passerelles.example.org",
+                          "-o", str(output)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert output.read_text() == render_proxy_config(ProxySettings(server_name="passerelles.example.org"))
+
 @pytest.mark.skipif(not (shutil.which("nginx") and shutil.which("openssl")), reason="nginx ou openssl absent")
 def test_nginx_accepts_the_rendered_configuration(tmp_path):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -262,3 +292,9 @@ def test_the_image_is_built_as_make_run_sets_the_app_up():
     assert "USER passerelles" in dockerfile and "/_stcore/health" in dockerfile
     ignored = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
     assert {".streamlit/secrets.toml*", "data/local", ".venv"} <= set(ignored)
+    # What step 1 creates beside deploy/ (data, accounts, certificates and their private keys) stays out of
+    # the build context, as it stays out of git.
+    gitignore = (ROOT / ".gitignore").read_text().split()
+    kept_out_of_git = [line.rstrip("/") for line in gitignore if line.startswith("deploy/")]
+    assert {"deploy/donnees", "deploy/secrets", "deploy/letsencrypt"} <= set(kept_out_of_git)
+    assert set(kept_out_of_git) <= set(ignored)
