@@ -100,6 +100,8 @@ def page_setup(script: str) -> tuple[Dataset, View]:
     page = page_of(script)
     # A local icon: a Material icon here would be fetched from Google's servers.
     st.set_page_config(page_title=f"{page.label} · Passerelles", page_icon=str(FAVICON), layout="wide")
+    # A projector's 1280×720 has no height to spare: less empty space above each page's title.
+    st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>")
     drop_forged_state()
     _uploads_allowed(None)  # until this run shows a logged-in writer
     access = _resolve_access()

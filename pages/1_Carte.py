@@ -24,8 +24,6 @@ FOUND_ZOOM = 15  # the zoom a found structure is shown at: its street and its ne
 dataset, view = page_setup(__file__)
 state = st.session_state
 
-# A projector's 1280×720 has no height to spare: less empty space above the title, more map.
-st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>")
 st.title("Carte des partenariats")
 show_view_line(dataset, view.filters)
 

@@ -122,7 +122,7 @@ def test_map_card_from_the_search_box_and_shared_link():
     assert at.query_params["structure"] in ("CS-95-001", ["CS-95-001"])
     # The partners, one a line per wave (no wide table), and the fiche's own address with the structure in it.
     assert not at.dataframe
-    partners = at.get("html")[0].proto.body
+    partners = next(h.proto.body for h in at.get("html") if "passerelles-partners" in h.proto.body)
     assert partners.count("<li class='partner'>") >= 12
     assert all(f"<h4>Vague {wave} · " in partners for wave in ("2017", "2018", "2019"))
     assert partners.count("Qualité") >= 12 and partners.count("Fréquence : ") >= 12
