@@ -111,12 +111,13 @@ def test_a_three_step_presentation_plays_with_the_arrow_keys(page, writable: str
     import pypdfium2 as pdfium
     from pptx import Presentation
 
-    with page.expect_download() as download:
+    # The map step's image is drawn on the click by a second Chromium: a longer bound on a loaded machine.
+    with page.expect_download(timeout=120_000) as download:
         main(page).get_by_role("button", name="PowerPoint (PPTX)").click()
     deck = Presentation(io.BytesIO(Path(download.value.path()).read_bytes()))
     assert [slide.shapes.title.text for slide in deck.slides] == [title for _path, title, _page in STEPS]
     assert [sum(shape.shape_type == 13 for shape in slide.shapes) for slide in deck.slides] == [1, 0, 0]  # PICTURE
-    with page.expect_download() as download:
+    with page.expect_download(timeout=120_000) as download:
         main(page).get_by_role("button", name="PDF").click()
     pdf = pdfium.PdfDocument(Path(download.value.path()).read_bytes())
     assert len(pdf) == 3 and STEPS[1][1] in pdf[1].get_textpage().get_text_range()

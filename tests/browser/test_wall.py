@@ -17,6 +17,7 @@ except ImportError:  # the browser fixture then skips these tests (or fails them
 from .conftest import assert_no_exception, expect_rerun, open_app, save_screenshot
 from .test_map import MAP_PATH, STRUCTURES, map_frame, title
 
+IMAGE_TIMEOUT_MS = 120_000  # images are drawn by a second Chromium: seconds on a quiet machine, more when loaded
 SIZES = pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["1280x720", "1920x1080"])
 ROSA = STRUCTURES[STRUCTURES["nom"] == "Collège Rosa Parks (démo)"].iloc[0]
 
@@ -117,7 +118,7 @@ def test_the_map_image_is_a_png_at_the_view_shown_with_its_title_and_legend(page
     prepare = main(page).get_by_role("button", name="Préparer l'image (PNG)")
     prepare.scroll_into_view_if_needed()
     download_button = main(page).get_by_role("button", name="Image PNG")
-    with expect_rerun(page, download_button):
+    with expect_rerun(page, download_button, timeout=IMAGE_TIMEOUT_MS):
         prepare.click()
     with page.expect_download() as download:
         download_button.click()
@@ -148,7 +149,8 @@ def test_a_chart_image_holds_its_legend_as_png_and_svg(page, app_server: str) ->
     # The chart's own « Voir les données · télécharger », then its « Préparer l'image »: the first ones after it.
     chart.locator("xpath=following::summary[contains(., 'Voir les données')][1]").click()
     prepare = chart.locator("xpath=following::button[contains(., \"Préparer l'image\")][1]")
-    with expect_rerun(page, main(page).get_by_role("button", name="Image SVG").first):
+    # Drawing the images starts a headless Chromium: bounded by a longer wait on a loaded machine.
+    with expect_rerun(page, main(page).get_by_role("button", name="Image SVG").first, timeout=IMAGE_TIMEOUT_MS):
         prepare.click()
     with page.expect_download() as download:
         main(page).get_by_role("button", name="Image SVG").first.click()
