@@ -27,6 +27,9 @@ from lib.secrecy import public_dataset, secrecy_threshold
 from lib.secrecy_audit import Publication, check_publications
 from lib.territories import territory_column
 from tests.secrecy_adversary import published, respondents, small_departement
+from tests.secrecy_reading import (GENERATED_ON, legend_classes, non_data_numbers, pdf_texts, printable,
+                                   report_epcis, report_non_data_numbers, report_passages, scope_values,
+                                   unexplained_numbers)
 
 K = 5
 
@@ -228,20 +231,10 @@ PUBLIC_COUNTS = ("Écoles du périmètre", "Établissements")  # the school dire
 COUNT_HEADERS = ("(n)", "Réponses", "Liens", "Structures")
 
 
-def _scope_values(pubs: list[Publication], scope: str) -> list[float]:
-    """Every published (not blank) value of one scope (``level:territory``)."""
-    found = []
-    for pub in pubs:
-        if f" {scope} " in f" {pub.where} " and isinstance(pub.value, (int, float, np.number)) \
-                and not isinstance(pub.value, bool) and pub.value == pub.value:
-            found.append(float(pub.value))
-    return found
-
-
 def _audited_values(pubs: list[Publication], scope: str) -> set[float]:
     """Every published value of one scope (``level:territory``), in the forms a table prints it."""
     values: set[float] = set()
-    for value in _scope_values(pubs, scope):
+    for value in scope_values(pubs, scope):
         values |= {round(value, 2), round(value, 1), round(100 * value, 1)}
     return values
 
@@ -316,109 +309,27 @@ def test_the_cell_check_finds_a_small_count_and_an_unaudited_figure():
 # --------------------------------------------------------------------------- every number of the funders' PDF
 
 
-GENERATED_ON = date(2026, 1, 5)  # the fiche's « document généré le … »: the day the file is made, not data
-# A number as lib/formatting.py prints it: thousands after a no-break space, a decimal comma, « % » after a
-# share; a sign (+, −) and « point(s) » on a change since the previous wave (lib/impact.py). pdfium reads the
-# no-break space back as a plain space: « 1 110 » is one number (two numbers never stand side by side here).
-PDF_NUMBER = re.compile(r"(?<![\w,.])(?P<sign>[+−])?(?P<whole>\d{1,3}(?:[\u00a0\u202f ]\d{3}(?!\d))+|\d+)"
-                        r"(?:,(?P<decimals>\d+))?(?P<percent>[\u00a0\u202f ]?%)?(?P<points>[\u00a0\u202f ]points?\b)?")
+class DrawnTexts(list):
+    """The texts matplotlib drew, in order; ``map_labels`` apart: the numbers written on a map's areas (the
+    département report's intercommunalités, drawn with a white halo), which are no figure."""
 
-
-def _non_data_numbers(public, k: int) -> list[tuple[str, str]]:
-    """The numbers a fiche prints that are no figure of the answers: (pattern, why). Kept short on purpose:
-    each is matched in its words, so that the same digits elsewhere are still checked."""
-    waves = "|".join(re.escape(w) for w in public.waves)
-    return [
-        (rf"document généré le {GENERATED_ON:%d/%m/%Y}", "the day the file is made"),
-        (rf"communes et contours {public.reference.meta.get('millesime')}", "the vintage of the INSEE/IGN maps"),
-        (r"Licence Ouverte 2\.0", "the open licence's version"),
-        (r"d'au moins 3 sur 4", "the definition of a satisfying link, on the questionnaire's 1–4 scale"),
-        (r"(?<=moyenne \d,\d\d) sur 4", "the top of that scale, after a mean"),
-        (rf"moins de {k} structures", "K, the rule written in the method and the footer"),
-        (rf"(?:[Vv]ague|depuis|avec|en) (?:{waves})\b", "a wave's name"),
-    ]
-
-
-def _legend_classes() -> set[str]:
-    """The map legend's classes (fixed fifths of the share of schools with a link: not data)."""
-    from lib.maps import colour_classes
-    from lib.metrics import INDICATORS
-
-    return {c.label for c in colour_classes(pd.Series(dtype=float), INDICATORS["couverture"])}
-
-
-def _directory_counts(public, scope) -> set[int]:
-    """The public counts a fiche prints: the scope's schools (all, REP/REP+) and centres in the directory."""
-    structures = public.structures
-    inside = structures[territory_column(scope.level)].isin(scope.territories).to_numpy(dtype=bool) \
-        if scope.territories else np.ones(len(structures), dtype=bool)
-    schools = structures[inside & (structures["famille"] == "ecole").to_numpy(dtype=bool)]
-    centres = structures[inside & (structures["famille"] == "centre").to_numpy(dtype=bool)]
-    return {len(schools), int(schools["education_prioritaire"].isin(["REP", "REP+"]).sum()), len(centres)}
-
-
-def _scope_names(scope) -> list[str]:
-    """The adversary's names of a report scope (the département is read at both levels)."""
-    return [f"{scope.level}:{scope.territories[0]}"] if scope.territories else ["commune:département",
-                                                                                 "epci:département"]
-
-
-def _printable(pubs: list[Publication], scope, public) -> dict[str, set[str]]:
-    """What a fiche of ``scope`` may print, by kind, as formatted strings (``.`` for the decimal comma).
-
-    Counts, shares and means are the audited figures of the scope; the changes since the previous wave are
-    differences of two audited headline figures of the scope (each published: their difference tells nothing
-    more); the public counts are the directory's."""
-    values = [v for name in _scope_names(scope) for v in _scope_values(pubs, name)]
-    by_wave: dict[str, dict[str, float]] = {}
-    for name in _scope_names(scope):
-        for pub in pubs:
-            if pub.where.startswith(f"impact {name} ") and isinstance(pub.value, (int, float, np.number)) \
-                    and pub.value == pub.value:
-                wave, figure = pub.where[len(f"impact {name} "):].split(" ", 1)
-                by_wave.setdefault(figure, {})[wave] = float(pub.value)
-    changes = [(shown[after] - shown[before]) for shown in by_wave.values()
-               for before, after in zip(public.waves, public.waves[1:]) if before in shown and after in shown]
-    return {
-        "count": {f"{v:.0f}" for v in values if v == int(v)} | {str(n) for n in _directory_counts(public, scope)},
-        "share": {f"{100 * v:.{d}f}" for v in values if 0 <= v <= 1 for d in (0, 1)},
-        "mean": {f"{v:.2f}" for v in values},
-        "count change": {f"{c:+.0f}" for c in changes if c == int(c)},
-        "share change": {f"{100 * c:+.1f}" for c in changes if -1 <= c <= 1},
-    }
-
-
-def _unexplained_numbers(texts: list[str], printable: dict[str, set[str]], non_data: list[tuple[str, str]]) -> list[str]:
-    """Numbers of a PDF's texts that are neither a figure it may print nor a listed non-data number."""
-    found = []
-    for text in texts:
-        for pattern, _why in non_data:
-            text = re.sub(pattern, " ", text)
-        for match in PDF_NUMBER.finditer(text):
-            number = re.sub(r"\D", "", match["whole"])
-            number += f".{match['decimals']}" if match["decimals"] else ""
-            sign = {"+": "+", "−": "-"}.get(match["sign"] or "", "")
-            kind = ("share change" if match["points"] else "count change") if sign else \
-                "share" if match["percent"] else "mean" if match["decimals"] else "count"
-            if f"{sign}{number}" not in printable[kind]:
-                context = " ".join(text[max(0, match.start() - 50):match.end() + 20].split())
-                found.append(f"« {match.group(0).strip()} » ({kind}, non audité) : …{context}…")
-    return found
+    map_labels: list[str]
 
 
 @pytest.fixture
 def drawn_texts(monkeypatch):
-    """Every text the fiche's charts and map draw (they are images in the PDF: pdfium cannot read them), as
+    """Every text the PDF's charts and maps draw (they are images in the PDF: pdfium cannot read them), as
     matplotlib renders it; the images themselves at a low resolution (only their texts are checked)."""
     from matplotlib.figure import Figure
     from matplotlib.text import Text
 
-    texts: list[str] = []
+    texts = DrawnTexts()
+    texts.map_labels = []
     draw, save = Text.draw, Figure.savefig
 
     def recording_draw(artist, renderer):
         if artist.get_visible() and artist.get_text():
-            texts.append(artist.get_text())
+            (texts.map_labels if artist.get_path_effects() else texts).append(artist.get_text())
         return draw(artist, renderer)
 
     monkeypatch.setattr(Text, "draw", recording_draw)
@@ -426,32 +337,27 @@ def drawn_texts(monkeypatch):
     return texts
 
 
-def _fiche_numbers(public, scope, wave: str, drawn_texts: list[str], pubs: list[Publication],
+def _fiche_numbers(public, scope, wave: str, drawn_texts: DrawnTexts, pubs: list[Publication],
                    made_from=None) -> list[str]:
     """The unexplained numbers of the funders' fiche of ``scope`` and ``wave`` (its text and its images).
 
     Args:
         made_from: the data set the fiche is made from (the funders' copy ``public`` unless a test plants a leak).
     """
-    import pypdfium2 as pdfium
-
     from lib.reports import fiche_pdf
 
     drawn_texts.clear()
-    document = pdfium.PdfDocument(fiche_pdf(public if made_from is None else made_from, scope, wave, False,
-                                            GENERATED_ON))
-    texts = [page.get_textpage().get_text_range() for page in document]
-    document.close()
-    legend = _legend_classes()
+    texts = pdf_texts(fiche_pdf(public if made_from is None else made_from, scope, wave, False, GENERATED_ON))
+    legend = legend_classes()
     texts += [text for text in drawn_texts if text not in legend]
-    return _unexplained_numbers(texts, _printable(pubs, scope, public), _non_data_numbers(public, public.secret.k))
+    return unexplained_numbers(texts, printable(pubs, scope, public), non_data_numbers(public, public.secret.k))
 
 
 @pytest.mark.parametrize("which", ["generated", "demo"])
 def test_every_number_of_the_funders_pdf_is_an_audited_figure(which, request, drawn_texts):
     """The funders' fiche (PDF) of every scope a funder is offered and every wave, read as a funder reads it:
     each number of its text and of its charts and map is an audited figure of that scope, a change between
-    two of them, a directory count, or a non-data number listed in ``_non_data_numbers``. On the demo: the
+    two of them, a directory count, or a non-data number listed in ``non_data_numbers``. On the demo: the
     département and three intercommunalités."""
     from lib.reports import scope_choices
 
@@ -488,3 +394,65 @@ def test_the_pdf_check_finds_a_leak_planted_in_the_funders_fiche(generated, gene
     assert any("Structures aux rencontres" in problem for problem in found), found
     found = _fiche_numbers(generated_public, scope, "2018", drawn_texts, generated_published, made_from=generated)
     assert any("réponses recueillies entre le" in problem for problem in found), found
+
+
+def _report_numbers(public, wave: str, drawn_texts: DrawnTexts, pubs: list[Publication]) -> list[str]:
+    """The unexplained numbers of the funders' département report of ``wave``: each passage of its text against
+    the figures of the territory it is about (``report_passages``: an intercommunalité's table against that
+    intercommunalité's), the texts its charts and maps draw against the département's (its only chart about
+    the intercommunalités is the map, whose numbers must be theirs)."""
+    from lib.reports import Scope, departement_pdf
+
+    drawn_texts.clear()
+    drawn_texts.map_labels.clear()
+    text = "\n".join(pdf_texts(departement_pdf(public, wave, False, GENERATED_ON)))
+    numbers = report_epcis(public)
+    non_data = report_non_data_numbers(public, public.secret.k, numbers)
+    found = []
+    for passage, scope, counts in report_passages(public, text):
+        found += [f"{scope.name} · {p}" for p in unexplained_numbers([passage], printable(pubs, scope, public, counts),
+                                                                    non_data)]
+    legend = legend_classes()
+    departement = Scope("epci", (), "département")
+    found += [f"graphiques · {p}" for p in unexplained_numbers([t for t in drawn_texts if t not in legend],
+                                                              printable(pubs, departement, public), non_data)]
+    found += [f"carte · numéro « {label} » inconnu" for label in drawn_texts.map_labels
+              if label not in {str(n) for n in numbers.values()}]
+    return found
+
+
+@pytest.mark.parametrize("which", ["generated", "demo"])
+def test_every_number_of_the_funders_departement_report_is_an_audited_figure(which, request, drawn_texts):
+    """The funders' département report (PDF) of every wave (on the demo: the latest), read as a funder reads it:
+    each number of its text is an audited figure of the territory its passage is about (the département, or the
+    intercommunalité of section 3's table), a change between two of them, a directory count, or a non-data number
+    listed in ``report_non_data_numbers``; each number its charts draw is one of the département's."""
+    public = request.getfixturevalue(f"{which}_public")
+    pubs = request.getfixturevalue(f"{which}_published")
+    read_by_adversary = {name for name in report_epcis(public)
+                         if any(p.where.startswith(f"impact epci:{name} ") for p in pubs)}
+    assert read_by_adversary == set(report_epcis(public))  # the adversary reads every one the report prints
+    problems, read = [], 0
+    for wave in public.waves if which == "generated" else public.waves[-1:]:
+        problems += [f"vague {wave} · {p}" for p in _report_numbers(public, wave, drawn_texts, pubs)]
+        read += len(drawn_texts)
+        assert drawn_texts.map_labels and set(drawn_texts.map_labels) <= {str(n) for n in report_epcis(public).values()}
+    assert read > 100  # the charts' and the maps' texts were read
+    assert problems == [], "\n".join(problems[:40])
+
+
+def test_the_report_check_finds_a_leak_planted_in_the_funders_departement_report(generated_public,
+                                                                                  generated_published, drawn_texts,
+                                                                                  monkeypatch):
+    """The headline figures without their secret: in section 3, the check finds the hidden figures of the
+    intercommunalités (Val Parisis' REP/REP+ schools, the attendance at meetings), each read against that
+    intercommunalité's own audited figures, not the département's."""
+    import lib.impact
+
+    assert _report_numbers(generated_public, "2018", drawn_texts, generated_published) == []
+    with monkeypatch.context() as patch:
+        patch.setattr(lib.impact, "protect_impact", lambda view, table: table)
+        found = _report_numbers(generated_public, "2018", drawn_texts, generated_published)
+    assert any(p.startswith("Communauté d'agglomération Val Parisis") and "REP / REP+ liées" in p
+               for p in found), found
+    assert any(p.startswith("Communauté de communes") and "Structures aux rencontres" in p for p in found), found
