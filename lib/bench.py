@@ -230,7 +230,7 @@ def bench_map_scale(scale: str, repeat: int = 3) -> dict:
     return result
 
 
-def _run_scales(kind: str, scales: list[str], repeat: int) -> dict:
+def run_scales(kind: str, scales: list[str], repeat: int) -> dict:
     """Each scale in a fresh Python process (its own peak memory, cold caches): scripts/bench_pages.py."""
     results = {}
     for scale in scales:
@@ -245,7 +245,7 @@ def _run_scales(kind: str, scales: list[str], repeat: int) -> dict:
 
 def bench_map(scales: list[str], repeat: int = 3) -> dict:
     """``bench map``: build, HTML size, browser drawing, page rerun and memory, per scale."""
-    return {"benchmark": "map", "repeat": repeat, "cpu_count": os.cpu_count(), "scales": _run_scales("map", scales, repeat)}
+    return {"benchmark": "map", "repeat": repeat, "cpu_count": os.cpu_count(), "scales": run_scales("map", scales, repeat)}
 
 
 CHART_PAGES = {
@@ -279,15 +279,6 @@ def write_dataset_csv(dataset: Dataset, folder: Path) -> Path:
             columns[column] = values.astype(object).where(values.notna(), "")
         pd.DataFrame(columns).to_csv(folder / FILES[name].filename, index=False)
     return folder
-
-
-def bench_charts(scales: list[str], repeat: int = 3) -> dict:
-    """``bench charts``: each scale in a fresh Python process (its own peak memory, cold caches)."""
-    results = _run_scales("charts", scales, repeat)
-    return {"benchmark": "charts", "repeat": repeat, "cpu_count": os.cpu_count(),
-            "note": "rerun_ms : médiane d'un nouveau calcul de la page après un changement de vague, caches chauds "
-                    "(AppTest) ; baseline_rerun_ms : la même chose pour une page sans graphique.",
-            "scales": results}
 
 
 def bench_reports(repeat: int = 3) -> dict:
