@@ -121,6 +121,16 @@ def synthetic_dataset(schools: int, centres: int, answers: int, seed: int = 1) -
                    reponses=reponses, rencontres=pd.DataFrame(), participations=pd.DataFrame(), territoires={})
 
 
+def loaded_counts(dataset: Dataset, scale: str) -> dict:
+    """What a benchmark measured: scale, folder, structures (schools, centres), answers, links, waves."""
+    structures = dataset.structures
+    links = dataset.reponses[["ecole_id", "centre_id"]].drop_duplicates()
+    return {"scale": scale, "folder": "démonstration" if dataset.is_demo else str(dataset.folder),
+            "structures": len(structures), "schools": int((structures["famille"] == "ecole").sum()),
+            "centres": int((structures["famille"] == "centre").sum()), "answers": len(dataset.reponses),
+            "links_all_waves": len(links), "waves": list(dataset.waves)}
+
+
 def median_ms(run, repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
@@ -214,6 +224,7 @@ def bench_map_scale(scale: str, repeat: int = 3) -> dict:
     build_ms, html = median_ms(lambda: _build_html(dataset, view, links, table, assets), repeat)
     browser_ms, browser_reason = browser_draw_ms(html, repeat)
     result = {
+        "loaded": {**loaded_counts(dataset, scale), "wave": filters.wave},
         "structures": len(view.structures),
         "answers_in_wave": len(view.reponses),
         "links": len(links),
@@ -303,4 +314,4 @@ def bench_reports(repeat: int = 3) -> dict:
     results["xlsx_ms[departement]"], data = median_ms(
         lambda: aggregates_xlsx(dataset, resolve_scope(dataset, None), wave), repeat)
     return {"benchmark": "reports", "repeat": repeat, "cpu_count": os.cpu_count(), "wave": wave, "scale": "demo",
-            "results": results}
+            "loaded": loaded_counts(dataset, "demo"), "results": results}

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import plotly.io
 
-from lib.bench import NATIONAL, run_scales, synthetic_dataset, write_dataset_csv
+from lib.bench import NATIONAL, loaded_counts, run_scales, synthetic_dataset, write_dataset_csv
 from lib.charts import Chart, changes_chart, context_for, evolution_charts, lever_charts, link_charts
 from lib.dataset import DEMO_DIR, Dataset, load_dataset
 from lib.filters import ALL_WAVES, Filters, apply_filters, default_filters
@@ -37,16 +37,6 @@ from lib.metrics import free_text_answers
 from lib.territories import territory_column
 
 TARGET_MS = {"national": 300}
-
-
-def loaded_counts(dataset: Dataset, scale: str) -> dict:
-    """What a benchmark measured: scale, folder, structures (schools, centres), answers, links, waves."""
-    structures = dataset.structures
-    links = dataset.reponses[["ecole_id", "centre_id"]].drop_duplicates()
-    return {"scale": scale, "folder": "démonstration" if dataset.is_demo else str(dataset.folder),
-            "structures": len(structures), "schools": int((structures["famille"] == "ecole").sum()),
-            "centres": int((structures["famille"] == "centre").sum()), "answers": len(dataset.reponses),
-            "links_all_waves": len(links), "waves": list(dataset.waves)}
 
 
 def charts_dataset(scale: str, folder: Path) -> Dataset:

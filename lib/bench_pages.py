@@ -223,7 +223,7 @@ def chosen_pages(names: str | None) -> list[str]:
 
 
 def _loaded(data_dir: Path) -> dict:
-    from lib.bench_charts import loaded_counts
+    from lib.bench import loaded_counts
     from lib.dataset import load_dataset
 
     return loaded_counts(load_dataset(data_dir), "demo")
