@@ -44,6 +44,7 @@ START_TIMEOUT_S = 90.0
 PAGE_TIMEOUT_MS = 120_000
 MAP_PAGE = "pages/1_Carte.py"
 CONCURRENT_PAGES = ("pages/1_Carte.py", "pages/10_Impact.py")
+CONCURRENT_POLLING_MS = 100  # 20 tabs checking on every frame would take CPU from the server they measure
 
 # Streamlit's run is over and drawn: what tests/browser/conftest.py wait_for_app waits for, as one predicate.
 READY_JS = """() => {
@@ -141,19 +142,23 @@ def app_server(data_dir: Path) -> Iterator[str]:
                     process.wait(timeout=10)
 
 
-async def open_page_ms(context, url: str, with_map: bool) -> float:
-    """Open ``url`` in a new tab of ``context``; ms from the navigation until the page is ready (and mapped)."""
+async def open_page_ms(context, url: str, with_map: bool, polling: str | int = "raf") -> float:
+    """Open ``url`` in a new tab of ``context``; ms from the navigation until the page is ready (and mapped).
+
+    ``polling``: how often the page checks (every frame; or every N ms, lighter when many tabs share the cores).
+    """
     page = await context.new_page()
     try:
         start = time.perf_counter()
         await page.goto(url, wait_until="commit")
-        state = await (await page.wait_for_function(READY_JS, timeout=PAGE_TIMEOUT_MS)).json_value()
+        ready = await page.wait_for_function(READY_JS, polling=polling, timeout=PAGE_TIMEOUT_MS)
+        state = await ready.json_value()
         if state == "exception":
             raise BenchError(f"{url} : la page montre une exception Streamlit")
         if with_map:
             await page.locator('iframe[title="streamlit_folium.st_folium"]').wait_for(timeout=PAGE_TIMEOUT_MS)
             frame = next(f for f in page.frames if "st_folium" in f.url)
-            await frame.wait_for_function(MAP_DRAWN_JS, timeout=PAGE_TIMEOUT_MS)
+            await frame.wait_for_function(MAP_DRAWN_JS, polling=polling, timeout=PAGE_TIMEOUT_MS)
             await frame.evaluate(TWO_FRAMES_JS)
         return (time.perf_counter() - start) * 1000
     finally:
@@ -188,7 +193,8 @@ async def _session(browser, base: str, scripts: tuple[str, ...]) -> dict[str, fl
     try:
         for script in scripts:
             try:
-                found[script] = await open_page_ms(context, base + url_path(script), script == MAP_PAGE)
+                found[script] = await open_page_ms(context, base + url_path(script), script == MAP_PAGE,
+                                                   CONCURRENT_POLLING_MS)
             except Exception as error:  # counted and reported, the other sessions go on
                 found[script] = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
     finally:
@@ -196,14 +202,17 @@ async def _session(browser, base: str, scripts: tuple[str, ...]) -> dict[str, fl
     return found
 
 
-async def _concurrent_ms(base: str, sessions: int, scripts: tuple[str, ...]) -> list[dict]:
+async def _concurrent_ms(base: str, sessions: int, scripts: tuple[str, ...]) -> tuple[list[dict], float]:
+    """Every session's timings, and the wall time of all of them (s), after one untimed session."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(chromium_path()), args=CHROMIUM_FLAGS)
         try:
             await _session(browser, base, scripts)  # untimed: data set loaded, caches warm, as for bench pages
-            return await asyncio.gather(*(_session(browser, base, scripts) for _ in range(sessions)))
+            start = time.perf_counter()
+            found = await asyncio.gather(*(_session(browser, base, scripts) for _ in range(sessions)))
+            return list(found), time.perf_counter() - start
         finally:
             await browser.close()
 
@@ -265,9 +274,7 @@ def bench_concurrent(sessions: int = 20, data_dir: Path | None = None) -> dict:
     data_dir = data_dir or DEMO_DIR
     chromium = chromium_path()
     with app_server(data_dir) as base:
-        start = time.perf_counter()
-        found = asyncio.run(_concurrent_ms(base, sessions, CONCURRENT_PAGES))
-        wall = time.perf_counter() - start
+        found, wall = asyncio.run(_concurrent_ms(base, sessions, CONCURRENT_PAGES))
     pages = concurrent_summary(found)
     return {"benchmark": "concurrent", "sessions": sessions, "cpu_count": os.cpu_count(),
             "load_average_1min": round(os.getloadavg()[0], 1), "browser": str(chromium),
