@@ -121,6 +121,16 @@ def synthetic_dataset(schools: int, centres: int, answers: int, seed: int = 1) -
                    reponses=reponses, rencontres=pd.DataFrame(), participations=pd.DataFrame(), territoires={})
 
 
+def loaded_counts(dataset: Dataset, scale: str) -> dict:
+    """What a benchmark measured: scale, folder, structures (schools, centres), answers, links, waves."""
+    structures = dataset.structures
+    links = dataset.reponses[["ecole_id", "centre_id"]].drop_duplicates()
+    return {"scale": scale, "folder": "démonstration" if dataset.is_demo else str(dataset.folder),
+            "structures": len(structures), "schools": int((structures["famille"] == "ecole").sum()),
+            "centres": int((structures["famille"] == "centre").sum()), "answers": len(dataset.reponses),
+            "links_all_waves": len(links), "waves": list(dataset.waves)}
+
+
 def median_ms(run, repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
@@ -214,6 +224,7 @@ def bench_map_scale(scale: str, repeat: int = 3) -> dict:
     build_ms, html = median_ms(lambda: _build_html(dataset, view, links, table, assets), repeat)
     browser_ms, browser_reason = browser_draw_ms(html, repeat)
     result = {
+        "loaded": {**loaded_counts(dataset, scale), "wave": filters.wave},
         "structures": len(view.structures),
         "answers_in_wave": len(view.reponses),
         "links": len(links),
@@ -230,7 +241,7 @@ def bench_map_scale(scale: str, repeat: int = 3) -> dict:
     return result
 
 
-def _run_scales(kind: str, scales: list[str], repeat: int) -> dict:
+def run_scales(kind: str, scales: list[str], repeat: int) -> dict:
     """Each scale in a fresh Python process (its own peak memory, cold caches): scripts/bench_pages.py."""
     results = {}
     for scale in scales:
@@ -245,7 +256,7 @@ def _run_scales(kind: str, scales: list[str], repeat: int) -> dict:
 
 def bench_map(scales: list[str], repeat: int = 3) -> dict:
     """``bench map``: build, HTML size, browser drawing, page rerun and memory, per scale."""
-    return {"benchmark": "map", "repeat": repeat, "cpu_count": os.cpu_count(), "scales": _run_scales("map", scales, repeat)}
+    return {"benchmark": "map", "repeat": repeat, "cpu_count": os.cpu_count(), "scales": run_scales("map", scales, repeat)}
 
 
 CHART_PAGES = {
@@ -281,15 +292,6 @@ def write_dataset_csv(dataset: Dataset, folder: Path) -> Path:
     return folder
 
 
-def bench_charts(scales: list[str], repeat: int = 3) -> dict:
-    """``bench charts``: each scale in a fresh Python process (its own peak memory, cold caches)."""
-    results = _run_scales("charts", scales, repeat)
-    return {"benchmark": "charts", "repeat": repeat, "cpu_count": os.cpu_count(),
-            "note": "rerun_ms : médiane d'un nouveau calcul de la page après un changement de vague, caches chauds "
-                    "(AppTest) ; baseline_rerun_ms : la même chose pour une page sans graphique.",
-            "scales": results}
-
-
 def bench_reports(repeat: int = 3) -> dict:
     """``bench reports``: PDF and XLSX build times on the demo (median, warm process: the page's case)."""
     from lib.reports import aggregates_xlsx, departement_pdf, fiche_pdf, resolve_scope
@@ -312,4 +314,4 @@ def bench_reports(repeat: int = 3) -> dict:
     results["xlsx_ms[departement]"], data = median_ms(
         lambda: aggregates_xlsx(dataset, resolve_scope(dataset, None), wave), repeat)
     return {"benchmark": "reports", "repeat": repeat, "cpu_count": os.cpu_count(), "wave": wave, "scale": "demo",
-            "results": results}
+            "loaded": loaded_counts(dataset, "demo"), "results": results}

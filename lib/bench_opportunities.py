@@ -41,7 +41,7 @@ def bench_opportunities_scale(scale: str, repeat: int = 3) -> dict:
     links = in_wave[["ecole_id", "centre_id"]].drop_duplicates()
     network_ms, figures = median_ms(lambda: network_figures(links), repeat)
     return {
-        "loaded": {"structures": len(structures), "schools": len(schools), "centres": len(centres),
+        "loaded": {"scale": scale, "structures": len(structures), "schools": len(schools), "centres": len(centres),
                    "answers": len(dataset.reponses), "wave": filters.wave if filters.wave != ALL_WAVES else "toutes",
                    "links_in_wave": len(links), "school_centre_pairs_within_radius": len(pairs),
                    "radius_m": RADIUS_M},

@@ -285,6 +285,40 @@ class FrenchArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"ERREUR {self.prog} : {message} (aide : {self.prog} --help)\n")
 
 
+def bench(args: argparse.Namespace) -> int:
+    """``bench TARGET``: the figures as JSON on standard output (what was loaded included), or ERREUR."""
+    from lib.bench_pages import BenchError
+
+    try:
+        if args.target in ("pages", "concurrent"):
+            from lib.bench_pages import bench_concurrent, bench_pages
+
+            result = (bench_pages(args.repeat, args.pages) if args.target == "pages"
+                      else bench_concurrent(args.sessions))
+        elif args.target == "opportunities":
+            from lib.bench_opportunities import bench_opportunities
+
+            result = bench_opportunities(args.scales.split(","), args.repeat)
+        elif args.target == "import":
+            from lib.import_bench import bench_import
+
+            result = bench_import(args.repeat)
+        elif args.target == "charts":
+            from lib.bench_charts import bench_charts
+
+            result = bench_charts(args.scales.split(","), args.repeat)
+        else:
+            from lib.bench import bench_map, bench_reports
+
+            result = (bench_reports(args.repeat) if args.target == "reports"  # demo scale only
+                      else bench_map(args.scales.split(","), args.repeat))
+    except BenchError as error:
+        print(f"ERREUR {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None, out=None) -> int:
     """Run one command; ``out``: where ``import-survey`` prints (default: standard output, looked up at call time)."""
     parser = FrenchArgumentParser(prog="python -m lib.cli", description="Passerelles en ligne de commande")
@@ -292,10 +326,14 @@ def main(argv: list[str] | None = None, out=None) -> int:
     check_parser = commands.add_parser("check", help="vérifier un jeu de données")
     check_parser.add_argument("folder", nargs="?", type=Path, help="dossier du jeu de données")
     bench_parser = commands.add_parser("bench", help="mesurer les performances (JSON)")
-    bench_parser.add_argument("target", choices=["map", "charts", "reports", "import", "opportunities"],
-                              help="ce qui est mesuré")
-    bench_parser.add_argument("--scales", default="demo,national", help="échelles, séparées par des virgules")
+    bench_parser.add_argument("target", choices=["map", "charts", "pages", "concurrent", "reports", "import",
+                                                 "opportunities"], help="ce qui est mesuré")
+    bench_parser.add_argument("--scales", default="demo,national", help="échelles, séparées par des virgules "
+                              "(map, charts, opportunities)")
     bench_parser.add_argument("--repeat", type=int, default=3, help="répétitions (la médiane est donnée)")
+    bench_parser.add_argument("--pages", help="pages, par leur adresse, séparées par des virgules (bench pages ; "
+                              "défaut : toutes), par exemple Carte,Impact,Accueil")
+    bench_parser.add_argument("--sessions", type=int, default=20, help="sessions simultanées (bench concurrent)")
     schools_parser = commands.add_parser("import-schools", help="importer l'annuaire de l'éducation")
     schools_parser.add_argument("file", type=Path, help="CSV de l'annuaire ou de la géolocalisation")
     schools_parser.add_argument("--dry-run", action="store_true", help="montrer l'aperçu sans rien écrire")
@@ -338,23 +376,7 @@ def main(argv: list[str] | None = None, out=None) -> int:
     if args.command == "check":
         return check(args.folder)
     if args.command == "bench":
-        from lib.bench import bench_charts, bench_map, bench_reports
-
-        if args.target == "opportunities":
-            from lib.bench_opportunities import bench_opportunities
-
-            result = bench_opportunities(args.scales.split(","), args.repeat)
-        elif args.target == "import":
-            from lib.import_bench import bench_import
-
-            result = bench_import(args.repeat)
-        elif args.target == "reports":
-            result = bench_reports(args.repeat)  # demo scale only
-        else:
-            run = bench_charts if args.target == "charts" else bench_map
-            result = run(args.scales.split(","), args.repeat)
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-        return 0
+        return bench(args)
     return 2
 
 

@@ -82,6 +82,7 @@ def _median_s(run, repeat: int):
 
 def bench_import(repeat: int = 3) -> dict:
     """Preview and import times (seconds, median of ``repeat``) of the generated export on the demo."""
+    from lib.bench import loaded_counts
     from lib.importers import preview_survey, read_export, suggest_mapping
     from lib.imports import apply_preview, import_counts
     from lib.store import Store
@@ -111,6 +112,7 @@ def bench_import(repeat: int = 3) -> dict:
         "loaded": {"file": f"{name} (généré : LimeSurvey, {ROWS} lignes, {len(data)} octets, colonnes par option "
                            "Y / vide / N/A, ~5 % sans date d'envoi)",
                    "data_set": f"{DEMO_DIR} (démonstration ; import écrit dans une copie temporaire)",
+                   "data_set_counts": loaded_counts(demo, "demo"),
                    "mapping": "proposée d'après les colonnes, sans modification", "kind": result.kind},
         "counts": {"read": counts.read, "skipped": counts.skipped, "added": counts.added, "updated": counts.updated,
                    "unchanged": counts.unchanged, "rejected": counts.rejected,

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from lib.bench import BASELINE_PAGE, CHART_PAGES, NATIONAL, bench_map_scale, synthetic_dataset, write_dataset_csv  # noqa: E402
-from lib.dataset import DATA_ENV, DEMO_DIR  # noqa: E402
+from lib.dataset import DATA_ENV, DEMO_DIR, SECRETS_ENV, load_dataset  # noqa: E402
 
 MAP_PAGE = "pages/1_Carte.py"
 
@@ -44,13 +44,32 @@ def page_reruns_ms(at: AppTest, page: str, waves: list[str], repeat: int) -> dic
     return {"first_run_ms": round(first, 1), "rerun_ms": round(statistics.median(times), 1)}
 
 
-def open_app(data_dir: Path) -> tuple[AppTest, float]:
-    """The app on ``data_dir``, and how long its first run (loading the data set) took."""
+BENCH_USER = "banc"  # the comité de pilotage's account of the benchmark (its secrets file is temporary)
+
+
+def open_app(data_dir: Path, secrets: Path | None = None) -> tuple[AppTest, float]:
+    """The app on ``data_dir``, and how long its first run (loading the data set) took.
+
+    With ``secrets`` (a file declaring BENCH_USER), the session is logged in as that user: in open access
+    the app shows the demo whatever ``data_dir`` says, which is how the national figures once measured it.
+    """
     os.environ[DATA_ENV] = str(data_dir)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=900)
+    if secrets is not None:
+        os.environ[SECRETS_ENV] = str(secrets)
+        at.session_state["_passerelles_user"] = BENCH_USER
     start = time.perf_counter()
     at.run()
     return at, (time.perf_counter() - start) * 1000
+
+
+def shown_folder(at: AppTest, expected: Path) -> str:
+    """The folder the app says it shows (its banner), failing unless it is ``expected``: no silent demo."""
+    refused = [e.value for e in at.error if "n'est pas ouvert" in e.value]
+    shown = [c.value for c in at.caption if c.value.startswith("Jeu de données :")]
+    if refused or not any(str(expected) in c for c in shown):
+        raise RuntimeError(f"l'application ne montre pas {expected} : {refused or shown or 'aucune bannière'}")
+    return str(expected)
 
 
 def map_scale(scale: str, repeat: int) -> dict:
@@ -65,17 +84,27 @@ def map_scale(scale: str, repeat: int) -> dict:
 
 
 def charts_scale(scale: str, repeat: int) -> dict:
-    """The analysis pages; the national data set is written as CSV and loaded like any data set."""
-    with tempfile.TemporaryDirectory() as temporary:
-        folder = DEMO_DIR if scale == "demo" else write_dataset_csv(synthetic_dataset(**NATIONAL),
-                                                                    Path(temporary) / "national")
-        at, load_ms = open_app(folder)
-        from lib.ui import current_dataset
+    """The analysis pages, logged in as the comité; the national data set is written as CSV and loaded like
+    any data set, and the app's banner must name it."""
+    from lib.access import hash_password
 
-        dataset = current_dataset()
-        waves = dataset.waves
-        return {"structures": len(dataset.structures), "answers": len(dataset.reponses),
-                "first_load_ms": round(load_ms, 1),
+    with tempfile.TemporaryDirectory() as temporary:
+        made = synthetic_dataset(**NATIONAL) if scale != "demo" else None
+        folder = DEMO_DIR if made is None else write_dataset_csv(made, Path(temporary) / "national")
+        secrets = Path(temporary) / "secrets.toml"
+        secrets.write_text(f'[users.{BENCH_USER}]\nrole = "pilotage"\n'
+                           f'password_hash = "{hash_password("banc-de-mesure-0")}"\n', encoding="utf-8")
+        at, load_ms = open_app(folder, secrets)
+        if at.exception:
+            raise RuntimeError(at.exception[0].value)
+        at.switch_page(BASELINE_PAGE).run()
+        shown = "démonstration" if made is None else shown_folder(at, folder)
+        measured = made if made is not None else load_dataset(DEMO_DIR)
+        # every row written loads (tests/test_analyses_pages.py checks the CSV round trip)
+        loaded = {"scale": scale, "folder": shown, "structures": len(measured.structures),
+                  "answers": len(measured.reponses), "waves": list(measured.waves)}
+        waves = list(measured.waves)
+        return {"loaded": loaded, "first_load_ms": round(load_ms, 1),
                 "baseline_rerun_ms": page_reruns_ms(at, BASELINE_PAGE, waves, repeat)["rerun_ms"],
                 "pages": {name: page_reruns_ms(at, page, waves, repeat) for name, page in CHART_PAGES.items()}}
 
