@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -173,4 +174,15 @@ def test_logging_in_again_after_a_reload_returns_to_the_exact_view(page, with_us
     assert abs(centre["lat"] - 49.05216) < 5e-4 and abs(centre["lng"] - 2.03639) < 5e-4
     for part in ("vague=2018", "structure=CS-2", "zoom=12.5", "centre=49.052"):
         assert part in page.url, page.url
+    assert_no_exception(page)
+
+
+def test_a_funder_landing_on_the_home_address_keeps_the_links_filters(page, with_users: str) -> None:
+    """Funders have no Accueil: the home address opens Impact, with the wave and grouping of the link."""
+    open_app(page, with_users + "/?vague=2018&niveau=epci", main(page).get_by_label("Identifiant"))
+    log_in(page, FINANCEUR, main(page).get_by_role("heading", name="Impact du projet", level=1))
+    page.wait_for_url(re.compile(r"/Impact\?(.*&)?vague=2018(&|$)"))
+    assert "niveau=epci" in page.url
+    expect(page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Vague d'enquête")).to_have_value(
+        "Vague 2018")
     assert_no_exception(page)
