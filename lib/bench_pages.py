@@ -29,6 +29,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -238,6 +239,17 @@ def _loaded(data_dir: Path) -> dict:
     return loaded_counts(load_dataset(data_dir), "demo")
 
 
+def run_coroutine(coroutine):
+    """``asyncio.run`` in this thread, or in a thread of its own when this one already runs an event loop
+    (a caller driving Playwright's sync API, as the browser tests do)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, coroutine).result()
+
+
 def bench_pages(repeat: int = 3, pages: str | None = None, data_dir: Path | None = None) -> dict:
     """``bench pages``: each page, new tab → ready, median of ``repeat`` (ms)."""
     from lib.dataset import DEMO_DIR
@@ -246,7 +258,7 @@ def bench_pages(repeat: int = 3, pages: str | None = None, data_dir: Path | None
     scripts = chosen_pages(pages)
     chromium = chromium_path()
     with app_server(data_dir) as base:
-        results = asyncio.run(_pages_ms(base, scripts, repeat))
+        results = run_coroutine(_pages_ms(base, scripts, repeat))
     return {"benchmark": "pages", "repeat": repeat, "cpu_count": os.cpu_count(),
             "load_average_1min": round(os.getloadavg()[0], 1), "browser": str(chromium),
             "loaded": _loaded(data_dir),
@@ -274,7 +286,7 @@ def bench_concurrent(sessions: int = 20, data_dir: Path | None = None) -> dict:
     data_dir = data_dir or DEMO_DIR
     chromium = chromium_path()
     with app_server(data_dir) as base:
-        found, wall = asyncio.run(_concurrent_ms(base, sessions, CONCURRENT_PAGES))
+        found, wall = run_coroutine(_concurrent_ms(base, sessions, CONCURRENT_PAGES))
     pages = concurrent_summary(found)
     return {"benchmark": "concurrent", "sessions": sessions, "cpu_count": os.cpu_count(),
             "load_average_1min": round(os.getloadavg()[0], 1), "browser": str(chromium),
