@@ -38,6 +38,27 @@ def map_frame(page):
     return frame
 
 
+def map_settled(page) -> None:
+    """The map fills its frame and has reported its view (zoom and centre in the URL), and the app is idle.
+
+    The map reports its view on load and again once its frame has taken the window's height: a click made
+    meanwhile can land in a run that the next report replaces.
+    """
+    from urllib.parse import parse_qs, urlsplit
+
+    wait_for_app(page, page.locator('iframe[title="streamlit_folium.st_folium"]'))
+    frame = next(f for f in page.frames if "st_folium" in f.url)
+    frame.wait_for_function("() => window.map && Math.abs(window.map.getSize().y - window.innerHeight) < 2")
+    zoom, lat, lng = frame.evaluate("() => [window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]")
+
+    def reported(url: str) -> bool:
+        query = parse_qs(urlsplit(url).query)
+        return query.get("zoom") == [f"{round(zoom, 2):g}"] and query.get("centre") == [f"{lat:.5f},{lng:.5f}"]
+
+    page.wait_for_url(reported)
+    wait_for_app(page)
+
+
 def centre_on(frame, structure_id: str, zoom: int = 16) -> dict[str, float]:
     """Centre the map on a structure, close enough that nothing overlaps it; its position in the map."""
     x, y = frame.evaluate(
