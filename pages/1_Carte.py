@@ -14,7 +14,7 @@ from lib.map_wall import format_view, parse_view, returned_view
 from lib.maps import BASEMAPS, MapOptions, build_map, selection_layer, view_bounds
 from lib.metrics import INDICATORS, PROXIMITY_INDICATORS, aggregate_links, indicators_by_territory, structure_card
 from lib.opportunities import RADIUS_M
-from lib.where_map import opportunity_points, structure_lines
+from lib.where_map import map_layers, structure_lines
 from lib.territories import LEVELS, territory_column
 from lib.text import markdown_escape
 from lib.ui import (assets_url, cached_where, can_see_free_text, image_downloads, page_setup, set_url_param,
@@ -81,12 +81,14 @@ area_level = level if level in ("commune", "epci", "territoire") else "commune"
 links = aggregate_links(view.reponses, with_codes=False)
 table = indicators_by_territory(view, links, territory_column(area_level),
                                 proximity=indicator in PROXIMITY_INDICATORS or bool(state["carte_zone"]))
+# « Où agir ? »: opportunity rings, points sized by partners, structures-relais, blank zones hatched.
+where_layers = map_layers(where, dataset.structures, area_level) if where is not None else {}
 fmap = build_map(dataset.reference, view.structures, links, table,
                  MapOptions(indicator=indicator, basemap=basemap, level=area_level, opportunities=where is not None,
                             large=large, fill_window=True),
                  custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=assets_url(),
                  bounds=view_bounds(view),
-                 opportunity_points=opportunity_points(where, dataset.structures) if where is not None else None)
+                 **where_layers)
 
 # The selection is drawn in a layer of its own, so clicking does not reload (and re-centre) the map.
 highlight = selection_layer(view.structures, links, selected)
@@ -156,7 +158,7 @@ def map_image() -> bytes:
                                   opportunities=where is not None, large=large),
                        custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=static_assets_uri(),
                        bounds=view_bounds(view),
-                       opportunity_points=opportunity_points(where, dataset.structures) if where is not None else None)
+                       **where_layers)
     shown = state["carte_vue"]
     line = view_line(view.filters, dataset.reference.departement_name, len(links))
     origin = "données de démonstration (fictives)" if dataset.is_demo else "enquêtes du projet"
