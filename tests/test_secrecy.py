@@ -336,6 +336,7 @@ def _non_data_numbers(public, k: int) -> list[tuple[str, str]]:
         (r"(?<=moyenne \d,\d\d) sur 4", "the top of that scale, after a mean"),
         (rf"moins de {k} structures", "K, the rule written in the method and the footer"),
         (rf"(?:[Vv]ague|depuis|avec|en) (?:{waves})\b", "a wave's name"),
+        (r"à moins de \d+(?:,\d+)?[\u00a0\u202f ]?km", "« Où agir »: the radius of « near », a setting"),
     ]
 
 
