@@ -139,7 +139,7 @@ def map_png(fmap: folium.Map, title: str, legend_html: str | None, source: str, 
 
 
 def carte_png(dataset, view, indicator: str, at: MapView | None, large: bool = False,
-              opportunity_points: list[list] | None = None, when: date | None = None) -> bytes:
+              where_layers: dict | None = None, when: date | None = None) -> bytes:
     """The Carte page's map as an image: the view's structures, links and territories at ``at``.
 
     Framed with its title (wave, territory, links: ``lib.filters.view_line``), the legend inside the map,
@@ -151,7 +151,8 @@ def carte_png(dataset, view, indicator: str, at: MapView | None, large: bool = F
         indicator: the territories' colour (``lib.metrics.INDICATORS`` code; unknown → « liens »).
         at: the view shown (centre and zoom), None for the view's own bounds.
         large: large type (projection).
-        opportunity_points: the « Où agir ? » layer when the page shows it.
+        where_layers: ``lib.where_map.map_layers`` when the page shows « Où agir ? » (opportunities, partner
+            sizes, structures-relais, blank zones); None or empty without it.
     """
     from lib.filters import view_line  # noqa: PLC0415  (the page's modules: imported when drawing)
     from lib.maps import MapOptions, build_map, view_bounds  # noqa: PLC0415
@@ -164,9 +165,9 @@ def carte_png(dataset, view, indicator: str, at: MapView | None, large: bool = F
     table = indicators_by_territory(view, links, territory_column(level), proximity=indicator in PROXIMITY_INDICATORS)
     fmap = build_map(dataset.reference, view.structures, links, table,
                      MapOptions(indicator=indicator, basemap="aucun", level=level,
-                                opportunities=opportunity_points is not None, large=large),
+                                opportunities=bool(where_layers), large=large),
                      custom=dataset.territoires, level_label=LEVELS[level], assets_url=static_assets_uri(),
-                     bounds=view_bounds(view), opportunity_points=opportunity_points)
+                     bounds=view_bounds(view), **(where_layers or {}))
     line = view_line(view.filters, dataset.reference.departement_name, len(links))
     origin = "données de démonstration (fictives)" if dataset.is_demo else "enquêtes du projet"
     return map_png(fmap, f"Carte des partenariats · {line}", None, source_line("aucun", origin),

@@ -19,7 +19,7 @@ from lib.palette import NO_DATA_COLOUR, OTHER_TYPE_COLOUR, QUALITY_COLOURS, TERR
 from lib.questionnaire import load_questionnaire
 
 if TYPE_CHECKING:
-    from lib.maps import ColourClass
+    from lib.map_classes import ColourClass
 
 
 def escape(text: object) -> str:
@@ -137,7 +137,54 @@ def symbols_legend_html() -> str:
     return _LEGEND_STYLE + "<div class='passerelles-legend'>" + symbols_legend_body() + "</div>"
 
 
-def map_legend_html(indicator: Indicator, classes: list[ColourClass], level_label: str) -> str:
-    """The whole legend inside the map: territory classes, then structures and links (a section that folds)."""
+# The hatching of blank zones, as the legend's swatch (the map draws it on its canvas).
+HATCH_SWATCH = ("background: repeating-linear-gradient(135deg, #1b1f23 0 1px, transparent 1px 5px);"
+                "border: 2px dashed #1b1f23")
+BLANK_ZONES_LISTED = 8  # names listed in the legend; the others are counted (the full list is on « Où agir ? »)
+SIZE_EXAMPLES = (1, 4, 16)  # partner counts drawn as examples of point sizes
+
+
+def where_legend_body(sized: bool, blank: list[str], area_name: str) -> str:
+    """The « Où agir ? » section: point sizes, structures-relais, the opportunity rings and the blank zones.
+
+    Args:
+        sized: points are sized by partners and brokers haloed.
+        blank: the territories hatched (schools, no link), in the map's order.
+        area_name: the areas' plural French name (« Communes », « Intercommunalités »…).
+    """
+    from lib.maps import partner_radius  # noqa: PLC0415  (maps imports this module)
+    from lib.network import BROKER_EXPLANATION  # noqa: PLC0415  (networkx: only when « Où agir ? » is on)
+
+    parts: list[str] = []
+    if sized:
+        parts.append("<div class='note'>Taille du point : nombre de partenaires (écoles d'un centre, centres "
+                     "d'une école) dans la vague.</div><div class='row'>")
+        for count in SIZE_EXAMPLES:
+            diameter = 2 * float(partner_radius(5, count))
+            parts.append(f"<span class='dot' style='width:{diameter:g}px;height:{diameter:g}px;background:#bbb'>"
+                         f"</span>{count}")
+        parts.append("</div>")
+        parts.append("<div class='row'><span class='dot' style='background:#888;box-shadow:0 0 0 4px #ffd400,"
+                     f"0 0 0 5px #000'></span>structure-relais : {escape(BROKER_EXPLANATION)}</div>")
+    for colour, dashed, label in (("#e66100", False, "école sans lien, un centre à proximité"),
+                                  ("#5e3c99", False, "centre avec peu d'écoles partenaires autour de lui"),
+                                  ("#000000", True, "structure-relais, à conforter")):
+        style = f"background:transparent;border:2px {'dashed' if dashed else 'solid'} {colour}"
+        parts.append(f"<div class='row'><span class='dot' style='{style}'></span>{escape(label)}</div>")
+    if blank:
+        parts.append(f"<div class='row'><span class='sw' style='{HATCH_SWATCH}'></span>"
+                     f"{escape(area_name)} avec des écoles et aucun lien : {len(blank)}</div>")
+        listed = ", ".join(escape(name) for name in blank[:BLANK_ZONES_LISTED])
+        more = len(blank) - BLANK_ZONES_LISTED
+        parts.append(f"<div class='note'>{listed}"
+                     + (f" et {more} autre(s) (liste complète : page « Où agir ? »)" if more > 0 else "")
+                     + "</div>")
+    return "".join(parts)
+
+
+def map_legend_html(indicator: Indicator, classes: list[ColourClass], level_label: str, where: str = "") -> str:
+    """The whole legend inside the map: territory classes, « Où agir ? » when shown, then structures and links
+    (sections that fold)."""
     return (legend_html(indicator, classes, level_label)
+            + (f"<details open><summary>Où agir ?</summary>{where}</details>" if where else "")
             + "<details open><summary>Structures et liens</summary>" + symbols_legend_body() + "</details>")

@@ -10,7 +10,6 @@ when the basemap is "aucun fond".
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 
 import folium
@@ -22,8 +21,10 @@ from folium.plugins import Fullscreen
 from folium.template import Template
 from shapely.geometry import mapping, shape
 
-from lib.formatting import format_decimal, format_int, format_percent
-from lib.map_legend import Legend, escape, map_legend_html, script_json, symbols_legend_html  # noqa: F401
+from lib.formatting import format_int
+from lib.map_classes import ColourClass, colour_classes, colour_for, format_indicator  # noqa: F401
+from lib.map_legend import (Legend, escape, map_legend_html, script_json, symbols_legend_html,  # noqa: F401
+                            where_legend_body)
 from lib.map_wall import FULLSCREEN_CANCEL_TITLE, FULLSCREEN_TITLE, LARGE_SCALE, MAX_ZOOM, MIN_ZOOM, WallView
 from lib.metrics import INDICATORS, SMALL_COUNT_NOTE, Indicator
 from lib.palette import (
@@ -31,7 +32,6 @@ from lib.palette import (
     NO_QUALITY_COLOUR,
     OTHER_TYPE_COLOUR,
     QUALITY_COLOURS,
-    TERRITORY_FILLS,
     TERRITORY_MASKED,
     TYPE_COLOURS,
 )
@@ -56,6 +56,11 @@ TILES = {
 FREQUENCY_WIDTHS = [1.0, 2.0, 3.5, 5.0]
 # Two sides disagreeing by this much or more on quality: dashed line.
 GAP_DASHED = 2
+# « Où agir ? »: point radius grows by SIZE_STEP px per √partner, at most SIZE_MAX_EXTRA px; brokers' flag.
+SIZE_STEP = 2.5
+SIZE_MAX_EXTRA = 12
+BROKER_FLAG = 32
+BLANK_ZONES_LAYER = "Zones blanches (écoles sans aucun lien)"
 
 
 
@@ -148,6 +153,42 @@ return layer;"""
         self.payload = '{"geometries":' + geometries_json + ',"properties":' + script_json(properties) + "}"
 
 
+class BlankZonesLayer(_JsonLayer):
+    """« Zones blanches »: territories of :class:`AreasLayer` with schools and no link, hatched and outlined in
+    dashes over their colour. The payload is their indices among the areas' features: no geometry twice.
+
+    Hatching on the map's canvas (``prefer_canvas``): Leaflet's canvas renderer hands ``fillColor`` to
+    ``ctx.fillStyle`` as is, so a ``CanvasPattern`` fills the polygon (an SVG pattern would need an SVG
+    renderer of its own, whose layer would sit over the canvas and its clicks). Not interactive: a click
+    still reaches the territory below.
+    """
+
+    _script = """
+var tile = document.createElement('canvas');
+tile.width = tile.height = 8;
+var pen = tile.getContext('2d');
+pen.strokeStyle = '#1b1f23'; pen.lineWidth = 1.3;
+pen.beginPath(); pen.moveTo(0, 8); pen.lineTo(8, 0); pen.moveTo(-1, 1); pen.lineTo(1, -1);
+pen.moveTo(7, 9); pen.lineTo(9, 7); pen.stroke();
+var hatch = pen.createPattern(tile, 'repeat'), shapes = areas.getLayers();
+var layer = L.geoJSON(data.map(function (i) { return shapes[i].feature; }), {
+  interactive: false,
+  style: {color: '#1b1f23', weight: 2.5, opacity: 0.9, dashArray: '7 4', fill: true, fillColor: hatch,
+          fillOpacity: 0.55}
+});
+layer.passerellesBlank = data.map(function (i) { return shapes[i].feature.properties.id; });
+return layer;"""
+
+    def __init__(self, name: str, areas: AreasLayer, indices: list[int]):
+        super().__init__(name, indices)
+        self.areas = areas
+
+    def script_text(self) -> str:
+        name, parent, areas = self.get_name(), self._parent.get_name(), self.areas.get_name()
+        return (f"var {name} = (function (map, areas, data) {{\n{self._script}\n}})({parent}, {areas}, "
+                f"{self.payload});\n{name}.addTo({parent});\n")
+
+
 class PointsLayer(_JsonLayer):
     """Structures as circles on the shared canvas, from :func:`structure_points`.
 
@@ -156,7 +197,8 @@ class PointsLayer(_JsonLayer):
     label] by structure type, places the commune names; an optional ``scale``
     enlarges every point (projection). flags: 1 = position
     approximative (dashed, faded), 2 = REP, 4 = REP+ (thicker outline),
-    16 = centre (bigger, white outline). Names and labels are escaped by the
+    16 = centre (bigger, white outline), 32 = structure-relais (a halo
+    under the point; « Où agir ? »). Names and labels are escaped by the
     builder; tooltips are made on first hover (62,000 bound tooltips cost
     seconds to create).
     """
@@ -167,14 +209,19 @@ var scale = data.scale || 1;
 function tip(p) {
   var f = p[4], ep = (f & 4) ? ' · REP+' : ((f & 2) ? ' · REP' : '');
   return '<b>' + p[6] + '</b><br>' + kinds[p[2]][1] + ' · ' + places[p[3]] + ep
-    + ((f & 1) ? '<br><i>position approximative (mairie)</i>' : '');
+    + ((f & 1) ? '<br><i>position approximative (mairie)</i>' : '')
+    + (p.length > 8 ? '<br>' + p[8] + ' partenaire(s)' + ((f & 32) ? ' · structure-relais' : '') : '');
 }
 // One canvas for every layer (the map's, preferCanvas): a canvas on top of
 // another would swallow the mouse events meant for the one below.
 for (var i = 0; i < points.length; i++) {
-  var p = points[i], f = p[4], centre = f & 16;
+  var p = points[i], f = p[4], centre = f & 16, radius = (p[7] || (centre ? 8 : 5)) * scale;
+  if (f & 32) {  // structure-relais: a halo under the point, drawn first (never catches the mouse)
+    group.addLayer(L.circleMarker([p[0], p[1]], {radius: radius + 5 * scale, stroke: true, color: '#000000',
+      weight: 1.5 * scale, fillColor: '#ffd400', fillOpacity: 0.75, interactive: false}));
+  }
   var m = L.circleMarker([p[0], p[1]], {
-    radius: (p[7] || (centre ? 8 : 5)) * scale, color: centre ? '#ffffff' : '#222222',
+    radius: radius, color: centre ? '#ffffff' : '#222222',
     weight: ((f & 4) ? 3 : ((f & 2) ? 2 : 1)) * scale,
     fillColor: kinds[p[2]][0], fillOpacity: (f & 1) ? 0.35 : 0.9, dashArray: (f & 1) ? '2 2' : null
   });
@@ -226,84 +273,6 @@ def opportunity_layer(points: list[list]) -> OpportunitiesLayer:
     """The « Où agir ? » layer from ``where_map.opportunity_points`` (names and reasons escaped here)."""
     safe = [[lat, lon, sid, escape(name), escape(why), kind] for lat, lon, sid, name, why, kind in points]
     return OpportunitiesLayer("Où agir ? (occasions de lien)", safe)
-
-
-# --------------------------------------------------------------------------- classes and colours
-
-
-@dataclass(frozen=True)
-class ColourClass:
-    """One class of the choropleth: values from ``low`` to ``high`` (inclusive) in ``colour``."""
-
-    low: float
-    high: float
-    colour: str
-    label: str
-
-
-def _nice(value: float) -> float:
-    """Round a break to a number people read easily (1, 2, 5, 10, 20, 25, 50…)."""
-    if value <= 0:
-        return 0
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
-
-
-def colour_classes(values: pd.Series, indicator: Indicator) -> list[ColourClass]:
-    """Classes of the legend for ``indicator`` given the territories' values.
-
-    Shares use fixed fifths (0–20 %…); mean quality uses four of
-    the territory greys (never the links' quality colours); counts get "0" as a class of its own (zero is not "no data")
-    and rounded breaks from the quantiles of the others.
-    """
-    if indicator.kind == "share":
-        edges = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
-        return [ColourClass(lo, hi, TERRITORY_FILLS[i],
-                            f"{format_percent(lo, 0)} à {format_percent(hi, 0)}")
-                for i, (lo, hi) in enumerate(zip(edges, edges[1:]))]
-    if indicator.kind == "mean":
-        edges = [1, 1.75, 2.5, 3.25, 4]
-        # Greys, not the quality colours: those belong to the links drawn on top.
-        return [ColourClass(lo, hi, TERRITORY_FILLS[i + 1], f"{format_decimal(lo, 2)} à {format_decimal(hi, 2)}")
-                for i, (lo, hi) in enumerate(zip(edges, edges[1:]))]
-    positive = values[values > 0].dropna().astype(float)
-    classes = [ColourClass(0, 0, TERRITORY_FILLS[0], "0")]
-    if positive.empty:
-        return classes
-    top = float(positive.max())
-    breaks = sorted({_nice(float(q)) for q in positive.quantile([0.25, 0.5, 0.75]).tolist()} | {_nice(top)})
-    breaks = [b for b in breaks if b >= 1][:4] or [_nice(top)]
-    if breaks[-1] < top:
-        breaks[-1] = top
-    low = 1.0
-    for i, high in enumerate(breaks):
-        label = format_int(low) if low == high else f"{format_int(low)} à {format_int(high)}"
-        classes.append(ColourClass(low, high, TERRITORY_FILLS[min(i + 1, len(TERRITORY_FILLS) - 1)], label))
-        low = high + 1
-    return classes
-
-
-def colour_for(value: float | None, classes: list[ColourClass]) -> str | None:
-    """The class colour of ``value``; None when there is no value."""
-    if value is None or pd.isna(value):
-        return None
-    for cls in classes:
-        if value <= cls.high + 1e-9:
-            return cls.colour
-    return classes[-1].colour
-
-
-def format_indicator(value: float | None, indicator: Indicator) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    if indicator.kind == "share":
-        return format_percent(float(value))
-    if indicator.kind == "mean":
-        return format_decimal(float(value), 2)
-    return format_int(float(value))
 
 
 # --------------------------------------------------------------------------- geometry
@@ -360,8 +329,24 @@ class MapOptions:
     fill_window: bool = False  # the page's map takes the window's height (the images keep their frame)
 
 
-def structure_points(structures: pd.DataFrame) -> dict:
-    """The compact payload of :class:`PointsLayer` (see its docstring); centres come last, on top."""
+def partner_radius(base: float, partners) -> np.ndarray:
+    """Radius in pixels of points with ``partners`` partners: ``base`` plus SIZE_STEP × √partners, capped.
+
+    The square root keeps a centre of 20 schools from hiding its street; a
+    structure with no partner keeps its usual size.
+    """
+    extra = np.minimum(SIZE_STEP * np.sqrt(np.asarray(partners, dtype=float)), SIZE_MAX_EXTRA)
+    return np.round(base + extra, 1)
+
+
+def structure_points(structures: pd.DataFrame, network: pd.DataFrame | None = None) -> dict:
+    """The compact payload of :class:`PointsLayer` (see its docstring); centres come last, on top.
+
+    Args:
+        network: ``network.network_figures`` (``id``, ``partenaires``, ``courtier``) for « Où agir ? »:
+            each point then carries its radius by number of partners and that number, and brokers
+            (structures-relais) their flag.
+    """
     q = load_questionnaire()
     types = q["types_structure"]
     kinds = [[TYPE_COLOURS.get(code, OTHER_TYPE_COLOUR), escape(label)] for code, label in types.labels.items()]
@@ -373,8 +358,17 @@ def structure_points(structures: pd.DataFrame) -> dict:
     ep = ordered["education_prioritaire"].astype(object).fillna("").to_numpy()
     flags = (ordered["position_approximative"].to_numpy(dtype=bool) * 1 + (ep == "REP") * 2 + (ep == "REP+") * 4
              + ordered["_centre"].to_numpy(dtype=bool) * 16)
-    points = list(zip(ordered["latitude"].round(5).tolist(), ordered["longitude"].round(5).tolist(), kind.tolist(),
-                      place.tolist(), flags.tolist(), ordered["id"].tolist(), ordered["nom"].map(escape).tolist()))
+    columns = [ordered["latitude"].round(5).tolist(), ordered["longitude"].round(5).tolist(), kind.tolist(),
+               place.tolist(), None, ordered["id"].tolist(), ordered["nom"].map(escape).tolist()]
+    if network is not None:
+        figures = network.drop_duplicates("id").set_index("id")
+        ids = ordered["id"].to_numpy(dtype=object)
+        partners = figures["partenaires"].reindex(ids).fillna(0).to_numpy(dtype=np.int64)
+        flags = flags + figures["courtier"].reindex(ids).fillna(False).to_numpy(dtype=bool) * BROKER_FLAG
+        base = np.where(ordered["_centre"].to_numpy(dtype=bool), 8, 5)
+        columns += [partner_radius(base, partners).tolist(), partners.tolist()]
+    columns[4] = flags.tolist()
+    points = list(zip(*columns))
     return {"kinds": kinds, "places": [escape(p) for p in places], "points": points}
 
 
@@ -442,6 +436,8 @@ def build_map(
     assets_url: str = ASSETS_URL,
     bounds: list[list[float]] | None = None,
     opportunity_points: list[list] | None = None,
+    network: pd.DataFrame | None = None,
+    blank_zones: list[str] | None = None,
 ) -> folium.Map:
     """The whole map: territories, links, schools, centres, legend and controls.
 
@@ -456,6 +452,10 @@ def build_map(
         assets_url: where the app serves Leaflet (``static/node_modules``).
         bounds: [[south, west], [north, east]] to show; default the département.
         opportunity_points: ``where_map.opportunity_points``, drawn when ``options.opportunities``.
+        network: ``network.network_figures`` (when ``options.opportunities``): points sized by their number
+            of partners, structures-relais haloed.
+        blank_zones: names of the map's territories with schools and no link (when ``options.opportunities``),
+            hatched and listed in the legend in that order (the most urgent first).
     """
     indicator = INDICATORS[options.indicator]
     west, south, east, north = reference.meta["bbox"]
@@ -484,18 +484,26 @@ def build_map(
     area_level = options.level if options.level in ("commune", "epci", "territoire") else "commune"
     area_name = {"commune": "Communes", "epci": "Intercommunalités", "territoire": "Territoires"}[area_level]
     names, geometries = territory_geometries(reference, area_level, custom)
-    AreasLayer(area_name, geometries, area_properties(names, territory_table, indicator, classes)).add_to(fmap)
+    areas = AreasLayer(area_name, geometries, area_properties(names, territory_table, indicator, classes))
+    areas.add_to(fmap)
+    where_on = options.opportunities
+    at = {name: i for i, name in enumerate(names)}
+    blank = [name for name in dict.fromkeys(blank_zones or ()) if name in at] if where_on else []  # ranked
+    if blank:
+        BlankZonesLayer(BLANK_ZONES_LAYER, areas, [at[name] for name in blank]).add_to(fmap)
 
     families = structures["famille"] if not structures.empty else pd.Series(dtype=object)
     scale = LARGE_SCALE if options.large else 1.0
     LinksLayer("Liens", link_styles(links, structures, scale)).add_to(fmap)
     for name, family in (("Établissements scolaires", "ecole"), ("Centres sociaux et EVS", "centre")):
-        PointsLayer(name, {**structure_points(structures[families == family]), "scale": scale}).add_to(fmap)
-    if options.opportunities and opportunity_points is not None:
+        sized = network if where_on else None
+        PointsLayer(name, {**structure_points(structures[families == family], sized), "scale": scale}).add_to(fmap)
+    if where_on and opportunity_points is not None:
         opportunity_layer(opportunity_points).add_to(fmap)
 
     # The whole legend inside the map: it stays on screen in full screen (a legend beside the map would not).
-    Legend(map_legend_html(indicator, classes, level_label)).add_to(fmap)
+    where_legend = where_legend_body(network is not None, blank, area_name) if where_on else ""
+    Legend(map_legend_html(indicator, classes, level_label, where_legend)).add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     OfflineFullscreen(assets_url=assets_url, position="topleft", title=FULLSCREEN_TITLE,
                       title_cancel=FULLSCREEN_CANCEL_TITLE).add_to(fmap)

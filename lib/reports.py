@@ -58,6 +58,7 @@ from lib.filters import ALL_WAVES, Filters, View, apply_filters
 from lib.formatting import NBSP, format_date, format_decimal, format_int, format_percent
 from lib.impact import HEADLINES, Headline, headlines, impact_by_wave, impact_table, method_facts
 from lib.maps import colour_classes, colour_for
+from lib.report_where import where_section
 from lib.metrics import (INDICATORS, OVERALL, SIDES, SMALL_COUNT_NOTE, aggregate_links, indicators_by_territory,
                          indicators_by_wave, lever_analyses, link_analyses)
 from lib.palette import (EP_COLOURS, NO_DATA_COLOUR, OTHER_TYPE_COLOUR, QUALITY_COLOURS, SEQUENTIAL, SIDE_COLOURS,
@@ -394,6 +395,7 @@ def report_styles() -> dict[str, ParagraphStyle]:
         style("body", 8.5, leading=11.5, spaceAfter=3)
         style("small", 7, FONT, MUTED, leading=9)
         style("quote", 7.5, FONT_ITALIC, INK, leading=9.8, leftIndent=8, spaceAfter=1.5)
+        style("item", 7.5, FONT, INK, leading=9.8, leftIndent=8, spaceAfter=1.5)
         style("card_label", 7, FONT_BOLD, MUTED, leading=8.5)
         style("card_value", 17, FONT_BOLD, ACCENT, leading=20)
         style("card_value_small", 11, FONT_BOLD, ACCENT, leading=13, spaceBefore=4, spaceAfter=3)
@@ -1001,6 +1003,9 @@ def fiche_pdf(dataset: Dataset, scope: Scope, wave: str, free_text: bool, genera
     if free_text:
         story += _pistes_block(figures.view, "Pistes proposées par les répondants (comité de pilotage)", "h2")
         story.append(Spacer(1, 3))
+    section = where_section(dataset, scope, wave, free_text)  # comité: named opportunities; funders: counts
+    story += [_p(section.heading, "h2"), *(_p(f"• {line}", "item") for line in section.lines),
+              _p(section.note, "small"), Spacer(1, 3)]
     story.append(Paragraph(f"<b>Méthode.</b> {escape(_french_spaces(_method_text(figures)))}", report_styles()["small"]))
 
     def decorate(canvas: Canvas, _number: int, _total: int) -> None:

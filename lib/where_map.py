@@ -76,3 +76,25 @@ def opportunity_points(analysis: WhereAnalysis, structures: pd.DataFrame) -> lis
                            str(placed_rows.at[sid, "nom"]),
                            f"{BROKER_EXPLANATION} ({format_int(depending)} structure(s) en dépendent)", 2])
     return points
+
+
+def blank_zones(analysis: WhereAnalysis, area_level: str) -> list[str]:
+    """The map's territories at ``area_level`` with schools and no link at all (« zones blanches »).
+
+    Communes and EPCI from the analysis' blank lists; the project's own territories from its territory
+    table, which is at the map's level whenever the map shows them (the filters' level).
+    """
+    if area_level == "commune":
+        return analysis.blank_communes["Commune"].astype(str).tolist()
+    if area_level == "epci":
+        return analysis.blank_epci["Intercommunalité"].astype(str).tolist()
+    table = analysis.territories
+    chosen = (table["Écoles"] > 0) & (table["Écoles liées"] == 0)
+    return table.loc[chosen.to_numpy(dtype=bool), "Territoire"].astype(str).tolist()
+
+
+def map_layers(analysis: WhereAnalysis, structures: pd.DataFrame, area_level: str) -> dict:
+    """What ``maps.build_map`` draws for « Où agir ? »: its keyword arguments ``opportunity_points``,
+    ``network`` (points sized by partners, structures-relais haloed) and ``blank_zones``."""
+    return {"opportunity_points": opportunity_points(analysis, structures), "network": analysis.figures,
+            "blank_zones": blank_zones(analysis, area_level)}

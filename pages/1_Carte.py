@@ -12,7 +12,7 @@ from lib.map_wall import format_view, parse_view, returned_view
 from lib.maps import BASEMAPS, MapOptions, build_map, selection_layer, view_bounds
 from lib.metrics import INDICATORS, PROXIMITY_INDICATORS, aggregate_links, indicators_by_territory, structure_card
 from lib.opportunities import RADIUS_M
-from lib.where_map import opportunity_points, structure_lines
+from lib.where_map import map_layers, structure_lines
 from lib.territories import LEVELS, territory_column
 from lib.text import markdown_escape
 from lib.ui import assets_url, can_see_free_text, page_setup, set_url_param, url_choice
@@ -78,12 +78,14 @@ area_level = level if level in ("commune", "epci", "territoire") else "commune"
 links = aggregate_links(view.reponses, with_codes=False)
 table = indicators_by_territory(view, links, territory_column(area_level),
                                 proximity=indicator in PROXIMITY_INDICATORS or bool(state["carte_zone"]))
+# « Où agir ? »: opportunity rings, points sized by partners, structures-relais, blank zones hatched.
+where_layers = map_layers(where, dataset.structures, area_level) if where is not None else {}
 fmap = build_map(dataset.reference, view.structures, links, table,
                  MapOptions(indicator=indicator, basemap=basemap, level=area_level, opportunities=where is not None,
                             large=large, fill_window=True),
                  custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=assets_url(),
                  bounds=view_bounds(view),
-                 opportunity_points=opportunity_points(where, dataset.structures) if where is not None else None)
+                 **where_layers)
 
 # The selection is drawn in a layer of its own, so clicking does not reload (and re-centre) the map.
 highlight = selection_layer(view.structures, links, selected)
@@ -146,8 +148,7 @@ st.caption(
 
 def map_image() -> bytes:
     shown = state["carte_vue"]
-    return carte_png(dataset, view, indicator, MapView(*shown) if shown else None, large,
-                     opportunity_points(where, dataset.structures) if where is not None else None)
+    return carte_png(dataset, view, indicator, MapView(*shown) if shown else None, large, where_layers)
 
 
 image_downloads("carte", "carte_partenariats", {"PNG": map_image})

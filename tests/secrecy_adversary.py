@@ -266,6 +266,43 @@ def published(public, levels: list[str] | None = None) -> list[Publication]:
                 attendance = frozenset(f"{PRESENT}{who}" for who in present)
                 for name in ("structures_rencontres", "rencontres"):
                     pubs.append(Publication(f"{at} {name}", attendance, record[name], "presence"))
+    return pubs + where_publications(public, levels)
+
+
+WHERE = "ou-agir:"  # a school counted by the fiche's « Où agir » in a wave, as a pseudo answer of its own
+
+
+def where_publications(public, levels: list[str] | None = None) -> list[Publication]:
+    """The counts of the funders' fiche « Où agir » (lib/report_where.py), for every report scope and wave.
+
+    Populations recomputed here from the analysis' list of schools and the wave's links: the schools with no
+    link and a centre near, and the schools of the communes (INSEE code) where no school has a link. A
+    school's pseudo answer is per wave: each wave is published on its own, as the answers are.
+    """
+    from lib.opportunities import CARD_URL, RADIUS_M, where_analysis
+    from lib.report_where import funder_figures
+    from lib.reports import scope_choices
+
+    pubs: list[Publication] = []
+    scopes = [s for s in scope_choices(public) if not s.territories or levels is None or s.level in levels]
+    for wave in public.waves:
+        view = apply_filters(public, Filters(wave=wave))
+        schools = view.schools.drop_duplicates("id")
+        near = {link[len(CARD_URL):] for link in where_analysis(public, Filters(wave=wave), RADIUS_M).schools["Fiche"]}
+        linked_communes = set(schools.loc[among(schools["id"], view.reponses["ecole_id"]), "commune_insee"].astype(str))
+        for scope in scopes:
+            inside = schools if not scope.territories else \
+                schools[(schools[territory_column(scope.level)] == scope.territories[0]).to_numpy(dtype=bool)]
+            name = f"{scope.level}:{scope.territories[0]}" if scope.territories else "epci:département"
+            figures = funder_figures(public, scope, wave)
+            unlinked = frozenset(f"{WHERE}{wave}:{sid}" for sid in inside["id"] if sid in near)
+            pubs.append(Publication(f"où agir {name} {wave} écoles sans lien près d'un centre", unlinked,
+                                    figures["ecoles"], "ou_agir:ecoles"))
+            if figures["communes"] is not None:
+                blank = inside[~inside["commune_insee"].astype(str).isin(linked_communes).to_numpy(dtype=bool)]
+                pubs.append(Publication(f"où agir {name} {wave} communes sans lien",
+                                        frozenset(f"{WHERE}{wave}:{sid}" for sid in blank["id"]),
+                                        figures["communes"], "ou_agir:communes"))
     return pubs
 
 
@@ -276,4 +313,5 @@ def respondents(dataset) -> dict[str, str]:
     """Answer id → answering structure, and each structure's attendance → that structure."""
     found = dict(zip(dataset.reponses["reponse_id"], dataset.reponses["repondant_id"].astype(str)))
     found.update({f"{PRESENT}{who}": str(who) for who in dataset.structures["id"]})
+    found.update({f"{WHERE}{wave}:{who}": str(who) for wave in dataset.waves for who in dataset.structures["id"]})
     return found

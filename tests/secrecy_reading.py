@@ -61,6 +61,7 @@ def non_data_numbers(public, k: int) -> list[tuple[str, str]]:
         (r"(?<=moyenne \d,\d\d) sur 4", "the top of that scale, after a mean"),
         (rf"moins de {k} structures", "K, the rule written in the method and the footer"),
         (rf"(?:[Vv]agues?(?: d'enquête)?|depuis|avec|en)\s+(?:{waves})\b", "a wave's name"),
+        (r"à\s+moins\s+de\s+\d+(?:,\d+)?[\u00a0\u202f ]?km", "« Où agir »: the radius of « near », a setting"),
     ]
 
 

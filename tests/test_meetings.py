@@ -216,7 +216,7 @@ def test_map_sizes_points_by_sessions_and_escapes_names(dataset, attended):
     rows = meetings.attendance(dataset.rencontres, dataset.participations, structures)
     counts = meetings.structures_attendance(rows)
     page = meetings.attendance_map(dataset.reference, structures, counts).get_root().render()
-    assert "radius: (p[7] ||" in page  # the points carry their own radius
+    assert "(p[7] || (centre ? 8 : 5))" in page  # the points carry their own radius
     # HTML-escaped for the tooltip, then JSON-escaped for the script.
     assert "<script>alert(1)" not in page and "\\u0026lt;script\\u0026gt;alert(1)" in page
     assert page.count("séance(s) suivie(s)") == 4  # the four structures that came, not E2, E4

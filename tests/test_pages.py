@@ -106,7 +106,7 @@ def test_map_page_draws_the_demo_and_filters_change_its_layers():
     at.switch_page("pages/1_Carte.py").run()
     assert not at.exception
     script = map_script(at)
-    assert script.count("circleMarker") == 2  # one drawing routine per point layer
+    assert script.count("var m = L.circleMarker") == 2  # one drawing routine per point layer (and a halo for brokers)
     all_schools = script.count('"095')  # demo school ids
     assert all_schools > 900
     at.multiselect(key="f_territoires").set_value(["Sarcelles"]).run()

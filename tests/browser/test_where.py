@@ -14,7 +14,7 @@ from lib.filters import default_filters
 from lib.opportunities import RADIUS_M, where_analysis
 from lib.where_map import opportunity_points
 
-from .conftest import assert_no_exception, open_app
+from .conftest import assert_no_exception, open_app, save_screenshot
 from .test_map import MAP_PATH, MAP_TIMEOUT_MS, map_frame, title
 
 pytestmark = pytest.mark.browser
@@ -56,3 +56,41 @@ def test_without_the_option_the_map_has_no_opportunity_layer(page, app_server: s
     assert "Où agir" not in frame.locator(".leaflet-control-layers").inner_text()
     assert frame.evaluate("() => Object.values(window.map._layers).filter(l => l.feature && l.feature.properties"
                           " && l.feature.properties.opportunity !== undefined).length") == 0
+
+
+def test_points_grow_with_their_partners_brokers_have_a_halo_and_blank_communes_are_hatched(page, app_server: str
+                                                                                           ) -> None:
+    from lib.maps import partner_radius
+    from lib.where_map import blank_zones
+
+
+    _points, analysis = expected_points()
+    figures = analysis.figures.set_index("id")
+    busiest = figures["partenaires"].idxmax()
+    brokers = sorted(figures.index[figures["courtier"]])
+    blank = blank_zones(analysis, "commune")
+    open_app(page, f"{app_server}{MAP_PATH}?fond=aucun&occasions=oui", title(page, "Carte des partenariats"))
+    frame = map_frame(page)
+    frame.wait_for_function("() => Object.values(window.map._layers).some(l => l.passerellesBlank)",
+                            timeout=MAP_TIMEOUT_MS)
+    drawn = frame.evaluate("""(busiest) => {
+        const layers = Object.values(window.map._layers);
+        const point = layers.find(l => l.passerellesPoint && l.passerellesPoint[5] === busiest);
+        const halos = layers.filter(l => l.getRadius && l.options.fillColor === '#ffd400');
+        const blank = layers.find(l => l.passerellesBlank);
+        const shapes = blank.getLayers();
+        return {radius: point.options.radius, centre: (point.passerellesPoint[4] & 16) > 0,
+                brokers: layers.filter(l => l.passerellesPoint && (l.passerellesPoint[4] & 32))
+                               .map(l => l.passerellesPoint[5]).sort(),
+                halos: halos.length, haloClicks: halos.some(l => l.options.interactive),
+                blank: blank.passerellesBlank, hatched: shapes.every(s => s.options.fillColor instanceof CanvasPattern),
+                blankClicks: shapes.some(s => s.options.interactive)};
+    }""", busiest)
+    assert drawn["radius"] == float(partner_radius(8 if drawn["centre"] else 5, figures.loc[busiest, "partenaires"]))
+    assert drawn["brokers"] == brokers and drawn["halos"] == len(brokers) and not drawn["haloClicks"]
+    assert sorted(drawn["blank"]) == sorted(blank) and drawn["hatched"] and not drawn["blankClicks"]
+    legend = frame.locator(".passerelles-legend")
+    expect(legend).to_contain_text("structure-relais : relie des groupes qui sans elle seraient séparés")
+    expect(legend).to_contain_text(f"Communes avec des écoles et aucun lien : {len(blank)}")
+    save_screenshot(page, "where-map-sizes-halos-blank-zones")
+    assert_no_exception(page)
