@@ -155,3 +155,8 @@ def format_view(view: tuple[float, float, float]) -> tuple[str, str]:
     """The URL values (zoom, centre) of a view."""
     lat, lon, zoom = view
     return f"{zoom:g}", f"{lat:.5f},{lon:.5f}"
+
+
+def near_view(a: tuple[float, float, float], b: tuple[float, float, float]) -> bool:
+    """Two views that are the same to a few pixels: same zoom, centres within 0.001° (~100 m)."""
+    return abs(a[2] - b[2]) < 0.01 and abs(a[0] - b[0]) < 1e-3 and abs(a[1] - b[1]) < 1e-3

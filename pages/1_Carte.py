@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 from lib.formatting import format_int
 from lib.map_image import MapView, carte_png
 from lib.map_search import search_structures
-from lib.map_wall import format_view, parse_view, returned_view
+from lib.map_wall import format_view, near_view, parse_view, returned_view
 from lib.maps import BASEMAPS, MapOptions, build_map, selection_layer, view_bounds
 from lib.metrics import INDICATORS, PROXIMITY_INDICATORS, aggregate_links, indicators_by_territory, structure_card
 from lib.opportunities import RADIUS_M
@@ -46,6 +46,7 @@ if "carte_structure" not in state:
     state["carte_structure"] = st.query_params.get("structure")
     state["carte_zone"] = st.query_params.get("zone")
     state["carte_vue"] = parse_view(st.query_params.get("zoom"), st.query_params.get("centre"))
+    state["_carte_cible"] = (state["carte_vue"], 3)  # a view chosen here, until the map reports it (3 reports)
 state.setdefault("carte_vue", None)
 positions = view.structures.drop_duplicates("id").set_index("id")
 
@@ -60,6 +61,7 @@ def go_to(structure_id: str) -> None:
     if structure_id in positions.index:
         here = positions.loc[structure_id]
         state["carte_vue"] = (float(here["latitude"]), float(here["longitude"]), FOUND_ZOOM)
+        state["_carte_cible"] = (state["carte_vue"], 3)
 
 
 def search() -> None:
@@ -101,8 +103,15 @@ with left:
 # Only a new report counts: the component keeps its last value, and taking that stale view for the map's
 # would undo a view just chosen (search) and swing the map between the two.
 moved = returned_view(clicked)
+target, patience = state.get("_carte_cible") or (None, 0)
+if moved is not None and moved != state.get("_carte_vue_lue") and target is not None and patience > 0 \
+        and not near_view(moved, target):
+    # A report from before the map reached the view chosen (URL, search): not the user's move.
+    state["_carte_vue_lue"], state["_carte_cible"] = moved, (target, patience - 1)
+    moved = None
 if moved is not None and moved != state.get("_carte_vue_lue"):
     state["_carte_vue_lue"] = state["carte_vue"] = moved
+    state["_carte_cible"] = None
     zoom, centre = format_view(moved)
     set_url_param("zoom", zoom)
     set_url_param("centre", centre)

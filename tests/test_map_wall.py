@@ -31,3 +31,11 @@ def test_a_forged_or_broken_view_in_a_link_is_no_view(zoom, centre):
 ])
 def test_the_map_reports_no_view_before_it_has_one(returned):
     assert returned_view(returned) is None
+
+
+def test_a_view_near_another_is_the_same_to_a_few_pixels():
+    from lib.map_wall import near_view
+
+    assert near_view((49.0, 2.2, 15.0), (49.0004, 2.1996, 15.0))
+    assert not near_view((49.0, 2.2, 15.0), (49.0, 2.2, 9.75))
+    assert not near_view((49.0, 2.2, 15.0), (49.075, 2.1, 15.0))
