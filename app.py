@@ -8,7 +8,7 @@ from lib.metrics import key_figures
 from lib.access import pages_for
 from lib.text import markdown_escape as md
 from lib.ui import current_role, page_link, page_setup
-from lib.ui_charts import show_view_line
+from lib.ui.charts import show_view_line
 
 dataset, view = page_setup(__file__)
 departement = dataset.reference.departement_name

@@ -2,7 +2,7 @@
 
 Failed logins are slowed down by ``lib/login_throttle.py``.
 
-Plain Python (no streamlit): ``lib/ui.py`` applies these rules on every page,
+Plain Python (no streamlit): ``lib/ui/__init__.py`` applies these rules on every page,
 ``lib/cli.py add-user`` writes the users. Users live in the secrets file
 (``.streamlit/secrets.toml``, or ``$PASSERELLES_SECRETS``)::
 
@@ -139,7 +139,7 @@ def may_write(role: str | None, open_access: bool = False) -> bool:
     return role in ENTRY and not open_access
 
 
-# What the writing pages say in open access, and what a broken configuration says (lib/ui.py shows them).
+# What the writing pages say in open access, and what a broken configuration says (lib/ui/__init__.py shows them).
 OPEN_ACCESS_READ_ONLY = ("**Démonstration en lecture seule** : les données de démonstration ne sont pas modifiables "
                          "et, sans compte configuré, Passerelles n'enregistre rien et n'accepte aucun fichier.")
 CREATE_ACCOUNTS_FIRST = ("Pour saisir et importer vos propres données, créez d'abord les comptes des personnes qui "

@@ -1,6 +1,6 @@
 """The view's filters, how they travel in the URL, and what they keep of a data set.
 
-Kept apart from ``lib/ui.py`` (which draws the widgets) so that parsing a
+Kept apart from ``lib/ui/__init__.py`` (which draws the widgets) so that parsing a
 shared link and filtering the tables are plain functions with tests.
 """
 

@@ -1,7 +1,7 @@
 """Failed logins slow down: per account, per client and overall, across sessions, threads and restarts.
 
 Plain Python (no streamlit). One ``LoginThrottle`` per server process
-(``lib/ui.py`` keeps it with ``st.cache_resource``); its counts live in a small
+(``lib/ui/__init__.py`` keeps it with ``st.cache_resource``); its counts live in a small
 JSON file, changed under a file lock, so that
 
 - concurrent attempts cannot slip through: an attempt is *counted before* its

@@ -51,7 +51,7 @@ PAIR = Expected((tuple, list))
 
 
 def _rules() -> list[tuple[str, Expected]]:
-    """(key pattern, expected) for every key the app's pages and lib/ui.py keep; the first match applies."""
+    """(key pattern, expected) for every key the app's pages and lib/ui/__init__.py keep; the first match applies."""
     multiple = {c.column for c in answer_lists() if c.multiple}
     single = {c.column for c in answer_lists() if not c.multiple}
     saisie = "|".join(sorted({*single, *FREE_TEXT_FIELDS, "vague", "repondant_id", "partenaire_id", "choix",

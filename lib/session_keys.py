@@ -1,4 +1,4 @@
-"""Session-state keys shared by the Streamlit modules (``lib/ui.py`` and ``lib/ui_*.py``).
+"""Session-state keys shared by the Streamlit modules (``lib/ui/``).
 
 Plain Python (no streamlit), so that each ui module reads them without importing another.
 """

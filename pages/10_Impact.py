@@ -16,7 +16,7 @@ from lib.formatting import format_date, format_int
 from lib.impact import headlines, impact_by_wave, impact_table, method_facts, shown_wave
 from lib.secrecy import secret_method_text
 from lib.ui import hidden_rule, page_setup
-from lib.ui_charts import cached_analysis, download_buttons, nothing_to_show, show_chart, show_view_line
+from lib.ui.charts import cached_analysis, download_buttons, nothing_to_show, show_chart, show_view_line
 
 dataset, view = page_setup(__file__)
 

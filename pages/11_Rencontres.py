@@ -17,8 +17,8 @@ from lib.meetings import (PERIODS, attendance, attendance_map, blocking, calenda
 from lib.store import StoreError
 from lib.text import markdown_escape
 from lib.ui import assets_url, can_write, current_access, page_setup, url_choice
-from lib.ui_charts import chart_config, download_buttons, show_chart, show_view_line
-from lib.ui_entry import writable_store
+from lib.ui.charts import chart_config, download_buttons, show_chart, show_view_line
+from lib.ui.entry import writable_store
 
 dataset, view = page_setup(__file__)
 state = st.session_state

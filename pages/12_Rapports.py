@@ -7,7 +7,7 @@ from lib.filters import ALL_WAVES, Filters
 from lib.text import markdown_escape as md
 from lib.reports import aggregates_xlsx, departement_pdf, fiche_pdf, funder_scope, report_filename, scope_choices
 from lib.ui import can_see_details, can_see_free_text, current_access, funders_copy, hidden_rule, page_setup
-from lib.ui_charts import nothing_to_show, show_view_line
+from lib.ui.charts import nothing_to_show, show_view_line
 
 dataset, view = page_setup(__file__)
 

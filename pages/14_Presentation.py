@@ -9,7 +9,7 @@ from lib.presentations import delete_step, move_step, presentation_names, read_s
 from lib.store import Store, StoreError
 from lib.text import markdown_escape as md
 from lib.ui import current_access, page_setup
-from lib.ui_presentation import start_presentation
+from lib.ui.presentation import start_presentation
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 

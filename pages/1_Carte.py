@@ -16,8 +16,8 @@ from lib.where_map import map_layers, structure_lines
 from lib.territories import LEVELS, territory_column
 from lib.text import markdown_escape
 from lib.ui import assets_url, can_see_free_text, page_setup, set_url_param, url_choice
-from lib.ui_cards import show_structure_card, show_territory_card
-from lib.ui_charts import cached_where, image_downloads, show_view_line
+from lib.ui.cards import show_structure_card, show_territory_card
+from lib.ui.charts import cached_where, image_downloads, show_view_line
 
 FOUND_ZOOM = 15  # the zoom a found structure is shown at: its street and its neighbours
 

@@ -5,7 +5,7 @@ import streamlit as st
 from lib.charts import link_charts
 from lib.charts.layout import empty_reason
 from lib.ui import hidden_rule, page_setup
-from lib.ui_charts import cached_analysis, nothing_to_show, show_chart, show_view_line
+from lib.ui.charts import cached_analysis, nothing_to_show, show_chart, show_view_line
 
 dataset, view = page_setup(__file__)
 

@@ -9,7 +9,7 @@ from lib.metrics import free_text_answers, search_answers
 from lib.territories import territory_column
 from lib.text import fold
 from lib.ui import can_see_details, can_see_free_text, hidden_rule, page_setup
-from lib.ui_charts import cached_analysis, download_buttons, nothing_to_show, show_chart, show_view_line
+from lib.ui.charts import cached_analysis, download_buttons, nothing_to_show, show_chart, show_view_line
 
 dataset, view = page_setup(__file__)
 

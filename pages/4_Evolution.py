@@ -10,7 +10,7 @@ from lib.charts.layout import empty_reason
 from lib.filters import ALL_WAVES
 from lib.text import markdown_escape as md
 from lib.ui import page_setup, url_choice
-from lib.ui_charts import cached_analysis, nothing_to_show, show_chart, show_view_line
+from lib.ui.charts import cached_analysis, nothing_to_show, show_chart, show_view_line
 
 dataset, view = page_setup(__file__)
 

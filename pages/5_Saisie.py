@@ -13,7 +13,7 @@ from lib.store import StoreError
 from lib.text import markdown_escape as md
 from lib.textlimits import ENTRY_MAX_CHARS
 from lib.ui import page_setup
-from lib.ui_entry import writable_store
+from lib.ui.entry import writable_store
 
 dataset, _view = page_setup(__file__)
 state = st.session_state

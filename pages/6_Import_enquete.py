@@ -15,7 +15,7 @@ from lib.structure_match import structure_key
 from lib.store import StoreError
 from lib.text import fold, markdown_escape, markdown_escape as md
 from lib.ui import page_setup
-from lib.ui_entry import import_preview_and_confirm, writable_store
+from lib.ui.entry import import_preview_and_confirm, writable_store
 
 dataset, _view = page_setup(__file__)
 state = st.session_state

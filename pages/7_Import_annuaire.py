@@ -4,7 +4,7 @@ import streamlit as st
 
 from lib.annuaire import preview_school_directory
 from lib.ui import page_setup
-from lib.ui_entry import import_preview_and_confirm, writable_store
+from lib.ui.entry import import_preview_and_confirm, writable_store
 
 dataset, _view = page_setup(__file__)
 st.title("Import de l'annuaire des écoles")

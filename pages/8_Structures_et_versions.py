@@ -11,7 +11,7 @@ from lib.questionnaire import load_questionnaire
 from lib.store import StoreError
 from lib.text import markdown_escape as md
 from lib.ui import page_setup
-from lib.ui_entry import import_preview_and_confirm, show_problems, writable_store
+from lib.ui.entry import import_preview_and_confirm, show_problems, writable_store
 
 dataset, _view = page_setup(__file__)
 state = st.session_state

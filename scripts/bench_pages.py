@@ -2,7 +2,7 @@
 
 Run by ``python -m lib.cli bench map`` / ``bench charts`` (lib/bench.py). Kept
 out of lib/ because it drives Streamlit, which only the app, its pages and
-lib/ui.py import. Prints one JSON object.
+lib/ui/__init__.py import. Prints one JSON object.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT, log_in
+from conftest import app_test
 from lib.access import PAGES, SAISIE, pages_for
 
 pytestmark = pytest.mark.usefixtures("fresh_app")  # see tests/conftest.py
@@ -40,26 +40,15 @@ def english_in(at: AppTest) -> list[str]:
     return found
 
 
-def run_page(script: str, role: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    if role:
-        log_in(at, role)
-    at.run()
-    if script != "app.py":
-        at.switch_page(script).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 @pytest.mark.parametrize("script", [p.script for p in PAGES])
 def test_no_english_on_any_page_in_the_open_demo(script):
-    assert english_in(run_page(script)) == []
+    assert english_in(app_test(script)) == []
 
 
 @pytest.mark.usefixtures("with_users")
 @pytest.mark.parametrize("script", [p.script for p in pages_for(SAISIE)])
 def test_no_english_on_any_page_of_a_logged_in_writer(script):
-    assert english_in(run_page(script, SAISIE)) == []
+    assert english_in(app_test(script, SAISIE)) == []
 
 
 def test_the_check_finds_an_english_default():

@@ -2,7 +2,7 @@
 
 Streamlit 1.67 keeps any PUT to ``/_stcore/upload_file/<session>/<any id>`` of any open session: it checks
 the session, not that an upload widget exists (measured without the guard: 20 × 49 MB from the login form
-added 1 GB). ``lib/ui.py`` wraps the upload manager so that only a logged-in writer's files are kept.
+added 1 GB). ``lib/ui/__init__.py`` wraps the upload manager so that only a logged-in writer's files are kept.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Shared Streamlit widgets: page set-up, menu, data-set banner, sidebar filters.
 
-With ``lib/ui_*.py`` (cards, charts, entry, presentations), the only modules of ``lib/`` that import
+With ``lib/ui/`` (cards, charts, entry, presentation), the only modules of ``lib/`` that import
 streamlit. Every page starts with ``dataset, view = page_setup("Titre")`` and then lays out what ``lib/``
 computes.
 """
@@ -43,11 +43,11 @@ from lib.formatting import format_int
 from lib.questionnaire import load_questionnaire
 from lib.session_keys import ACCESS_KEY, USER_KEY, VIEW_AS_KEPT, VIEW_AS_KEY, VIEW_AS_PARAM
 from lib.territories import LEVELS, short_territory_name, territory_options
-from lib.ui_presentation import add_to_presentation, presentation_bar
+from lib.ui.presentation import add_to_presentation, presentation_bar
 from lib.session_guard import Expected, expected_for, forged, notice, outside_options
 from lib.text import markdown_escape
 
-FAVICON = Path(__file__).resolve().parents[1] / "static" / "passerelles.png"
+FAVICON = Path(__file__).resolve().parents[2] / "static" / "passerelles.png"
 _FILTERS_KEY = "filters"
 _WIDGET_KEYS = {"wave": "f_vague", "level": "f_niveau", "territories": "f_territoires", "types": "f_types",
                 "forms": "f_formes", "frequencies": "f_frequences", "qualities": "f_qualites"}
