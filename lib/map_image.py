@@ -38,26 +38,6 @@ class MapView:
     zoom: float
 
 
-def map_view_from_query(params: dict[str, list[str]]) -> MapView | None:
-    """The view a URL names (``?zoom=11&centre=49.03,2.08``, or ``lat``/``lon``); None when it names none."""
-    def first(key: str) -> str | None:
-        values = params.get(key) or []
-        return values[0] if values else None
-
-    try:
-        zoom = float(first("zoom") or "nan")
-        if first("centre"):
-            lat_text, lon_text = first("centre").split(",", 1)
-        else:
-            lat_text, lon_text = first("lat") or "nan", first("lon") or "nan"
-        lat, lon = float(lat_text), float(lon_text)
-    except ValueError:
-        return None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 0 <= zoom <= 22):  # NaN fails every comparison
-        return None
-    return MapView(lat, lon, zoom)
-
-
 def static_assets_uri() -> str:
     """``static/node_modules`` as a ``file://`` URL, for a map drawn outside the app."""
     return STATIC_ASSETS.as_uri()

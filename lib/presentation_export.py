@@ -22,7 +22,8 @@ def step_images(dataset, steps: list[Step], when: date | None = None) -> dict[st
     Raises ``lib.images.ImageExportError`` (French message) when no browser can draw them.
     """
     from lib.filters import apply_filters, filters_from_query  # noqa: PLC0415
-    from lib.map_image import carte_png, map_view_from_query  # noqa: PLC0415
+    from lib.map_image import MapView, carte_png  # noqa: PLC0415
+    from lib.map_wall import parse_view  # noqa: PLC0415
 
     images = {}
     for step in steps:
@@ -31,7 +32,8 @@ def step_images(dataset, steps: list[Step], when: date | None = None) -> dict[st
         params = step.query_params
         view = apply_filters(dataset, filters_from_query(params, dataset))
         indicator = (params.get("indicateur") or ["liens"])[0]
-        at = map_view_from_query(params)
+        shown = parse_view((params.get("zoom") or [None])[0], (params.get("centre") or [None])[0])
+        at = MapView(*shown) if shown else None  # the same reading of the URL as the Carte page's
         large = (params.get("texte") or [""])[0] == "grand"
         images[step.id] = carte_png(dataset, view, indicator, at, large=large, when=when)
     return images
