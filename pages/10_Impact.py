@@ -16,7 +16,7 @@ from lib.formatting import format_date, format_int
 from lib.impact import headlines, impact_by_wave, impact_table, method_facts, shown_wave
 from lib.secrecy import secret_method_text
 from lib.ui import hidden_rule, page_setup
-from lib.ui.charts import cached_analysis, download_buttons, nothing_to_show, show_chart, show_view_line
+from lib.ui.charts import cached_analysis, download_buttons, nothing_to_show, show_chart, show_table, show_view_line
 
 dataset, view = page_setup(__file__)
 
@@ -52,7 +52,7 @@ if dataset.secret is not None and view.filters.territories:
 
 st.subheader("Vague après vague")
 by_wave = impact_table(table)
-st.dataframe(display_table(by_wave), hide_index=True, width="stretch")
+show_table(display_table(by_wave), "tableau_impact_par_vague")
 download_buttons(by_wave, "impact-par-vague")
 
 st.subheader("Par territoire")

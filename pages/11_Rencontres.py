@@ -17,7 +17,7 @@ from lib.meetings import (PERIODS, attendance, attendance_map, blocking, calenda
 from lib.store import StoreError
 from lib.text import markdown_escape
 from lib.ui import assets_url, can_write, current_access, page_setup, url_choice
-from lib.ui.charts import chart_config, download_buttons, show_chart, show_view_line
+from lib.ui.charts import chart_config, download_buttons, show_chart, show_table, show_view_line
 from lib.ui.entry import writable_store
 
 dataset, view = page_setup(__file__)
@@ -50,18 +50,18 @@ else:
     calendar = Chart.of("rencontres-calendrier", calendar_chart(sessions, scope), sessions_display(sessions))
     st.plotly_chart(calendar.to_figure(), theme=None, config=chart_config(calendar.name),
                     key="graphique_rencontres-calendrier", alt=calendar.title)
-    st.dataframe(calendar.shown, hide_index=True, width="stretch")
+    show_table(calendar.shown, "tableau_rencontres_calendrier")
     download_buttons(calendar.table, calendar.name)
 
     st.subheader("Qui a participé ?")
     st.markdown("**Par type de rencontre**")
-    st.dataframe(participation_by_type(sessions, attended), hide_index=True, width="stretch")
+    show_table(participation_by_type(sessions, attended), "tableau_rencontres_types")
     by_territory = participation_by_territory(attended, level)
     show_chart(Chart.of("rencontres-territoires", territory_chart(by_territory, ChartContext(level, scope)),
                         by_territory))
     counts = structures_attendance(attended, level)
     st.markdown(f"**Structures présentes** ({format_int(len(counts))})")
-    st.dataframe(counts, hide_index=True, width="stretch")
+    show_table(counts, "tableau_rencontres_structures")
     download_buttons(counts, "rencontres-structures")
 
     st.subheader("Carte des structures présentes")

@@ -8,7 +8,7 @@ from lib.network import BROKER_EXPLANATION
 from lib.opportunities import (CENTRE_MAX_SHARE, CENTRE_MIN_NEAR, DIFFICULT_MAX, QUALITY_DROP, RADIUS_CHOICES_M,
                                RADIUS_M, SATISFIED_MIN, format_km, sheets)
 from lib.ui import can_see_free_text, page_setup, url_choice
-from lib.ui.charts import cached_where, download_buttons, show_view_line
+from lib.ui.charts import cached_where, download_buttons, show_table, show_view_line
 
 dataset, view = page_setup(__file__)
 
@@ -40,7 +40,7 @@ def show(table, name: str) -> None:
     if table.empty:
         st.info("Aucune ligne avec ces filtres.", icon=":material/info:")
         return
-    st.dataframe(table, hide_index=True, width="stretch", column_config={**links, **shares})
+    show_table(table, f"tableau_{name}", column_config={**links, **shares}, fixed={"Fiche": 140})
     download_buttons(table, name)
 
 

@@ -9,7 +9,7 @@ from lib.metrics import free_text_answers, search_answers
 from lib.territories import territory_column
 from lib.text import fold
 from lib.ui import can_see_details, can_see_free_text, hidden_rule, page_setup
-from lib.ui.charts import cached_analysis, download_buttons, nothing_to_show, show_chart, show_view_line
+from lib.ui.charts import cached_analysis, download_buttons, nothing_to_show, show_chart, show_table, show_view_line
 
 dataset, view = page_setup(__file__)
 
@@ -39,7 +39,7 @@ with tabs[2]:
     if details and len(gaps):
         st.markdown(f"**Les {len(gaps)} liens où l'école et le centre ne jugent pas la qualité de la même façon** "
                     "— réservé au comité de pilotage")
-        st.dataframe(display_table(gaps), hide_index=True, width="stretch")
+        show_table(display_table(gaps), "tableau_liens_ecarts")
         download_buttons(gaps, "liens-ecarts-de-perception")
 
 if free_text:
@@ -59,5 +59,5 @@ if free_text:
         if shown.empty:
             st.info("Rien à afficher : aucune réponse libre ne correspond à la recherche et aux filtres.")
         else:
-            st.dataframe(shown, hide_index=True, width="stretch", height=420)
+            show_table(shown, "tableau_paroles", height=420)
             download_buttons(shown, "paroles-recueillies")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import astuple
 import html
+from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
 
 from lib.charts import Chart
 from lib.charts.layout import PNG_HINT
+from lib.screen_tables import fitted_widths, is_read_long, screen_table, short_names
 from lib.dataset import Dataset, dataset_signature
 from lib.export import XLSX_MIME, to_csv_bytes, to_xlsx_bytes
 from lib.filters import Filters, apply_filters, view_line
+from lib.formatting import format_percent
 from lib.images import ImageExportError, figure_png, figure_svg
 from lib.metrics import key_figures
 from lib.text import markdown_escape
@@ -67,12 +70,55 @@ def download_buttons(table: pd.DataFrame, name: str) -> None:
                           mime=XLSX_MIME, on_click="ignore", key=f"xlsx_{name}", icon=":material/download:")
 
 
+def show_table(table: pd.DataFrame, key: str, column_config: dict | None = None,
+               fixed: dict[str, int] | None = None, **options) -> None:
+    """A reading table fitted to the page's width (``lib.screen_tables``), EPCI by their short names.
+
+    When long texts had to end in « … », choosing a row shows it whole under the table. ``fixed``: widths of
+    columns drawn otherwise than their text (a link shown as « Voir sur la carte »).
+    """
+    shown = short_names(table)
+    widths = fitted_widths(shown, fixed=fixed)
+    config = dict(column_config or {})
+    for column, width in widths.items():
+        config[column] = {**config[column], "width": width} if column in config else \
+            st.column_config.Column(width=width)
+    if not widths:
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key, **options)
+        return
+    event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key=key,
+                         on_select="rerun", selection_mode="single-row", **options)
+    rows = event.selection.rows if event is not None else []
+    if not rows:
+        st.caption("Les textes trop longs finissent par « … » : cochez une ligne pour la lire en entier.")
+        return
+    row = shown.iloc[rows[0]]
+    lines = [f"- **{markdown_escape(str(column))}** : {cell_text(value, config.get(column) or {})}"
+             for column, value in row.items() if not (value is None or value != value or value == "")]
+    with st.container(border=True):
+        st.markdown("\n".join(lines))
+
+
+def cell_text(value, column_config: dict) -> str:
+    """One cell of a chosen row as Markdown: a link column as its link, a share as a percentage, text escaped."""
+    kind = column_config.get("type_config") or {}
+    if kind.get("type") == "link":
+        label = markdown_escape(str(kind.get("display_text") or value))
+        return f"[{label}]({quote(str(value), safe='?=&/:')})"
+    if kind.get("format") == "percent" and isinstance(value, (int, float)):
+        return format_percent(float(value), 0)
+    return markdown_escape(str(value))
+
+
 def show_chart(chart: Chart) -> None:
     """A chart, then « Voir les données »: the table behind it and its downloads (CSV, Excel; PNG on the chart)."""
     st.plotly_chart(chart.to_figure(), theme=None, config=chart_config(chart.name), key=f"graphique_{chart.name}",
                     alt=chart.title)
     with st.expander("Voir les données · télécharger"):
-        st.dataframe(chart.shown, hide_index=True, width="stretch")
+        show_table(screen_table(chart.shown), f"donnees_{chart.name}")
+        if is_read_long(chart.shown):
+            st.caption("Une ligne par territoire et par catégorie, pour tenir dans l'écran ; les tableaux "
+                       "téléchargés gardent une colonne par catégorie.")
         download_buttons(chart.table, chart.name)
         st.caption(PNG_HINT)
         figure = chart.to_figure()
