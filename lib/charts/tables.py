@@ -154,4 +154,3 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
             whole = all(v != v or float(v).is_integer() for v in cells)
             out[column] = ["–" if v != v else format_int(v) if whole else format_decimal(v, 2) for v in cells]
     return pd.DataFrame(out, index=table.index, columns=table.columns, dtype=object)
-
