@@ -52,9 +52,11 @@ def print_preview(preview, out=sys.stdout) -> None:
         print(f"{label} {problem}", file=out)
 
 
-def init(departement: str, folder: Path, federation: str | None, wave: str | None, out=sys.stdout) -> int:
+def init(departement: str, folder: Path, federation: str | None, wave: str | None, out=None) -> int:
     """``init``: a new, empty data set for one département in ``folder``; 1 (with ERREUR) when refused."""
     from datetime import date
+
+    out = out or sys.stdout
 
     from lib.dataset_init import DatasetInitError, create_dataset
 
