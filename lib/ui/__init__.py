@@ -413,7 +413,7 @@ def dataset_banner(dataset: Dataset, compact: bool = False, access: Access | Non
     elif dataset.is_demo:
         st.info(
             f"**Données de démonstration** — structures et réponses fictives, placées sur les communes réelles "
-            f"du {dataset.reference.departement_name}. Aucune donnée réelle n'est affichée.",
+            f"{dataset.reference.of_departement}. Aucune donnée réelle n'est affichée.",
             icon=":material/science:",
         )
     elif access is None or sees_details(access.role):  # the server's folders are none of a funder's business
