@@ -7,6 +7,7 @@ constants and numbers), so nothing here needs escaping.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from branca.element import MacroElement
 from folium.template import Template
@@ -160,3 +161,37 @@ def format_view(view: tuple[float, float, float]) -> tuple[str, str]:
 def near_view(a: tuple[float, float, float], b: tuple[float, float, float]) -> bool:
     """Two views that are the same to a few pixels: same zoom, centres within 0.001° (~100 m)."""
     return abs(a[2] - b[2]) < 0.01 and abs(a[0] - b[0]) < 1e-3 and abs(a[1] - b[1]) < 1e-3
+
+
+View = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class ReportReading:
+    """What the Carte page makes of the map's report of its view (``read_report``).
+
+    ``accept``: the report is the user's move (it goes to the URL); ``target``, ``patience``: the view chosen
+    by the URL or the search still awaited, and how many more disagreeing reports are put down to the map not
+    having reached it yet; ``resend``: the map missed the view chosen, send it again.
+    """
+
+    accept: bool
+    target: View | None
+    patience: int
+    resend: bool = False
+
+
+def read_report(moved: View | None, last_read: View | None, target: View | None, patience: int) -> ReportReading:
+    """Whether a view reported by the map is the user's, while a view chosen here may still be on its way.
+
+    The component keeps its last value: only a report different from the last one read counts. A new report
+    far from the view awaited is the map on its way there (its first fit, before it moved), up to ``patience``
+    reports; one at the awaited zoom but elsewhere means the map missed the centre (seen once after a reload
+    on a loaded machine: the département's centre at the structure's zoom), and the view is sent again.
+    A report near the view awaited, or any once patience is spent, is taken as it is.
+    """
+    if moved is None or moved == last_read:
+        return ReportReading(False, target, patience)
+    if target is not None and patience > 0 and not near_view(moved, target):
+        return ReportReading(False, target, patience - 1, resend=abs(moved[2] - target[2]) < 0.01)
+    return ReportReading(True, None, 0)

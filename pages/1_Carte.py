@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 from lib.formatting import format_int
 from lib.map_image import MapView, carte_png
 from lib.map_search import search_structures
-from lib.map_wall import format_view, near_view, parse_view, returned_view
+from lib.map_wall import format_view, parse_view, read_report, returned_view
 from lib.maps import BASEMAPS, MapOptions, build_map, selection_layer, view_bounds
 from lib.metrics import INDICATORS, PROXIMITY_INDICATORS, aggregate_links, indicators_by_territory, structure_card
 from lib.opportunities import RADIUS_M
@@ -97,21 +97,24 @@ with left:
     # The frame takes the window's height (WallView); zoom and centre come back to the URL, and a view
     # chosen here (URL, search) moves the map without drawing it again.
     shown = state["carte_vue"]
+    # st_folium moves the map only when its centre or zoom argument changes: a view sent again is nudged
+    # by a few micrometres (see below).
+    nudge = state.get("_carte_renvoi", 0) * 1e-9
     clicked = st_folium(fmap, height=500, use_container_width=True, key="carte",
                         returned_objects=["last_active_drawing", "zoom", "center"], feature_group_to_add=highlight,
-                        center=shown[:2] if shown else None, zoom=shown[2] if shown else None)
-# Only a new report counts: the component keeps its last value, and taking that stale view for the map's
-# would undo a view just chosen (search) and swing the map between the two.
+                        center=[shown[0] + nudge, shown[1]] if shown else None, zoom=shown[2] if shown else None)
+# Only a new report counts, and a view chosen here (URL, search) holds until the map reports it
+# (lib.map_wall.read_report): taking a stale or early report for the user's move would undo that view.
 moved = returned_view(clicked)
-target, patience = state.get("_carte_cible") or (None, 0)
-if moved is not None and moved != state.get("_carte_vue_lue") and target is not None and patience > 0 \
-        and not near_view(moved, target):
-    # A report from before the map reached the view chosen (URL, search): not the user's move.
-    state["_carte_vue_lue"], state["_carte_cible"] = moved, (target, patience - 1)
-    moved = None
-if moved is not None and moved != state.get("_carte_vue_lue"):
-    state["_carte_vue_lue"] = state["carte_vue"] = moved
-    state["_carte_cible"] = None
+reading = read_report(moved, state.get("_carte_vue_lue"), *(state.get("_carte_cible") or (None, 0)))
+if moved is not None:
+    state["_carte_vue_lue"] = moved
+state["_carte_cible"] = (reading.target, reading.patience) if reading.target is not None else None
+if reading.resend:
+    state["_carte_renvoi"] = state.get("_carte_renvoi", 0) + 1
+    st.rerun()
+if reading.accept:
+    state["carte_vue"] = moved
     zoom, centre = format_view(moved)
     set_url_param("zoom", zoom)
     set_url_param("centre", centre)
