@@ -80,8 +80,9 @@ def assert_step(page, number: int) -> None:
     assert_no_exception(page)
 
 
-def test_a_three_step_presentation_plays_with_the_arrow_keys(page, writable: str) -> None:
-    page.set_viewport_size({"width": 1280, "height": 720})
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["1280x720", "1920x1080"])
+def test_a_three_step_presentation_plays_with_the_arrow_keys(page, writable: str, size) -> None:
+    page.set_viewport_size({"width": size[0], "height": size[1]})
     for number, (path, title, page_title) in enumerate(STEPS, start=1):
         if number == 1:
             open_app(page, writable + path, main(page).get_by_label("Identifiant"))

@@ -104,7 +104,8 @@ def test_the_search_zooms_to_the_structure_opens_its_card_and_a_reload_keeps_the
     assert "zoom=15" in page.url and map_zoom(frame) == 15
 
 
-def test_the_map_image_is_a_png_at_the_view_shown_with_its_title_and_legend(page, app_server: str) -> None:
+@SIZES
+def test_the_map_image_is_a_png_at_the_view_shown_with_its_title_and_legend(page, app_server: str, size) -> None:
     import io
 
     import numpy as np
@@ -112,7 +113,7 @@ def test_the_map_image_is_a_png_at_the_view_shown_with_its_title_and_legend(page
 
     from lib.map_image import FOOTER_PX, HEADER_PX, MAP_HEIGHT, MAP_WIDTH
 
-    page.set_viewport_size({"width": 1280, "height": 720})
+    page.set_viewport_size({"width": size[0], "height": size[1]})
     open_app(page, f"{app_server}{MAP_PATH}?fond=aucun&zoom=11&centre=49.0,2.2", title(page, "Carte des partenariats"))
     map_frame(page)
     prepare = main(page).get_by_role("button", name="Préparer l'image (PNG)")
@@ -134,12 +135,13 @@ def test_the_map_image_is_a_png_at_the_view_shown_with_its_title_and_legend(page
     assert_no_exception(page)
 
 
-def test_a_chart_image_holds_its_legend_as_png_and_svg(page, app_server: str) -> None:
+@SIZES
+def test_a_chart_image_holds_its_legend_as_png_and_svg(page, app_server: str, size) -> None:
     import io
 
     from PIL import Image
 
-    page.set_viewport_size({"width": 1280, "height": 720})
+    page.set_viewport_size({"width": size[0], "height": size[1]})
     open_app(page, f"{app_server}/Liens_par_territoire?vague=2019",
              main(page).get_by_role("heading", name="Liens par territoire", level=1))
     chart = main(page).locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".legendtext")).first
