@@ -95,6 +95,11 @@ PAGES: list[Page] = [
          "le contrôle montre les lignes des fichiers, valeurs comprises"),
     Page("pages/14_Presentation.py", "Présentation", ":material/slideshow:", COMITE,
          "une présentation reprend des vues du comité de pilotage (carte, structures nommées)"),
+    Page("pages/15_Demarrer.py", "Démarrer", ":material/rocket_launch:", ENTRY,
+         "la création du jeu de données et des comptes est réservée au rôle « Saisie des enquêtes »",
+         "les premiers pas d'une fédération : créer le jeu de données de son département (communes et "
+         "intercommunalités construites sans Internet) et le premier compte, puis importer l'annuaire, ajouter "
+         "les centres sociaux et créer les comptes de l'équipe"),
 ]
 _BY_SCRIPT = {page.script: page for page in PAGES}
 

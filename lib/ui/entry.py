@@ -9,7 +9,7 @@ from lib.dataset import Dataset, problems_frame
 from lib.formatting import format_int
 from lib.store import READ_ONLY_MESSAGE, Store, StoreError, create_user_dataset, user_dataset_dir
 from lib.text import markdown_escape
-from lib.ui import current_access
+from lib.ui import current_access, page_link
 
 
 def writable_store(dataset: Dataset, script: str | None = None) -> Store:
@@ -35,6 +35,8 @@ def writable_store(dataset: Dataset, script: str | None = None) -> Store:
     target = user_dataset_dir()
     st.markdown(f"Votre propre jeu de données sera créé dans `{target}` (vide : vous y importerez l'annuaire "
                 "des écoles, vos centres sociaux et vos enquêtes). Il n'est jamais envoyé sur Internet.")
+    page_link("pages/15_Demarrer.py", "Un autre département que le Val-d'Oise ? Créez-le depuis « Démarrer »",
+              ":material/rocket_launch:")
     if st.button("Créer mon jeu de données", type="primary"):
         try:
             create_user_dataset(target)
