@@ -2,20 +2,30 @@
 
 import streamlit as st
 
+from lib.access import load_users, pages_for
+from lib.dataset import secrets_file
+from lib.dataset_init import read_project_info
 from lib.filters import ALL_WAVES
+from lib.first_run import first_run_target
 from lib.formatting import format_int, format_percent
 from lib.metrics import key_figures
-from lib.access import pages_for
 from lib.text import markdown_escape as md
-from lib.ui import current_role, page_link, page_setup
+from lib.ui import current_access, current_role, page_link, page_setup
 from lib.ui.charts import show_view_line
 
 dataset, view = page_setup(__file__)
-departement = dataset.reference.departement_name
+project = read_project_info(dataset.folder)  # a fédération's own data set made by « Démarrer »
 
 st.title("Passerelles")
-st.subheader(f"Les liens entre écoles et centres sociaux du {md(departement)}")
+st.subheader(f"Les liens entre écoles et centres sociaux {md(dataset.reference.of_departement)}")
 show_view_line(dataset, view.filters)
+if current_access().open and first_run_target(load_users(secrets_file())) is not None:
+    st.info("**Première utilisation ?** Cette installation n'a encore ni compte ni jeu de données : la page "
+            "« Démarrer » crée le jeu de données de votre département et votre premier compte, en quelques "
+            "secondes et sans Internet. Ce que vous voyez ici est la démonstration (données fictives).",
+            icon=":material/rocket_launch:")
+    page_link("pages/15_Demarrer.py", "Démarrer : créer le jeu de données de votre département",
+              ":material/rocket_launch:")
 
 figures = key_figures(view)
 wave = view.filters.wave
@@ -39,9 +49,22 @@ st.caption(
 )
 
 st.markdown("#### Le projet")
-st.markdown(
-    f"""
-Les centres sociaux et les écoles, collèges et lycées du {md(departement)} travaillent sur les mêmes
+if project is not None:
+    st.markdown(
+        f"""
+Les centres sociaux et les écoles, collèges et lycées {md(dataset.reference.of_departement)} travaillent
+sur les mêmes territoires, avec les mêmes familles. La **{md(project.federation)}** recueille, lien par lien, ce qui existe,
+ce qui fait que ça marche (**leviers**), ce qui freine (**freins**) et les pistes possibles, depuis la vague
+d'enquête {md(project.premiere_vague)}.
+
+Passerelles rassemble ces enquêtes : une carte des partenariats, des analyses par territoire et
+leur évolution d'une vague d'enquête à l'autre.
+"""
+    )
+else:
+    st.markdown(
+        f"""
+Les centres sociaux et les écoles, collèges et lycées {md(dataset.reference.of_departement)} travaillent sur les mêmes
 territoires, avec les mêmes familles, sur des sujets qui se croisent. Leurs liens ne se ressemblent
 pas d'un territoire à l'autre : ni par leur **forme**, ni par leur **fréquence**, ni par leur
 **objet**, ni par leur **qualité**.
