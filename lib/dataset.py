@@ -624,8 +624,9 @@ def check_participations(frame: pd.DataFrame, rencontres: pd.DataFrame, structur
     return typed.reset_index(drop=True)
 
 
-def _check_territoires(frame: pd.DataFrame, ref: Reference, problems: list[Problem]) -> dict[str, str]:
-    c = _Checker(FILES["territoires"], frame, problems)
+def _check_territoires(frame: pd.DataFrame, ref: Reference, problems: list[Problem],
+                       spec: FileSpec = FILES["territoires"]) -> dict[str, str]:
+    c = _Checker(spec, frame, problems)
     has_commune = c.required("commune_insee", "code commune")
     c.flag(has_commune & ~frame["commune_insee"].isin(ref.communes["code_insee"]), "commune_insee",
            lambda v: _commune_problem(v, ref))
@@ -722,6 +723,8 @@ def check_rows(name: str, rows: pd.DataFrame, dataset: Dataset, file_label: str)
         _check_structures(frame, q, dataset.reference, problems, spec=spec)
     elif name == "reponses":
         _check_reponses(frame, q, dataset.structures, problems, spec=spec)
+    elif name == "territoires":
+        _check_territoires(frame, dataset.reference, problems, spec=spec)
     else:
         raise ValueError(f"check_rows: fichier {name!r} non pris en charge")
     dropped = {p.line for p in problems if p.row_dropped}

@@ -13,8 +13,11 @@ from lib.formatting import format_int
 from lib.questionnaire import load_questionnaire
 from lib.reference_pack import list_departements
 from lib.session_keys import USER_KEY
+from lib.store import StoreError
+from lib.territory_groups import preview_groups_csv
 from lib.text import markdown_escape as md
 from lib.ui import current_access, page_link, page_setup
+from lib.ui.entry import show_problems, writable_store
 
 dataset, _view = page_setup(__file__)
 access = current_access()
@@ -145,6 +148,35 @@ for number, step in enumerate(steps, start=1):
                         else:
                             state["demarrer_fait"] = f"Compte « {normalise_name(name)} » créé ({ROLES[role]})."
                             st.rerun()
+with st.container(border=True):
+    groups = len(set(dataset.territoires.values()))
+    st.markdown(":material/workspaces: **Facultatif : vos propres territoires** — "
+                + (f"{groups} territoire(s) définis" if groups else "aucun pour l'instant"))
+    st.caption("Un regroupement de communes que votre fédération utilise (par exemple les territoires d'action "
+               "sociale du Département) : un fichier CSV à deux colonnes, `code_insee;groupe`. Il devient le "
+               "niveau « Territoire » de chaque filtre, graphique et carte, et remplace le précédent.")
+    if may_write(access.role, False) and not dataset.is_demo:
+        grouping = st.file_uploader("Regroupement de communes (CSV code_insee;groupe)", type=["csv", "txt"],
+                                    key=f"groupes_fichier_{state.get('groupes_version', 0)}")
+        if grouping is not None:
+            preview = preview_groups_csv(grouping.getvalue(), grouping.name, dataset)
+            show_problems(preview.problems, "Lignes écartées ou remarques :" if not preview.refused else
+                          f"Fichier refusé : {md(preview.problems[0].message)}")
+            if not preview.refused:
+                st.markdown(f"**Aperçu** — {md(preview.summary())}")
+                st.dataframe(preview.groups.rename_axis("Territoire").reset_index(name="Communes"),
+                             hide_index=True)
+                if st.button("Enregistrer ces territoires", type="primary"):
+                    try:
+                        writable_store(dataset, __file__).replace("territoires", preview.table, "import",
+                                                                  grouping.name)
+                    except StoreError as err:
+                        st.error(str(err), icon=":material/error:")
+                    else:
+                        state["groupes_version"] = state.get("groupes_version", 0) + 1
+                        state["demarrer_fait"] = (f"Territoires enregistrés : {preview.table['territoire'].nunique()} "
+                                                  "territoire(s) ; choisissez « Territoire » dans « Regrouper par ».")
+                        st.rerun()
 if done == len(steps):
     page_link("pages/1_Carte.py", "Voir la carte des partenariats", ":material/map:")
 st.caption(f"Jeu de données : `{md(str(dataset.folder))}` · {format_int(len(dataset.structures))} structure(s).")

@@ -112,3 +112,20 @@ def test_the_saisie_role_creates_another_account(tmp_path, monkeypatch, fresh_ap
     assert not at.exception
     assert load_users(with_users).users["caf.95"].role == "financeur"
     assert len(TEST_USERS) + 1 == len(load_users(with_users).users)
+
+
+def test_a_writer_imports_a_grouping_of_communes_from_the_page(tmp_path, monkeypatch, fresh_app, with_users):
+    folder = tmp_path / "jeu"
+    create_dataset(folder, "974", None, "2026")
+    monkeypatch.setenv("PASSERELLES_DATA", str(folder))
+    codes = sorted(load_dataset(folder).reference.communes["code_insee"])
+    text = "code_insee;groupe\n" + "".join(f"{c};{'Nord' if c < codes[12] else 'Sud'}\n" for c in codes)
+    at = app_test(PAGE, role="saisie")
+    uploader = next(u for u in at.get("file_uploader") if "Regroupement" in u.proto.label)
+    assert uploader is not None  # AppTest cannot upload: the preview and the write are lib/territory_groups'
+    from lib.store import Store
+    from lib.territory_groups import preview_groups_csv
+    Store(folder).replace("territoires", preview_groups_csv(text.encode(), "g.csv", load_dataset(folder)).table,
+                          "import", "g.csv")
+    at = app_test(PAGE, role="saisie")
+    assert any("2 territoire(s) définis" in m.value for m in at.markdown)

@@ -102,6 +102,21 @@ def test_a_federation_walks_from_an_empty_installation_to_its_map(page, fresh_in
     with expect_rerun(page, main(page).get_by_text("2 centre(s) ajouté(s)")):
         main(page).get_by_role("button", name="Confirmer l'import").click()
 
+    # Optional: the fédération's own territories, two groups of communes, become a level of the filters.
+    codes = sorted(load_reference(folder / "reference").commune_shapes)
+    (tmp_path / "groupes.csv").write_text("code_insee;groupe\n" + "".join(
+        f"{c};{'Territoire Nord' if i < len(codes) // 2 else 'Territoire Sud'}\n" for i, c in enumerate(codes)),
+        encoding="utf-8")
+    with expect_rerun(page, heading(page, "Démarrer")):
+        page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Démarrer").click()
+    upload(page, tmp_path / "groupes.csv", main(page).get_by_role("button", name="Enregistrer ces territoires"))
+    with expect_rerun(page, main(page).get_by_text("Territoires enregistrés : 2 territoire(s)")):
+        main(page).get_by_role("button", name="Enregistrer ces territoires").click()
+    level = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Regrouper par")
+    level.click()
+    expect(page.get_by_role("option", name="Territoire (défini par le projet)")).to_be_visible()
+    page.keyboard.press("Escape")
+
     # The map of Corse-du-Sud shows the écoles and the two centres.
     with expect_rerun(page, heading(page, "Carte des partenariats")):
         page.locator('[data-testid="stSidebar"]').get_by_role("link", name="Carte des partenariats").click()
