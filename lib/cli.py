@@ -1,4 +1,5 @@
-"""Command line (``python -m lib.cli …``): ``init --departement N --data DIR``, ``check [DIR]``,
+"""Command line (``python -m lib.cli …``): ``init --departement N --data DIR``, ``demo --departement N --out DIR``,
+``check [DIR]``,
 ``import-schools FILE``, ``import-survey FILE``, ``add-user NAME ROLE``, ``report … -o FILE``, ``bench map|charts``.
 
 Without a folder, the data set is the one the app would show (see
@@ -73,6 +74,26 @@ def init(departement: str, folder: Path, federation: str | None, wave: str | Non
     print(f"  {info.federation} · première vague {info.premiere_vague}", file=out)
     print("Ensuite : importez l'annuaire de l'éducation, puis les centres sociaux, par exemple :", file=out)
     print(f"  python -m lib.cli import-schools fr-en-annuaire-education.csv --data {folder}", file=out)
+    return 0
+
+
+def demo(departement: str, folder: Path, seed: int | None, out=None) -> int:
+    """``demo``: a fictional demo data set for one département in ``folder``; 1 (with ERREUR) when refused."""
+    from lib.demo_generator import create_demo_dataset
+    from lib.demo_vocabulary import DEFAULT_SEED, DemoError
+
+    out = out or sys.stdout
+    try:
+        made = create_demo_dataset(folder, departement, DEFAULT_SEED if seed is None else seed)
+    except DemoError as err:
+        print(f"ERREUR {err}", file=out)
+        return 1
+    counts = made.counts
+    print(f"Démonstration (fictive) créée : {folder}", file=out)
+    print(f"  {made.departement.nom} ({made.departement.code}), graine {made.seed} : "
+          f"{format_int(counts['structures'])} structures, {format_int(counts['reponses'])} réponses, "
+          f"{format_int(counts['rencontres'])} rencontres", file=out)
+    print(f"Pour l'ouvrir : PASSERELLES_DATA={folder} make run", file=out)
     return 0
 
 
@@ -369,6 +390,11 @@ def main(argv: list[str] | None = None, out=None) -> int:
     init_parser.add_argument("--federation", help="nom de la fédération (défaut : Fédération des centres sociaux "
                                                   "du département)")
     init_parser.add_argument("--vague", help="première vague d'enquête (défaut : l'année en cours)")
+    demo_parser = commands.add_parser("demo", help="créer un jeu de démonstration (fictif) pour un département")
+    demo_parser.add_argument("--departement", required=True, help="code INSEE du département (95, 2A, 974…)")
+    demo_parser.add_argument("--out", type=Path, required=True, help="dossier à créer (vide ou inexistant)")
+    demo_parser.add_argument("--seed", type=int, help="graine (défaut : 2018) ; la même graine donne les mêmes "
+                                                      "fichiers")
     survey_parser = commands.add_parser("import-survey", help="importer un export d'outil d'enquête")
     survey_parser.add_argument("file", type=Path, help="export CSV, TSV, TXT ou XLSX")
     chosen = survey_parser.add_mutually_exclusive_group()
@@ -407,6 +433,8 @@ def main(argv: list[str] | None = None, out=None) -> int:
         return import_schools(args.file, args.dry_run, data=args.data)
     if args.command == "init":
         return init(args.departement, args.data, args.federation, args.vague)
+    if args.command == "demo":
+        return demo(args.departement, args.out, args.seed)
     if args.command == "check":
         return check(args.folder)
     if args.command == "bench":

@@ -29,6 +29,8 @@ from lib.textlimits import STORE_MAX_CHARS, overlong_cells, preview, too_long_me
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_DIR = ROOT / "data" / "demo"
+# A demo data set made for any département (python -m lib.cli demo) holds this file: shown as a demo, never written.
+DEMO_MARKER = "DEMONSTRATION"
 LOCAL_DIR = ROOT / "data" / "local"
 SECRETS_PATH = ROOT / ".streamlit" / "secrets.toml"
 DATA_ENV = "PASSERELLES_DATA"
@@ -221,7 +223,9 @@ def resolve_data_dir(env: Mapping[str, str] | None = None, secrets_path: Path | 
 
 
 def is_demo_dir(folder: Path) -> bool:
-    return folder.resolve() == DEMO_DIR.resolve()
+    """True for ``data/demo/`` and for a demo data set made for another département (its :data:`DEMO_MARKER`)."""
+    folder = Path(folder)
+    return folder.resolve() == DEMO_DIR.resolve() or (folder / DEMO_MARKER).is_file()
 
 
 def dataset_signature(folder: Path) -> tuple:

@@ -391,9 +391,10 @@ def _mapping_file(filename: str) -> str:
 
 
 def _inside_demo(folder: Path) -> bool:
+    """Inside ``data/demo/``, or a demo data set made for another département (read-only alike)."""
     demo = dataset.DEMO_DIR.resolve()
     resolved = folder.resolve()
-    return resolved == demo or demo in resolved.parents
+    return resolved == demo or demo in resolved.parents or dataset.is_demo_dir(resolved)
 
 
 # --------------------------------------------------------------------------- the store
