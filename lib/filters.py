@@ -17,6 +17,7 @@ import pandas as pd
 from lib.dataset import Dataset
 from lib.formatting import format_int
 from lib.questionnaire import load_questionnaire
+from lib.reference_pack import all_of_departement
 from lib.territories import LEVELS, short_territory_name, territory_column, territory_options
 
 ALL_WAVES = "toutes"
@@ -126,20 +127,22 @@ _LEVEL_PLURALS = {"commune": "communes", "epci": "intercommunalités", "territoi
                   "education_prioritaire": "groupes d'éducation prioritaire", "qpv": "groupes QPV"}
 
 
-def view_line(filters: Filters, departement: str, links: int | str | None = None, with_wave: bool = True) -> str:
+def view_line(filters: Filters, departement: str, links: int | str | None = None, with_wave: bool = True,
+              tncc: str | None = "2") -> str:
     """What a page shows, in one French line: ``Vague 2019 · CA Val Parisis · 412 liens``.
 
     Every page that shows figures states it at its top, so that a room reading
     the wall knows which wave and territory the figures are about. Plain text
     (not escaped: territory names are data). ``links`` is left out when None
     (a funder's page: counts go through lib/secrecy.py only); the wave when
-    ``with_wave`` is False (a page the wave does not apply to).
+    ``with_wave`` is False (a page the wave does not apply to). ``tncc``: which article the département's
+    name takes (INSEE; « 2 », le, for the Val-d'Oise).
     """
     parts = ["Toutes les vagues" if filters.wave == ALL_WAVES else f"Vague {filters.wave}"] if with_wave else []
     names = [short_territory_name(t) for t in filters.territories]
     if not names:
-        parts.append(f"Tout le {departement}" if departement and not parts else
-                     f"tout le {departement}" if departement else "tout le département")
+        whole = all_of_departement(departement, tncc) if departement else "tout le département"
+        parts.append(whole[0].upper() + whole[1:] if not parts else whole)
     elif len(names) <= 2:
         parts.append(", ".join(names))
     else:

@@ -148,7 +148,8 @@ def carte_png(dataset, view, indicator: str, at: MapView | None, large: bool = F
                                 opportunities=bool(where_layers), large=large),
                      custom=dataset.territoires, level_label=LEVELS[level], assets_url=static_assets_uri(),
                      bounds=view_bounds(view), **(where_layers or {}))
-    line = view_line(view.filters, dataset.reference.departement_name, len(links))
+    line = view_line(view.filters, dataset.reference.departement_name, len(links),
+                     tncc=dataset.reference.meta.get("departement_tncc"))
     origin = "données de démonstration (fictives)" if dataset.is_demo else "enquêtes du projet"
     return map_png(fmap, f"Carte des partenariats · {line}", None, source_line("aucun", origin),
                    when or date.today(), view=at)

@@ -213,6 +213,16 @@ def of_departement(name: str, tncc: str | None) -> str:
     return _OF_BY_TNCC.get(str(tncc), "du ") + name
 
 
+def all_of_departement(name: str, tncc: str | None) -> str:
+    """« tout le Val-d'Oise », « toute la Seine-Saint-Denis », « l'ensemble de La Réunion » (the gender of a name
+    without its article is unknown: « l'ensemble » then)."""
+    if str(tncc) == "2":
+        return "tout le " + name
+    if str(tncc) == "3":
+        return "toute la " + name
+    return "l'ensemble " + of_departement(name, tncc)
+
+
 def in_departement(name: str, tncc: str | None) -> str:
     """« dans le Val-d'Oise », « en Seine-Saint-Denis », « à La Réunion »; « dans le <name> » when unknown."""
     if str(tncc) == "0" and "-et-" not in name:

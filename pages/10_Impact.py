@@ -14,6 +14,7 @@ from lib.charts.tables import display_table
 from lib.filters import ALL_WAVES
 from lib.formatting import format_date, format_int
 from lib.impact import headlines, impact_by_wave, impact_table, method_facts, shown_wave
+from lib.reference_pack import all_of_departement
 from lib.secrecy import secret_method_text
 from lib.ui import hidden_rule, page_setup
 from lib.ui.charts import cached_analysis, download_buttons, nothing_to_show, show_chart, show_table, show_view_line
@@ -24,7 +25,8 @@ st.title("Impact du projet")
 show_view_line(dataset, view.filters)
 # describe_scope is HTML-escaped for plotly: back to plain text, then escaped for Markdown.
 perimeter = md(html.unescape(" · ".join(describe_scope(view.filters).split(" · ")[1:]))
-               or f"tout le {dataset.reference.departement_name}")
+               or all_of_departement(dataset.reference.departement_name,
+                                     dataset.reference.meta.get("departement_tncc")))
 st.caption(f"Périmètre : {perimeter}. Chiffres agrégés seulement : aucune réponse individuelle, aucun texte "
            f"libre ; {hidden_rule(dataset)}.")
 every_wave = replace(view.filters, wave=ALL_WAVES)

@@ -150,3 +150,12 @@ def test_one_short_epci_name_on_screen_the_long_one_stays_in_the_data():
     assert short_territory_name("Communauté de communes du Vexin-Val de Seine") == "CC du Vexin-Val de Seine"
     assert short_territory_name("Argenteuil") == "Argenteuil"
     assert short_territory("<b>Secteur</b>") == "&lt;b&gt;Secteur&lt;/b&gt;"  # plotly reads HTML: escaped there only
+
+
+def test_the_view_line_names_the_whole_departement_with_its_article():
+    from lib.filters import view_line
+
+    assert view_line(Filters(), "Seine-Saint-Denis", 3, tncc="3") == \
+        "Toutes les vagues · toute la Seine-Saint-Denis · 3 liens"
+    assert view_line(Filters(), "La Réunion", with_wave=False, tncc="0") == "L'ensemble de La Réunion"
+    assert view_line(Filters(), "Essonne", 1, tncc="5") == "Toutes les vagues · l'ensemble de l'Essonne · 1 lien"

@@ -29,7 +29,8 @@ def show_view_line(dataset: Dataset, filters: Filters, with_wave: bool = True) -
     Funders get no count here: their figures come from lib/secrecy.py only.
     """
     links = None if dataset.secret is not None or not with_wave else cached_analysis(key_figures, dataset, filters).links
-    line = view_line(filters, dataset.reference.departement_name, links, with_wave)
+    line = view_line(filters, dataset.reference.departement_name, links, with_wave,
+                     dataset.reference.meta.get("departement_tncc"))
     st.markdown(f":material/filter_alt: **{markdown_escape(line)}**")
 
 
