@@ -39,14 +39,14 @@ def _search(structures: pd.DataFrame) -> None:
 def search_box(structures: pd.DataFrame, selected: str | None) -> None:
     """Find a structure by name, commune or UAI (lib.map_search); the best match opens, the others are offered."""
     st.text_input("Chercher une structure", key=SEARCH_KEY, on_change=_search, args=(structures,),
-                  placeholder="Nom, commune ou UAI…")
+                  placeholder="Nom, commune ou UAI…", width=480)
     found = st.session_state.get(FOUND_KEY, {})
     if st.session_state.get(SEARCH_KEY) and not found:
         st.warning(f"Aucune structure ne correspond à « {markdown_escape(st.session_state[SEARCH_KEY])} ».")
     elif len(found) > 1:
         st.selectbox("Résultats de la recherche", list(found), format_func=found.get, key=RESULT_KEY,
                      index=list(found).index(selected) if selected in found else None,
-                     on_change=lambda: _open(st.session_state[RESULT_KEY]))
+                     on_change=lambda: _open(st.session_state[RESULT_KEY]), width=480)
 
 
 @st.cache_data(show_spinner="Calcul du réseau…", max_entries=16)
@@ -73,18 +73,22 @@ def show_fiche(dataset: Dataset, structure_id: str, wave: str, free_text: bool) 
         return
     card = fiche.card
     st.subheader(markdown_escape(card.nom))
-    st.markdown("  \n".join(
-        f"**{fact.label}** : {markdown_escape(fact.value)}" + (f" ({markdown_escape(fact.detail)})" if fact.detail else "")
-        for fact in fiche.facts))
-    if card.closed:
-        st.warning("Établissement fermé selon l'annuaire de l'éducation (conservé pour ses réponses).")
-    structure_link(CARD_PAGE, card.id, "Voir sur la carte", ":material/map:",
-                   "Ouvre la carte des partenariats sur cette structure, avec les mêmes filtres.")
-    _show_figures(dataset, fiche, wave)
-    st.markdown("#### Partenaires")
-    show_partners(card)
-    if free_text:
-        show_free_text(card, expanded=False)
+    # Side by side: on a projector's 1280×720 the partners start on the first screen, next to the figures.
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.markdown("  \n".join(
+            f"**{fact.label}** : {markdown_escape(fact.value)}"
+            + (f" ({markdown_escape(fact.detail)})" if fact.detail else "") for fact in fiche.facts))
+        if card.closed:
+            st.warning("Établissement fermé selon l'annuaire de l'éducation (conservé pour ses réponses).")
+        structure_link(CARD_PAGE, card.id, "Voir sur la carte", ":material/map:",
+                       "Ouvre la carte des partenariats sur cette structure, avec les mêmes filtres.")
+        _show_figures(dataset, fiche, wave)
+    with right:
+        st.markdown("#### Partenaires")
+        show_partners(card)
+        if free_text:
+            show_free_text(card)
 
 
 def _show_figures(dataset: Dataset, fiche: StructureFiche, wave: str) -> None:
