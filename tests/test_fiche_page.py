@@ -73,6 +73,6 @@ def test_the_comite_sees_what_was_said():
 
 def test_the_map_card_links_to_the_fiche_with_the_shared_filters():
     at = app_test("pages/1_Carte.py", structure=CENTRE, vague="2018")
-    fiche = links(at)["Fiche complète de la structure"]
+    fiche = links(at)["Fiche complète"]
     assert fiche.page == "Fiche_structure"
     assert f"structure={CENTRE}" in fiche.query_string and "vague=2018" in fiche.query_string

@@ -126,7 +126,7 @@ def test_map_card_from_the_search_box_and_shared_link():
     assert partners.count("<li class='partner'>") >= 12
     assert all(f"<h4>Vague {wave} · " in partners for wave in ("2017", "2018", "2019"))
     assert partners.count("Qualité") >= 12 and partners.count("Fréquence : ") >= 12
-    fiche = [link.proto for link in at.get("page_link") if link.proto.label == "Fiche complète de la structure"]
+    fiche = [link.proto for link in at.get("page_link") if link.proto.label == "Fiche complète"]
     assert len(fiche) == 1 and fiche[0].page == "Fiche_structure" and "structure=CS-95-001" in fiche[0].query_string
 
     shared = app_test("pages/1_Carte.py", structure="CS-95-001", indicateur="qualite", fond="aucun")

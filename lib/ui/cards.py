@@ -37,7 +37,7 @@ def show_structure_card(card: StructureCard | None, free_text: bool) -> None:
     for line in card.network_lines:  # « Où agir ? »: built from data-free templates and numbers
         st.markdown(f"**{markdown_escape(line)}**" if line.startswith("Partenaires") else markdown_escape(line))
     show_partners(card)
-    structure_link(FICHE_PAGE, card.id, "Fiche complète de la structure", ":material/description:",
+    structure_link(FICHE_PAGE, card.id, "Fiche complète", ":material/description:",
                    "Ouvre la fiche de cette structure : partenaires, chiffres par vague, leviers et freins, place "
                    "dans le réseau. Son adresse se partage.")
     if free_text:

@@ -36,7 +36,7 @@ def test_the_card_opens_the_structures_fiche_with_its_partners_and_the_filters(p
     open_app(page, f"{app_server}/Carte?vague=2018&fond=aucun&structure={CENTRE['id']}",
              heading(page, "Carte des partenariats"), main(page).locator("h3", has_text=CENTRE["nom"]))
     map_settled(page)  # else the map's second report may rerun the Carte over the click's navigation
-    link = main(page).get_by_role("link", name="Fiche complète de la structure")
+    link = main(page).get_by_role("link", name="Fiche complète")
     name = main(page).locator("h3", has_text=CENTRE["nom"])
     with expect_rerun(page, heading(page, "Fiche d'une structure"), name):
         link.click()
