@@ -67,6 +67,8 @@ PAGES: list[Page] = [
     Page("pages/10_Impact.py", "Impact du projet", ":material/trending_up:", EVERYONE),
     Page("pages/1_Carte.py", "Carte des partenariats", ":material/map:", COMITE,
          "la carte montre chaque lien et la qualité qu'en donne chaque structure"),
+    Page("pages/16_Fiche_structure.py", "Fiche d'une structure", ":material/description:", COMITE,
+         "la fiche nomme les partenaires d'une structure et la qualité de chacun de ses liens"),
     Page("pages/13_Ou_agir.py", "Où agir ?", ":material/explore:", COMITE,
          "la page nomme, une à une, les écoles et les centres où agir"),
     Page("pages/2_Liens_par_territoire.py", "Liens par territoire", ":material/bar_chart:", EVERYONE),

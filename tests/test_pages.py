@@ -120,14 +120,14 @@ def test_map_card_from_the_search_box_and_shared_link():
     at.text_input(key="carte_recherche").set_value("CS-95-001").run()
     assert any("Centre social Les Sources" in s.value for s in at.subheader)
     assert at.query_params["structure"] in ("CS-95-001", ["CS-95-001"])
-    # The partners, one a line per wave (no wide table), and the fiche's own address with the structure in it.
+    # The partners, one a line per wave (no wide table), and a link to the structure's fiche page.
     assert not at.dataframe
     partners = next(h.proto.body for h in at.get("html") if "passerelles-partners" in h.proto.body)
     assert partners.count("<li class='partner'>") >= 12
     assert all(f"<h4>Vague {wave} · " in partners for wave in ("2017", "2018", "2019"))
     assert partners.count("Qualité") >= 12 and partners.count("Fréquence : ") >= 12
-    fiche = [link.proto for link in at.get("page_link") if link.proto.label == "Lien vers cette fiche"]
-    assert len(fiche) == 1 and fiche[0].page == "Carte" and "structure=CS-95-001" in fiche[0].query_string
+    fiche = [link.proto for link in at.get("page_link") if link.proto.label == "Fiche complète"]
+    assert len(fiche) == 1 and fiche[0].page == "Fiche_structure" and "structure=CS-95-001" in fiche[0].query_string
 
     shared = app_test("pages/1_Carte.py", structure="CS-95-001", indicateur="qualite", fond="aucun")
     assert not shared.exception

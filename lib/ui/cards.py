@@ -14,7 +14,8 @@ from lib.text import markdown_escape
 from lib.ui import shared_query
 
 FREE_TEXT_LABELS = tuple(TEXT_COLUMNS.values())  # « Ressources », « Outils »… (columns of StructureCard.free_text)
-CARD_PAGE = "pages/1_Carte.py"  # a structure's fiche is its card on the map, opened by ``?structure=<id>``
+CARD_PAGE = "pages/1_Carte.py"  # the map, opened on a structure's card by ``?structure=<id>``
+FICHE_PAGE = "pages/16_Fiche_structure.py"  # a structure's whole fiche, opened by ``?structure=<id>``
 
 
 def show_structure_card(card: StructureCard | None, free_text: bool) -> None:
@@ -35,21 +36,39 @@ def show_structure_card(card: StructureCard | None, free_text: bool) -> None:
         st.caption("Position approximative : placée à la mairie, faute de coordonnées.")
     for line in card.network_lines:  # « Où agir ? »: built from data-free templates and numbers
         st.markdown(f"**{markdown_escape(line)}**" if line.startswith("Partenaires") else markdown_escape(line))
+    show_partners(card)
+    structure_link(FICHE_PAGE, card.id, "Fiche complète", ":material/description:",
+                   "Ouvre la fiche de cette structure : partenaires, chiffres par vague, leviers et freins, place "
+                   "dans le réseau. Son adresse se partage.")
+    if free_text:
+        show_free_text(card)
+
+
+def structure_link(script: str, structure_id: str, label: str, icon: str, help_text: str) -> None:
+    """A link to ``script`` opened on a structure, keeping the shared filters (wave, territory…)."""
+    st.page_link(script, label=label, icon=icon, query_params={**shared_query(), "structure": structure_id},
+                 help=help_text)
+
+
+def show_partners(card: StructureCard) -> None:
+    """The partners per wave, one a line with their quality and frequency badges (lib.card_partners)."""
     if not card.partners:
         st.info("Aucun lien recensé pour cette structure.")
-    else:
-        count = len({row.partner_id for row in card.partners})
-        st.markdown(f"**{format_int(count)} partenaire(s)**, par vague :")
-        st.html(partners_html(card.partners))  # one partner a line, badges that wrap: no horizontal scroll
-    st.page_link(CARD_PAGE, label="Lien vers cette fiche", icon=":material/link:",
-                 query_params={**shared_query(), "structure": card.id},
-                 help="L'adresse de cette fiche, à copier pour la partager : elle rouvre la carte sur cette structure.")
-    if free_text and not card.free_text.empty:
-        with st.expander(f"Ce qui a été dit ({format_int(len(card.free_text))} réponse(s))"):
-            for answer in card.free_text.to_dict("records"):  # a list, not a wide table: the column is narrow
-                said = [f"{label} : {markdown_escape(answer[label])}" for label in FREE_TEXT_LABELS if answer[label]]
-                st.markdown(f"**{markdown_escape(answer['Vague'])} · {markdown_escape(answer['Partenaire'])}** "
-                            f"(répondu par {answer['Répondu par']})  \n" + "  \n".join(said))
+        return
+    count = len({row.partner_id for row in card.partners})
+    st.markdown(f"**{format_int(count)} partenaire(s)**, par vague :")
+    st.html(partners_html(card.partners))  # one partner a line, badges that wrap: no horizontal scroll
+
+
+def show_free_text(card: StructureCard, expanded: bool = False) -> None:
+    """What was said on the structure's links (comité roles only: the caller checks ``sees_free_text``)."""
+    if card.free_text.empty:
+        return
+    with st.expander(f"Ce qui a été dit ({format_int(len(card.free_text))} réponse(s))", expanded=expanded):
+        for answer in card.free_text.to_dict("records"):  # a list, not a wide table: the column is narrow
+            said = [f"{label} : {markdown_escape(answer[label])}" for label in FREE_TEXT_LABELS if answer[label]]
+            st.markdown(f"**{markdown_escape(answer['Vague'])} · {markdown_escape(answer['Partenaire'])}** "
+                        f"(répondu par {answer['Répondu par']})  \n" + "  \n".join(said))
 
 
 def show_territory_card(name: str, table: pd.DataFrame) -> None:

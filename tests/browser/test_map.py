@@ -146,8 +146,8 @@ def test_clicking_a_centre_opens_its_card_and_the_url_keeps_it(page, app_server:
     }""")
     assert widths["column"] < 400 and widths["widest"] <= widths["right"] + 1, widths
     assert widths["overflowing"] == 0 and widths["page"] <= 0, widths
-    fiche = column.get_by_role("link", name="Lien vers cette fiche")
-    expect(fiche).to_have_attribute("href", re.compile(rf"Carte\?(.*&)?structure={centre['id']}(&|$)"))
+    fiche = column.get_by_role("link", name="Fiche complète")
+    expect(fiche).to_have_attribute("href", re.compile(rf"Fiche_structure\?(.*&)?structure={centre['id']}(&|$)"))
     assert_no_exception(page)
     save_screenshot(page, "carte-fiche-structure")
 
