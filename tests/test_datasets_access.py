@@ -295,3 +295,28 @@ def test_add_dataset_and_add_user_keep_the_file_and_its_comments(tmp_path):
     assert text.startswith("# mes réglages\n")
     assert load_users(path).users["marie"].datasets == ("vm", DEFAULT_ID)
     assert load_registry(path).entries["vm"].folder == tmp_path / "vm2"
+
+
+def test_the_commands_declare_a_data_set_and_give_it_to_an_account(tmp_path):
+    import subprocess
+    import sys
+
+    def cli(*args, stdin=None):
+        return subprocess.run([sys.executable, "-m", "lib.cli", *args], cwd=ROOT, input=stdin, capture_output=True,
+                              text=True, timeout=60)
+
+    path = tmp_path / "secrets.toml"
+    path.write_text("# réglages du serveur\n[secret_statistique]\nseuil = 5\n", encoding="utf-8")
+    unknown = cli("add-user", "marie", "pilotage", "--secrets", str(path), "--password-stdin", "--jeu", "vm",
+                  stdin="un-long-mot-de-passe\n")
+    assert unknown.returncode == 1 and "inconnu(s) : vm" in unknown.stdout and "users" not in path.read_text()
+    added = cli("add-dataset", "vm", str(tmp_path / "vm"), "--nom", "Val-de-Marne", "--secrets", str(path))
+    assert added.returncode == 0 and "?jeu=vm" in added.stdout, added.stdout + added.stderr
+    given = cli("add-user", "marie", "pilotage", "--secrets", str(path), "--password-stdin", "--jeu", "vm",
+                "--jeu", DEFAULT_ID, stdin="un-long-mot-de-passe\n")
+    assert given.returncode == 0, given.stdout + given.stderr
+    assert load_users(path).users["marie"].datasets == ("vm", DEFAULT_ID)
+    assert path.read_text(encoding="utf-8").startswith("# réglages du serveur\n")
+    found = load_registry(path)
+    assert found.entries["vm"] == DataSetEntry("vm", "Val-de-Marne", tmp_path / "vm")
+    assert cli("add-dataset", "Val de Marne", str(tmp_path), "--secrets", str(path)).returncode == 1
