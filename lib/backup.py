@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 
 from filelock import FileLock, Timeout
 
+from lib.dataset import is_demo_dir
 from lib.store import LOCK_NAME, TEMP_SUFFIX
 
 MANIFEST = "manifeste.json"
@@ -80,7 +81,11 @@ def _sha256(path: Path) -> str:
 
 @contextmanager
 def _write_lock(folder: Path, timeout: float) -> Iterator[None]:
-    """The data set's write lock (the store's); none needed where the store could not write either."""
+    """The data set's write lock (the store's); none needed where the store could not write either (the demo,
+    which is never written to — not even a lock file —, or a read-only folder)."""
+    if is_demo_dir(folder):
+        yield
+        return
     lock = FileLock(folder / LOCK_NAME, timeout=timeout)
     try:
         lock.acquire()

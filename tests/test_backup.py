@@ -214,3 +214,12 @@ def test_the_commands(data_set: Path, tmp_path: Path, capsys):
     assert files_of(tmp_path / "neuf") == files_of(data_set)
     assert main(["restore", str(tmp_path / "absent.tar.gz"), "--verify"]) == 1
     assert "introuvable" in capsys.readouterr().out
+
+
+def test_backing_up_the_demo_writes_nothing_into_it(tmp_path: Path):
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo"
+    before = sorted(p.name for p in demo.iterdir())
+    backup(demo, tmp_path / "demo.tar.gz")
+    assert sorted(p.name for p in demo.iterdir()) == before  # not even a lock file
+    restore(tmp_path / "demo.tar.gz", tmp_path / "copie")
+    assert files_of(tmp_path / "copie") == files_of(demo)
