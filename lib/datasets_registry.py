@@ -190,3 +190,20 @@ def save_dataset(path: Path, dataset_id: str, folder: Path, name: str | None) ->
 def unknown_datasets(registry: Registry, given: list[str]) -> list[str]:
     """The ids of ``given`` that the server does not declare (``add-user --jeu`` refuses them)."""
     return [key for key in given if key not in registry.entries]
+
+
+def account_datasets(registry: Registry, given: tuple[str, ...] | None) -> set[str]:
+    """The ids of the data sets an account opens (``given``: its ``jeux``; None: the default one)."""
+    return {entry.id for entry in allowed_datasets(registry, given, open_access=False)}
+
+
+def manages_account(registry: Registry, given: tuple[str, ...] | None, open_id: str) -> bool:
+    """Whether a team page of data set ``open_id`` may list or change an account: only one that opens nothing
+    else (an account of another fédération, or shared with one, is theirs too: never shown, never replaced)."""
+    return account_datasets(registry, given) <= {open_id}
+
+
+def new_account_datasets(registry: Registry, open_id: str) -> list[str] | None:
+    """The ``jeux`` of an account created from data set ``open_id``'s pages: that one on a server with several,
+    None (the default data set, today's file) on a server with one."""
+    return [open_id] if registry.several else None

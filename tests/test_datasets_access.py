@@ -320,3 +320,41 @@ def test_the_commands_declare_a_data_set_and_give_it_to_an_account(tmp_path):
     found = load_registry(path)
     assert found.entries["vm"] == DataSetEntry("vm", "Val-de-Marne", tmp_path / "vm")
     assert cli("add-dataset", "Val de Marne", str(tmp_path), "--secrets", str(path)).returncode == 1
+
+
+def test_a_team_page_manages_only_the_accounts_of_its_own_data_set(tmp_path):
+    from lib.datasets_registry import manages_account, new_account_datasets
+
+    found = registry(tmp_path)
+    assert manages_account(found, ("a",), "a") and manages_account(found, None, DEFAULT_ID)
+    assert not manages_account(found, ("a", "b"), "a")  # shared with another fédération: theirs too
+    assert not manages_account(found, None, "a") and not manages_account(found, ("b",), "a")
+    assert new_account_datasets(found, "a") == ["a"]
+    single = registry_from_secrets({}, DEMO_DIR)
+    assert new_account_datasets(single, DEFAULT_ID) is None  # a one-data-set server writes today's file
+    assert manages_account(single, None, DEFAULT_ID)
+
+
+@pytest.mark.usefixtures("two_sets")
+def test_the_team_step_lists_and_creates_accounts_of_the_open_data_set_only(monkeypatch):
+    import os
+
+    at = open_page("pages/15_Demarrer.py", "alice", jeu="a")
+    accounts = next(c.value for c in at.caption if c.value.startswith("Comptes :"))
+    assert "alice" in accounts and "caf" in accounts
+    assert "bruno" not in accounts and "fede" not in accounts  # another fédération's, or shared with one
+    form = {t.label: t for t in at.text_input}
+    form["Identifiant du nouveau compte"].input("bruno")
+    form["Mot de passe"].input("un-mot-de-passe-pour-bruno")
+    form["Confirmation"].input("un-mot-de-passe-pour-bruno")
+    next(b for b in at.button if b.label == "Créer le compte").click().run()
+    assert any("déjà pris" in e.value for e in at.error)
+    path = Path(os.environ["PASSERELLES_SECRETS"])
+    assert load_users(path).users["bruno"].datasets == ("b",)  # not taken over from set a
+    form = {t.label: t for t in at.text_input}
+    form["Identifiant du nouveau compte"].input("anne")
+    form["Mot de passe"].input("un-mot-de-passe-pour-anne")
+    form["Confirmation"].input("un-mot-de-passe-pour-anne")
+    next(b for b in at.button if b.label == "Créer le compte").click().run()
+    assert not at.exception
+    assert load_users(path).users["anne"].datasets == ("a",)

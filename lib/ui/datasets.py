@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 import lib.ui as ui  # page_setup's module, which imports this one: its names are read at call time
-from lib.access import Page, users_from_secrets
+from lib.access import Page, User, Users, normalise_name, save_user, users_from_secrets
 from lib.dataset import SecretsError, read_secrets, secrets_file
-from lib.datasets_registry import (JEU_PARAM, DataSetEntry, Registry, allowed_datasets, choose_dataset,
-                                   load_registry, url_value)
+from lib.datasets_registry import (DEFAULT_ID, JEU_PARAM, DataSetEntry, Registry, allowed_datasets, choose_dataset,
+                                   load_registry, manages_account, new_account_datasets, url_value)
 from lib.session_keys import (ACCESS_KEY, DATASET_KEY, DATASET_WIDGET_KEY, USER_KEY, VIEW_AS_KEPT, VIEW_AS_KEY,
                               VIEW_AS_PARAM)
 from lib.text import markdown_escape
@@ -91,3 +91,22 @@ def dataset_selector(entry: DataSetEntry, allowed: list[DataSetEntry], registry:
                                                          "la page dit lequel est ouvert.")
         elif registry.several:
             st.caption(f"Jeu de données : **{markdown_escape(entry.name)}**")
+
+
+def team_accounts(users: Users) -> list[User]:
+    """The accounts a team page of the open data set lists and may change (lib.datasets_registry.manages_account)."""
+    registry, open_id = load_registry(), st.session_state.get(DATASET_KEY) or DEFAULT_ID
+    return [user for user in users.users.values() if manages_account(registry, user.datasets, open_id)]
+
+
+def save_team_account(users: Users, name: str, role: str, password: str) -> None:
+    """Create (or change the password of) an account of the open data set's team, given that data set only.
+
+    Raises:
+        ValueError: the name belongs to an account of another data set (French), or ``save_user``'s reasons.
+    """
+    registry, open_id = load_registry(), st.session_state.get(DATASET_KEY) or DEFAULT_ID
+    existing = users.users.get(normalise_name(name))
+    if existing is not None and not manages_account(registry, existing.datasets, open_id):
+        raise ValueError("Cet identifiant est déjà pris : choisissez-en un autre.")
+    save_user(secrets_file(), name, role, password, new_account_datasets(registry, open_id))
