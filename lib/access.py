@@ -9,6 +9,7 @@ Plain Python (no streamlit): ``lib/ui/__init__.py`` applies these rules on every
     [users.caf95]
     role = "financeur"
     password_hash = "$argon2id$v=19$m=65536,t=3,p=4$…"
+    jeux = ["val-d-oise"]   # optional: the data sets this account opens (lib/datasets_registry.py)
 
 A password is never stored: only its argon2id hash. With no user configured
 the app runs on the demo data set only, in open access.
@@ -16,19 +17,16 @@ the app runs on the demo data set only, in open access.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomlkit
-import tomlkit.exceptions
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from filelock import FileLock
-
 from lib.dataset import read_secrets
+from lib.secrets_edit import edit_secrets, super_table
 
 PILOTAGE, SAISIE, FINANCEUR = "pilotage", "saisie", "financeur"
 ROLES: dict[str, str] = {
@@ -184,6 +182,8 @@ class User:
     name: str
     role: str
     password_hash: str = field(repr=False)
+    # The data sets the account opens (ids of lib/datasets_registry.py); None: the default data set only.
+    datasets: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -245,8 +245,13 @@ def users_from_secrets(secrets: dict) -> Users:
             problems.append(f"{where} : rôle « {role} » inconnu (rôles : {', '.join(ROLES)})")
         elif not hashed.startswith("$argon2"):
             problems.append(f"{where} : password_hash doit être une empreinte argon2 (python -m lib.cli add-user)")
+        elif "jeux" in entry and not (isinstance(entry["jeux"], list)
+                                      and all(isinstance(j, str) for j in entry["jeux"])):
+            # Refused rather than read as « the default data set »: a typo must not open another data set.
+            problems.append(f"{where} : jeux doit être une liste d'identifiants, par exemple jeux = [\"val-d-oise\"]")
         else:
-            found[name] = User(name, role, hashed)
+            datasets = tuple(dict.fromkeys(entry["jeux"])) if "jeux" in entry else None
+            found[name] = User(name, role, hashed, datasets)
     return Users(found, problems)
 
 
@@ -274,11 +279,16 @@ FAILED_LOGIN_PAUSE = 1.0
 # --------------------------------------------------------------------------- writing users (lib.cli add-user)
 
 
-def save_user(path: Path, name: str, role: str, password: str) -> bool:
+def save_user(path: Path, name: str, role: str, password: str, datasets: list[str] | None = None) -> bool:
     """Add or replace a user in the secrets file, keeping the rest of the file as it was.
 
     The file is edited with tomlkit (comments and layout kept), under a lock,
-    written to a temporary file readable by its owner only, then swapped in.
+    written to a temporary file readable by its owner only, then swapped in
+    (:func:`lib.secrets_edit.edit_secrets`).
+
+    Args:
+        datasets: the data sets the account opens (``jeux``); None keeps those of an existing account
+            (none written for a new one: the default data set only).
 
     Returns:
         True when the user is new, False when an existing one was replaced.
@@ -291,26 +301,16 @@ def save_user(path: Path, name: str, role: str, password: str) -> bool:
                     f"rôle « {role} » inconnu (rôles : {', '.join(ROLES)})", check_password(password)):
         if problem:
             raise ValueError(problem)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock", timeout=10):
-        try:
-            document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
-        except (tomlkit.exceptions.ParseError, UnicodeDecodeError) as error:
-            raise ValueError(f"{path} : fichier TOML illisible ({error}) ; rien n'a été modifié") from None
-        if "users" not in document:
-            document.add(tomlkit.nl())
-            document.add("users", tomlkit.table(is_super_table=True))
-        users = document["users"]
+    with edit_secrets(path) as document:
+        users = super_table(document, "users")
         created = name not in users
+        kept = None if created or datasets is not None else users[name].get("jeux")
         entry = tomlkit.table()
         entry.add("role", role)
         entry.add("password_hash", hash_password(password))
+        if datasets is not None:
+            entry.add("jeux", list(dict.fromkeys(datasets)))
+        elif kept is not None:
+            entry.add("jeux", kept)
         users[name] = entry
-        temp = path.with_name(f".{path.name}.tmp")
-        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(tomlkit.dumps(document))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
     return created

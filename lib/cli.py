@@ -1,6 +1,6 @@
 """Command line (``python -m lib.cli …``): ``init --departement N --data DIR``, ``demo --departement N --out DIR``,
-``check [DIR]``,
-``import-schools FILE``, ``import-survey FILE``, ``add-user NAME ROLE``, ``report … -o FILE``, ``bench map|charts``.
+``check [DIR]``, ``import-schools FILE``, ``import-survey FILE``, ``add-user NAME ROLE``, ``add-dataset ID DIR``,
+``backup``, ``restore``, ``report … -o FILE``, ``bench map|charts|pages|concurrent|import|opportunities|reports``.
 
 Without a folder, the data set is the one the app would show (see
 ``lib.dataset.resolve_data_dir``).
@@ -235,14 +235,20 @@ def _import(path: Path, dry_run: bool, key: list[str], make_preview, out, folder
 
 
 def add_user(name: str, role: str, secrets: Path | None, password_stdin: bool, out=sys.stdout,
-             stdin=sys.stdin) -> int:
-    """``add-user NAME ROLE``: ask for a password (twice) and write its argon2 hash to the secrets file."""
+             stdin=sys.stdin, datasets: list[str] | None = None) -> int:
+    """``add-user NAME ROLE [--jeu ID …]``: ask for a password (twice) and write its argon2 hash to the secrets
+    file; ``datasets``: the data sets the account opens (None: those it had, else the default one)."""
     import getpass
 
     from lib.access import save_user
     from lib.dataset import secrets_file
 
     path = secrets or secrets_file()
+    if datasets:
+        problem = unknown_datasets_problem(path, datasets)
+        if problem:
+            print(f"ERREUR {problem} ; rien n'a été modifié.", file=out)
+            return 1
     if password_stdin:
         password = stdin.readline().rstrip("\r\n")
     else:
@@ -251,13 +257,87 @@ def add_user(name: str, role: str, secrets: Path | None, password_stdin: bool, o
             print("ERREUR les deux mots de passe diffèrent ; rien n'a été modifié.", file=out)
             return 1
     try:
-        created = save_user(path, name, role, password)
+        created = save_user(path, name, role, password, datasets or None)
     except (ValueError, OSError) as err:
         print(f"ERREUR {err}", file=out)
         return 1
     verb = "ajouté" if created else "mis à jour (nouveau mot de passe)"
     print(f"Compte « {name.strip().lower()} » ({role}) {verb} dans {path} ; seule l'empreinte argon2 du mot de "
           "passe y est écrite.", file=out)
+    if datasets:
+        print(f"Jeux de données ouverts à ce compte : {', '.join(dict.fromkeys(datasets))}.", file=out)
+    return 0
+
+
+def unknown_datasets_problem(path: Path, datasets: list[str]) -> str | None:
+    """Why ``add-user --jeu`` refuses these ids (not declared in the secrets file), or None."""
+    from lib.datasets_registry import load_registry, unknown_datasets
+
+    registry = load_registry(path)
+    unknown = unknown_datasets(registry, datasets)
+    if not unknown:
+        return None
+    return (f"jeu(x) de données inconnu(s) : {', '.join(unknown)} (déclarés : {', '.join(registry.entries)} ; "
+            "déclarez-en un avec python -m lib.cli add-dataset ID DOSSIER --nom NOM)")
+
+
+def add_dataset(dataset_id: str, folder: Path, name: str | None, secrets: Path | None, out=None) -> int:
+    """``add-dataset ID DIR --nom NAME``: declare a data set ``[jeux.ID]`` in the secrets file."""
+    from lib.dataset import secrets_file
+    from lib.datasets_registry import save_dataset
+
+    out = out or sys.stdout  # looked up at call time: redirections apply
+    path = secrets or secrets_file()
+    folder = folder.expanduser().resolve()  # as the administrator meant it, whatever the app's folder
+    try:
+        created = save_dataset(path, dataset_id, folder, name)
+    except (ValueError, OSError) as err:
+        print(f"ERREUR {err} ; rien n'a été modifié.", file=out)
+        return 1
+    print(f"Jeu de données « {dataset_id} » {'déclaré' if created else 'mis à jour'} dans {path} : {folder}"
+          + ("" if folder.is_dir() else " (dossier encore absent)") + ". Donnez-le à un compte avec "
+          f"python -m lib.cli add-user NOM ROLE --jeu {dataset_id} ; il s'ouvre à l'adresse ?jeu={dataset_id}.",
+          file=out)
+    return 0
+
+
+def backup_command(folder: Path | None, output: Path, force: bool, out=None) -> int:
+    """``backup --data DIR --out FILE``: the whole data set in one verified archive."""
+    from lib.backup import BackupError, backup
+
+    out = out or sys.stdout
+    folder = folder or resolve_data_dir()
+    try:
+        summary = backup(folder, output, force)
+    except BackupError as err:
+        print(f"ERREUR {err}", file=out)
+        return 1
+    print(f"{output} : sauvegarde de {folder} écrite et vérifiée ({format_int(summary.files)} fichiers, "
+          f"{format_int(summary.size)} octets, empreintes SHA-256 dans le manifeste).", file=out)
+    return 0
+
+
+def restore_command(archive: Path, folder: Path | None, force: bool, verify_only: bool, out=None) -> int:
+    """``restore FILE --data DIR [--force]``, or ``restore FILE --verify`` (check only, nothing written)."""
+    from lib.backup import BackupError, restore, verify
+
+    out = out or sys.stdout
+    try:
+        if verify_only:
+            summary = verify(archive)
+        else:
+            if folder is None:
+                print("ERREUR indiquez le dossier où restaurer : --data DOSSIER (rien n'a été restauré).", file=out)
+                return 1
+            summary = restore(archive, folder, force)
+    except BackupError as err:
+        print(f"ERREUR {err}", file=out)
+        return 1
+    what = f"{format_int(summary.files)} fichiers, sauvegarde du {summary.created or 'date inconnue'}"
+    if verify_only:
+        print(f"{archive} : sauvegarde intacte ({what}) ; rien n'a été écrit.", file=out)
+    else:
+        print(f"{folder} : restauré depuis {archive} ({what}), chaque fichier vérifié.", file=out)
     return 0
 
 
@@ -413,6 +493,23 @@ def main(argv: list[str] | None = None, out=None) -> int:
     user_parser.add_argument("--secrets", type=Path, help="fichier des secrets (défaut : .streamlit/secrets.toml)")
     user_parser.add_argument("--password-stdin", action="store_true",
                              help="lire le mot de passe sur l'entrée standard (scripts)")
+    user_parser.add_argument("--jeu", action="append", dest="datasets", metavar="ID",
+                             help="jeu de données ouvert à ce compte (répétable ; défaut : le jeu principal, ou ceux "
+                                  "qu'avait déjà le compte)")
+    dataset_parser = commands.add_parser("add-dataset", help="déclarer un jeu de données (plusieurs par serveur)")
+    dataset_parser.add_argument("id", help="identifiant, dans l'adresse (?jeu=ID) : minuscules, chiffres, _ -")
+    dataset_parser.add_argument("folder", type=Path, help="dossier du jeu de données")
+    dataset_parser.add_argument("--nom", help="nom montré aux utilisateurs (défaut : l'identifiant)")
+    dataset_parser.add_argument("--secrets", type=Path, help="fichier des secrets (défaut : .streamlit/secrets.toml)")
+    backup_parser = commands.add_parser("backup", help="sauvegarder un jeu de données dans un fichier vérifié")
+    backup_parser.add_argument("--data", type=Path, help="dossier du jeu de données (défaut : celui de l'application)")
+    backup_parser.add_argument("--out", type=Path, required=True, help="fichier à écrire (.tar.gz)")
+    backup_parser.add_argument("--force", action="store_true", help="remplacer le fichier s'il existe")
+    restore_parser = commands.add_parser("restore", help="restaurer une sauvegarde (ou la vérifier : --verify)")
+    restore_parser.add_argument("file", type=Path, help="sauvegarde (.tar.gz)")
+    restore_parser.add_argument("--data", type=Path, help="dossier où restaurer (vide, ou --force)")
+    restore_parser.add_argument("--force", action="store_true", help="remplacer un dossier qui n'est pas vide")
+    restore_parser.add_argument("--verify", action="store_true", help="vérifier la sauvegarde sans rien écrire")
     report_parser = commands.add_parser("report", help="fiche territoire ou rapport départemental (PDF), "
                                                        "chiffres agrégés (XLSX)")
     report_parser.add_argument("--territoire", help="commune (code INSEE ou nom), intercommunalité (SIREN ou nom) "
@@ -423,7 +520,13 @@ def main(argv: list[str] | None = None, out=None) -> int:
     report_parser.add_argument("-o", "--output", type=Path, required=True, help="fichier à écrire (.pdf ou .xlsx)")
     args = parser.parse_args(argv)
     if args.command == "add-user":
-        return add_user(args.name, args.role, args.secrets, args.password_stdin)
+        return add_user(args.name, args.role, args.secrets, args.password_stdin, datasets=args.datasets)
+    if args.command == "add-dataset":
+        return add_dataset(args.id, args.folder, args.nom, args.secrets)
+    if args.command == "backup":
+        return backup_command(args.data, args.out, args.force)
+    if args.command == "restore":
+        return restore_command(args.file, args.data, args.force, args.verify)
     if args.command == "report":
         return report(args.territoire, args.vague, args.role, args.output, args.data)
     if args.command == "import-survey":

@@ -65,6 +65,7 @@ def _rules() -> list[tuple[str, Expected]]:
         (r"f_(formes|frequences|qualites)", Expected((list, tuple), (str,), False, "les filtres sur les réponses")),
         (r"_?voir_comme", Expected((str,), label="le rôle de la démonstration")),
         (r"_filters_folder|_passerelles_user", TEXT),
+        (r"_passerelles_jeu|jeu_choisi", Expected((str,), label="le jeu de données")),
         (r"(url|kept)_.+", TEXT),
         # pages
         (r"carte_(structure|zone|recherche)", TEXT),

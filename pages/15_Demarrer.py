@@ -17,6 +17,7 @@ from lib.store import StoreError
 from lib.territory_groups import preview_groups_csv
 from lib.text import markdown_escape as md
 from lib.ui import current_access, page_link, page_setup
+from lib.ui.datasets import save_team_account, team_accounts
 from lib.ui.entry import show_problems, writable_store
 
 dataset, _view = page_setup(__file__)
@@ -128,7 +129,7 @@ for number, step in enumerate(steps, start=1):
                                file_name="modele_centres.csv", mime="text/csv", icon=":material/download:",
                                on_click="ignore")
         if number == 4:
-            listed = ", ".join(f"{md(user.name)} ({ROLES[user.role]})" for user in users.users.values())
+            listed = ", ".join(f"{md(user.name)} ({ROLES[user.role]})" for user in team_accounts(users))
             st.caption(f"Comptes : {listed or 'aucun'}.")
             if may_write(access.role, False):
                 with st.form("nouveau_compte", clear_on_submit=True):
@@ -142,7 +143,7 @@ for number, step in enumerate(steps, start=1):
                         try:
                             if problem:
                                 raise ValueError(problem)
-                            save_user(secrets_file(), name, role, password)
+                            save_team_account(users, name, role, password)  # given this data set only
                         except ValueError as err:
                             st.error(str(err), icon=":material/error:")
                         else:

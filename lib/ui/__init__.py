@@ -25,6 +25,7 @@ from lib.access import (BROKEN_CONFIGURATION, FAILED_LOGIN_PAUSE, FINANCEUR, OPE
                         sees_free_text, users_from_secrets)
 from lib.dataset import (DEMO_DIR, Dataset, SecretsError, dataset_signature, is_demo_dir, load_dataset,
                          read_secrets, resolve_data_dir, secrets_file)
+from lib.datasets_registry import JEU_PARAM, choose_dataset
 from lib.login_throttle import LoginThrottle, client_address, state_file_for, trusted_proxies, wait_message
 from lib.secrecy import funder_filters, public_dataset_cached, secrecy_threshold
 from lib.filters import (
@@ -41,8 +42,9 @@ from lib.filters import (
 )
 from lib.formatting import format_int
 from lib.questionnaire import load_questionnaire
-from lib.session_keys import ACCESS_KEY, USER_KEY, VIEW_AS_KEPT, VIEW_AS_KEY, VIEW_AS_PARAM
+from lib.session_keys import ACCESS_KEY, DATASET_KEY, USER_KEY, VIEW_AS_KEPT, VIEW_AS_KEY, VIEW_AS_PARAM
 from lib.territories import LEVELS, short_territory_name, territory_options
+from lib.ui.datasets import dataset_choice, dataset_selector, datasets_of
 from lib.ui.presentation import add_to_presentation, presentation_bar
 from lib.session_guard import Expected, expected_for, forged, notice, outside_options
 from lib.text import markdown_escape
@@ -77,9 +79,10 @@ def _load_cached(folder: str, signature: tuple) -> Dataset:
     return load_dataset(Path(folder))
 
 
-def shown_data_dir(access: Access) -> tuple[Path, Path | None]:
-    """The folder to show, and the real data set refused because no user is configured (else None)."""
-    folder = resolve_data_dir()
+def shown_data_dir(access: Access, folder: Path | None = None) -> tuple[Path, Path | None]:
+    """The folder to show (``folder``: the chosen data set's, else the default one), and the real data set
+    refused because no user is configured (else None)."""
+    folder = resolve_data_dir() if folder is None else folder
     if access.open and not is_demo_dir(folder):
         return DEMO_DIR, folder
     return folder, None
@@ -87,7 +90,12 @@ def shown_data_dir(access: Access) -> tuple[Path, Path | None]:
 
 def current_dataset() -> Dataset:
     """The data set the app shows (reloaded when one of its files changes); the demo in open access."""
-    folder, _refused = shown_data_dir(current_access())
+    access = current_access()
+    _registry, allowed = datasets_of(access)
+    choice = choose_dataset(allowed, st.session_state.get(DATASET_KEY) or st.query_params.get(JEU_PARAM))
+    if choice.entry is None:
+        raise PermissionError(choice.refusal)
+    folder, _refused = shown_data_dir(access, choice.entry.folder)
     return _load_cached(str(folder), dataset_signature(folder))
 
 
@@ -112,14 +120,16 @@ def page_setup(script: str) -> tuple[Dataset, View]:
         menu(access)
         account_box(access)
         refuse(page, access)
+    entry, registry, allowed = dataset_choice(page, access)  # a data set not given stops here, before any read
     presentation_bar(page, access)
-    folder, refused = shown_data_dir(access)
+    folder, refused = shown_data_dir(access, entry.folder)
     dataset = _load_cached(str(folder), dataset_signature(folder))
     if access.role == FINANCEUR:  # funders see the copy made under the statistical secret, never the data set
         dataset = funders_copy(dataset)
     else:
         st.session_state.pop(_SECRET_NOTES_KEY, None)
     menu_box = st.sidebar.container()  # drawn after the filters, so that its links carry this run's choices
+    dataset_selector(entry, allowed, registry)
     filters = sidebar_filters(dataset) if dataset.secret is None else funder_sidebar(dataset)
     with menu_box:
         menu(access)
@@ -371,11 +381,13 @@ def menu(access: Access) -> None:
 
 
 def shared_query() -> dict[str, list[str]]:
-    """The URL parameters that follow the user from page to page: the shared filters and the demo's role.
+    """The URL parameters that follow the user from page to page: the shared filters, the demo's role and the
+    data set (``jeu``).
 
     A page's own parameters (map view, chosen structure…) stay on their page.
     """
-    return {key: st.query_params.get_all(key) for key in (*QUERY_KEYS, VIEW_AS_PARAM) if key in st.query_params}
+    return {key: st.query_params.get_all(key) for key in (*QUERY_KEYS, VIEW_AS_PARAM, JEU_PARAM)
+            if key in st.query_params}
 
 
 def page_link(script: str, label: str, icon: str | None = None) -> None:
