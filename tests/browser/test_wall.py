@@ -15,7 +15,7 @@ except ImportError:  # the browser fixture then skips these tests (or fails them
     expect = None
 
 from .conftest import assert_no_exception, expect_rerun, open_app, save_screenshot
-from .test_map import MAP_PATH, STRUCTURES, map_frame, title
+from .test_map import MAP_PATH, STRUCTURES, map_frame, map_settled, title
 
 IMAGE_TIMEOUT_MS = 120_000  # images are drawn by a second Chromium: seconds on a quiet machine, more when loaded
 SIZES = pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["1280x720", "1920x1080"])
@@ -81,6 +81,9 @@ def test_the_search_zooms_to_the_structure_opens_its_card_and_a_reload_keeps_the
     page.set_viewport_size({"width": size[0], "height": size[1]})
     open_app(page, f"{app_server}{MAP_PATH}?fond=aucun", title(page, "Carte des partenariats"))
     map_frame(page)
+    # The map's own reports of its first view over before the search: under load, one arriving after the
+    # search's view took the place of the structure's centre in the URL (zoom 15 on the département's centre).
+    map_settled(page)
     search = main(page).get_by_label("Chercher une structure", exact=True)
     search.fill("college rosa")
     card = main(page).locator("h3", has_text="Collège Rosa Parks (démo)")
@@ -116,6 +119,7 @@ def test_the_map_image_is_a_png_at_the_view_shown_with_its_title_and_legend(page
     page.set_viewport_size({"width": size[0], "height": size[1]})
     open_app(page, f"{app_server}{MAP_PATH}?fond=aucun&zoom=11&centre=49.0,2.2", title(page, "Carte des partenariats"))
     map_frame(page)
+    map_settled(page)  # the map's second report reruns the page: a click meanwhile is replaced by that run
     prepare = main(page).get_by_role("button", name="Préparer l'image (PNG)")
     prepare.scroll_into_view_if_needed()
     download_button = main(page).get_by_role("button", name="Image PNG")
@@ -149,8 +153,13 @@ def test_a_chart_image_holds_its_legend_as_png_and_svg(page, app_server: str, si
     legend = [text.strip() for text in chart.locator(".legendtext").all_text_contents() if text.strip()]
     assert legend
     # The chart's own « Voir les données · télécharger », then its « Préparer l'image »: the first ones after it.
-    chart.locator("xpath=following::summary[contains(., 'Voir les données')][1]").click()
-    prepare = chart.locator("xpath=following::button[contains(., \"Préparer l'image\")][1]")
+    details = chart.locator("xpath=following::details[./summary[contains(., 'Voir les données')]][1]")
+    details.locator("summary").click()
+    # The table and its downloads lay out above the button once the expander opens: a click aimed before they
+    # are drawn lands where the button was (once, no run followed the click for 120 s).
+    expect(details.locator('[data-testid="stDataFrame"]')).to_be_visible()
+    expect(details.get_by_role("button", name="Tableau CSV")).to_be_visible()
+    prepare = details.get_by_role("button", name=re.compile(r"^Préparer l'image"))
     # Drawing the images starts a headless Chromium: bounded by a longer wait on a loaded machine.
     with expect_rerun(page, main(page).get_by_role("button", name="Image SVG").first, timeout=IMAGE_TIMEOUT_MS):
         prepare.click()
