@@ -1,4 +1,4 @@
-"""PDF and XLSX reports (lib/reports.py): same figures as the app, no free text for funders, one-page fiche.
+"""PDF and XLSX reports (the package lib/reports/): same figures as the app, no free text for funders, one-page fiche.
 
 Every PDF is rendered with pdfium: its text is checked and its pages saved as PNG under tests/artifacts/
 (git-ignored) so that the layout can be looked at.
@@ -6,6 +6,7 @@ Every PDF is rendered with pdfium: its text is checked and its pages saved as PN
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 from dataclasses import replace
@@ -384,3 +385,16 @@ def test_xlsx_neutralises_formula_like_names(hostile):
     values = [v for v in cells(book) if isinstance(v, str)]
     assert "'" + FORMULA in values
     assert not [v for v in values if v.startswith(("=", "+", "-", "@", "\t")) and not SIGNED_FIGURE.match(v)]
+
+
+def test_the_reports_package_stays_split_by_job():
+    """Each module of lib/reports/ stays under the house limit and imports no other module's private name."""
+    folder = ROOT / "lib" / "reports"
+    modules = sorted(folder.glob("*.py"))
+    assert len(modules) > 5
+    for module in modules:
+        source = module.read_text(encoding="utf-8")
+        assert source.count("\n") <= 600, module.name
+        private = [alias.name for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)
+                   and (node.module or "").startswith("lib") for alias in node.names if alias.name.startswith("_")]
+        assert not private, (module.name, private)

@@ -37,7 +37,7 @@ from lib.secrecy import SECRET
 DPI = 200
 
 
-def paper_figure(width_mm: float, height_mm: float) -> Figure:
+def _figure(width_mm: float, height_mm: float) -> Figure:
     """A figure of the size it will have on paper: 1 pt of font in matplotlib is 1 pt in the PDF."""
     fig = Figure(figsize=(width_mm / 25.4, height_mm / 25.4), facecolor="white")
     FigureCanvasAgg(fig)
@@ -45,6 +45,7 @@ def paper_figure(width_mm: float, height_mm: float) -> Figure:
 
 
 def figure_image(fig: Figure) -> Image:
+    """The figure as a PNG image flowable, at its paper size."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
     buffer.seek(0)
@@ -52,7 +53,7 @@ def figure_image(fig: Figure) -> Image:
     return Image(buffer, width=width * 72, height=height * 72)
 
 
-def message_axes(ax, text: str) -> None:
+def _message_axes(ax, text: str) -> None:
     ax.set_axis_off()
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=7.5, color=MUTED, transform=ax.transAxes,
             bbox=dict(boxstyle="round,pad=0.5", facecolor="#f5f5f5", edgecolor=RULE, linewidth=0.6))
@@ -70,12 +71,12 @@ def _clean_axes(ax) -> None:
 def bar_chart(labels: list[str], shares: list[float], colours: list[str] | str, size: tuple[float, float],
               label_mm: float, message: str | None = None, wrap_at: int = 30) -> Figure:
     """Horizontal bars of shares, largest scale fitted, each bar labelled with its percentage."""
-    fig = paper_figure(*size)
+    fig = _figure(*size)
     fig.subplots_adjust(left=label_mm / size[0], right=0.97, top=0.97, bottom=0.03)
     ax = fig.add_subplot()
     if message:
         fig.subplots_adjust(left=0.02, right=0.98)
-        message_axes(ax, message)
+        _message_axes(ax, message)
         return fig
     hidden = [s is None or pd.isna(s) for s in shares]  # only ever a funder's statistical secret here
     values = np.array([0.0 if h else float(s) * 100 for s, h in zip(shares, hidden)])
@@ -95,7 +96,7 @@ def bar_chart(labels: list[str], shares: list[float], colours: list[str] | str, 
 def grouped_bar_chart(categories: list[str], series: list[tuple[str, list[float | None], str]],
                       size: tuple[float, float], percent: bool, missing_text: str = "–") -> Figure:
     """Vertical grouped bars: one group per category (wave), one bar per series, values written on top."""
-    fig = paper_figure(*size)
+    fig = _figure(*size)
     fig.subplots_adjust(left=0.03, right=0.99, top=0.80, bottom=0.12)
     ax = fig.add_subplot()
     width = 0.8 / max(len(series), 1)
@@ -129,7 +130,7 @@ def side_bar_chart(table: pd.DataFrame, list_name: str, size: tuple[float, float
     """
     choices = load_questionnaire()[list_name]
     overall = overall_rows(table).set_index("code")
-    fig = paper_figure(*size)
+    fig = _figure(*size)
     ax = fig.add_subplot()
     sides = [(label, SIDE_COLOURS[code], table[(table["groupe"] == label).to_numpy(dtype=bool)].set_index("code"))
              for code, label in SIDES.items()]
@@ -137,7 +138,7 @@ def side_bar_chart(table: pd.DataFrame, list_name: str, size: tuple[float, float
     hidden = [label for label, _c, rows in sides if len(rows) and rows["masque"].all()]
     note = f"Non affiché, {SMALL_COUNT_NOTE} : {', '.join(hidden)}." if hidden else ""
     if not shown:
-        message_axes(ax, SMALL_COUNT_NOTE if hidden or len(overall) else "aucune réponse")
+        _message_axes(ax, SMALL_COUNT_NOTE if hidden or len(overall) else "aucune réponse")
         return fig, note
     fig.subplots_adjust(left=label_mm / size[0], right=0.97, top=0.90, bottom=0.02)
     order = [c for c in overall["part"].astype(float).sort_values(ascending=False, na_position="last").index
@@ -242,13 +243,13 @@ def coverage_map(dataset: Dataset, level: str, values: dict[str, float], scope_a
     """
     shapes = _area_shapes(dataset, level)
     classes = colour_classes(pd.Series(dtype=float), INDICATORS["couverture"])
-    fig = paper_figure(*size)
+    fig = _figure(*size)
     legend_share = legend_height_mm / size[1]
     ax = fig.add_axes((0.01, legend_share, 0.98, 0.99 - legend_share))
     ax.set_axis_off()
     inside = [shapes[a][0] for a in scope_areas if a in shapes]
     if not inside:
-        message_axes(ax, "pas de contour pour ce territoire")
+        _message_axes(ax, "pas de contour pour ce territoire")
         return fig
     outline = shapely.union_all(inside)
     box_ratio = (size[0] * 0.98) / (size[1] * (0.99 - legend_share))

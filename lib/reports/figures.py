@@ -41,12 +41,14 @@ class Figures:
 
 
 def check_wave(dataset: Dataset, wave: str) -> None:
+    """Raise ValueError (in French) when the data set has no such wave."""
     if wave not in dataset.waves:
         known = ", ".join(dataset.waves) or "aucune"
         raise ValueError(f"Vague inconnue : « {wave} ». Vagues du jeu de données : {known}.")
 
 
 def scope_figures(dataset: Dataset, scope: Scope, wave: str) -> Figures:
+    """The figures of ``scope`` in ``wave`` (and across every wave, for the headlines' change)."""
     filters = Filters(wave=ALL_WAVES, level=scope.level, territories=scope.territories)
     view_all = apply_filters(dataset, filters)
     view = apply_filters(dataset, replace(filters, wave=wave))
@@ -57,6 +59,7 @@ def scope_figures(dataset: Dataset, scope: Scope, wave: str) -> Figures:
 
 
 def overall_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a ``lib.metrics`` table for the whole scope (group ``OVERALL``)."""
     return table[(table["groupe"] == OVERALL).to_numpy(dtype=bool)]
 
 
@@ -81,6 +84,7 @@ def centres_in(view: View, communes: list[str]) -> pd.DataFrame:
 
 
 def method_text(figures: Figures) -> str:
+    """The « Méthode » paragraph: what was counted, and what is masked (small counts, or the secret)."""
     facts = figures.facts
     if facts.get("secret"):  # the funders' version: the rule of the statistical secret, no count of interviews
         return ("Un lien est un couple école – centre social ; il compte dans le territoire de son école. "

@@ -33,6 +33,7 @@ def panel(title: str, description: str, n_text: str, fig: Figure) -> list[Flowab
 
 
 def frequency_panel(figures: Figures, size: tuple[float, float], label_mm: float) -> list[Flowable]:
+    """Links by frequency (the highest declared), as bars."""
     choices = load_questionnaire()["frequences"]
     rows = overall_rows(figures.links["frequence"]).set_index("code")
     base = count_or_secret(rows["base"].iloc[0]) if len(rows) else 0
@@ -45,6 +46,7 @@ def frequency_panel(figures: Figures, size: tuple[float, float], label_mm: float
 
 
 def quality_panel(figures: Figures, size: tuple[float, float], label_mm: float) -> list[Flowable]:
+    """Answers by quality level, as bars, with the mean quality."""
     choices = load_questionnaire()["qualites"]
     rows = overall_rows(figures.links["qualite"]).set_index("code")
     base = count_or_secret(rows["base"].iloc[0]) if len(rows) else 0
@@ -61,6 +63,7 @@ def quality_panel(figures: Figures, size: tuple[float, float], label_mm: float) 
 
 def top_codes_panel(figures: Figures, list_name: str, size: tuple[float, float], label_mm: float,
                     limit: int = TOP_CODES, wrap_at: int = 30) -> list[Flowable]:
+    """The leviers (or freins) cited most often, as bars."""
     choices = load_questionnaire()[list_name]
     rows = overall_rows(figures.levers[f"{list_name}_cote"])
     base = count_or_secret(rows["base"].iloc[0]) if len(rows) else 0

@@ -62,6 +62,7 @@ def _key(text: object) -> str:
 
 
 def departement_scope(dataset: Dataset) -> Scope:
+    """The scope of the whole département."""
     reference = dataset.reference
     name = reference.departement_name or "Département"
     return Scope("epci", (), f"{name} (département)", reference.departement)

@@ -85,6 +85,7 @@ def paragraph(text: object, style: str) -> Paragraph:
 
 
 def demo_banner(width: float) -> Table:
+    """The banner saying the data are the fictitious demo."""
     banner = Table([[paragraph(DEMO_LABEL, "demo")]], colWidths=[width])
     banner.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), colors.HexColor(DEMO_BACKGROUND)),
                                 ("BOX", (0, 0), (-1, -1), 0.8, colors.HexColor("#E69F00")),

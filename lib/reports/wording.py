@@ -34,6 +34,7 @@ def french_spaces(text: str) -> str:
 
 
 def source_line(dataset: Dataset, generated: date | None = None) -> str:
+    """The sources (surveys, reference data and licence), and the production date when given."""
     millesime = dataset.reference.meta.get("millesime")
     reference = f"communes et contours {millesime}" if millesime else "communes et contours"
     line = f"Source : enquêtes « {PROJECT} » ; {reference} : INSEE, IGN (ADMIN EXPRESS COG), Licence Ouverte 2.0."
