@@ -109,33 +109,45 @@ def create_dataset(folder: Path, departement: str, federation_name: str | None, 
         else default_federation_name(entry)
     info = ProjectInfo(federation, entry.code, entry.nom, check_wave(first_wave),
                        (today or date.today()).isoformat())
-    _refuse_non_empty(folder)
+
+    def build(staging: Path) -> None:
+        reference_pack.write_departement_reference(entry.code, staging / REFERENCE_DIR, pack_dir)
+        create_user_dataset(staging)
+        (staging / PROJECT_FILE).write_text(info.to_json(), encoding="utf-8")
+
+    create_in_place(folder, build, DatasetInitError, "un nouveau jeu de données", "du jeu de données")
+    return info
+
+
+def refuse_non_empty(folder: Path, error: type[Exception], what: str) -> None:
+    """``error`` unless ``folder`` is an empty folder or does not exist: ``what`` never mixes with other files."""
+    if folder.exists() and not folder.is_dir():
+        raise error(f"{folder} existe déjà et n'est pas un dossier : choisissez un autre emplacement.")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise error(f"le dossier {folder} n'est pas vide : {what} se crée dans un dossier vide ou qui n'existe pas "
+                    "encore (rien n'a été modifié).")
+
+
+def create_in_place(folder: Path, build, error: type[Exception], what: str, of_what: str) -> None:
+    """Make a new data set folder whole or not at all: ``build(staging)`` fills a temporary folder beside
+    ``folder``, which is then renamed into place; any failure leaves nothing behind and raises ``error`` in French.
+    """
+    refuse_non_empty(folder, error, what)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.creation-", dir=folder.parent))
     except OSError as err:
-        raise DatasetInitError(f"création du dossier {folder} impossible : {err.strerror or err}.") from None
+        raise error(f"création du dossier {folder} impossible : {err.strerror or err}.") from None
     try:
-        reference_pack.write_departement_reference(entry.code, staging / REFERENCE_DIR, pack_dir)
-        create_user_dataset(staging)
-        (staging / PROJECT_FILE).write_text(info.to_json(), encoding="utf-8")
-        _refuse_non_empty(folder)  # someone else may have filled it meanwhile
+        build(staging)
+        refuse_non_empty(folder, error, what)  # someone else may have filled it meanwhile
         if folder.exists():
             folder.rmdir()
         staging.rename(folder)
     except (OSError, StoreError, ReferencePackError) as err:
         shutil.rmtree(staging, ignore_errors=True)
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise DatasetInitError(f"création du jeu de données dans {folder} impossible : {reason}.") from None
-    except DatasetInitError:
+        raise error(f"création {of_what} dans {folder} impossible : {reason}.") from None
+    except error:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return info
-
-
-def _refuse_non_empty(folder: Path) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise DatasetInitError(f"{folder} existe déjà et n'est pas un dossier : choisissez un autre emplacement.")
-    if folder.is_dir() and any(folder.iterdir()):
-        raise DatasetInitError(f"le dossier {folder} n'est pas vide : un nouveau jeu de données se crée dans un "
-                               "dossier vide ou qui n'existe pas encore (rien n'a été modifié).")

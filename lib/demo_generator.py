@@ -21,13 +21,12 @@ from __future__ import annotations
 import csv
 import json
 import random
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from lib import reference_pack
 from lib.dataset import DEMO_MARKER
+from lib.dataset_init import create_in_place
 from lib.demo_links import draw_answers, draw_first_links, draw_rencontres, groups_attendees, next_wave_links
 from lib.demo_model import Structure
 from lib.demo_places import hide_some_positions, load_communes, place_centres, place_quartiers, place_schools
@@ -309,34 +308,14 @@ def create_demo_dataset(folder: Path, departement: str, seed: int = DEFAULT_SEED
         entry = reference_pack.find_departement(departement, pack_dir)
     except ReferencePackError as err:
         raise DemoError(str(err)) from None
-    refuse_non_empty(folder)
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.demo-", dir=folder.parent))
-    except OSError as err:
-        raise DemoError(f"création du dossier {folder} impossible : {err.strerror or err}.") from None
-    try:
+    counts = {}
+
+    def build(staging: Path) -> None:
         reference_pack.write_departement_reference(entry.code, staging / REFERENCE_DIR, pack_dir)
-        counts = generate_demo(staging / REFERENCE_DIR, staging, seed)
+        counts.update(generate_demo(staging / REFERENCE_DIR, staging, seed))
         (staging / DEMO_MARKER).write_text(MARKER_TEXT, encoding="utf-8", newline="\n")
-        refuse_non_empty(folder)  # someone else may have filled it meanwhile
-        if folder.exists():
-            folder.rmdir()
-        staging.rename(folder)
-    except (OSError, ReferencePackError) as err:
-        shutil.rmtree(staging, ignore_errors=True)
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise DemoError(f"création de la démonstration dans {folder} impossible : {reason}.") from None
-    except DemoError:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    create_in_place(folder, build, DemoError, "la démonstration", "de la démonstration")
     return DemoDataset(folder, entry, seed, counts)
 
 
-def refuse_non_empty(folder: Path) -> None:
-    """DemoError unless ``folder`` is an empty folder or does not exist: a demo never mixes with other files."""
-    if folder.exists() and not folder.is_dir():
-        raise DemoError(f"{folder} existe déjà et n'est pas un dossier : choisissez un autre emplacement.")
-    if folder.is_dir() and any(folder.iterdir()):
-        raise DemoError(f"le dossier {folder} n'est pas vide : la démonstration se crée dans un dossier vide ou "
-                        "qui n'existe pas encore (rien n'a été modifié).")
