@@ -10,7 +10,8 @@ import pytest
 
 import lib.bench
 import lib.bench_charts
-from lib.bench_pages import BenchError, chosen_pages, concurrent_summary, summary, url_path
+from lib.bench_pages import (BenchError, chosen_pages, concurrent_summary, cpu_split, machine_cpu_s, median_phases,
+                             phases_of, process_cpu_s, summary, url_path)
 from lib.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,27 @@ def test_concurrent_summary_counts_errors_apart_from_the_timings():
     assert pages["/Impact"]["n"] == 2 and pages["/Impact"]["errors"] == 1
     assert pages["/Impact"]["error_examples"] == ["TimeoutError: Timeout 120000ms exceeded."]
     json.dumps(pages)  # printed as JSON
+
+
+def test_a_page_time_is_split_at_the_connection_and_at_the_end_of_the_script_run():
+    seen = {"connected": 600.0, "run_start": 640.0, "run_end": 900.0, "ready": 2000.0}
+    assert phases_of(seen) == {"demarrage_ms": 600.0, "script_ms": 300.0, "dessin_ms": 1100.0}
+    assert phases_of({"connected": 600.0, "ready": 700.0}) == {"demarrage_ms": None, "script_ms": None,
+                                                               "dessin_ms": None}
+    medians = median_phases([phases_of(seen), {"demarrage_ms": 800.4, "script_ms": 100.0, "dessin_ms": None},
+                             {"demarrage_ms": 700.0, "script_ms": 200.0, "dessin_ms": 900.0}])
+    assert medians == {"demarrage_ms": 700, "script_ms": 200, "dessin_ms": 1000}
+    assert median_phases([]) == {"demarrage_ms": None, "script_ms": None, "dessin_ms": None}
+
+
+def test_the_cpu_split_gives_the_server_its_share_per_page(monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert cpu_split(8.0, 50.0, 30.0, 40) == {"serveur_s": 8.0, "reste_s": 42.0, "serveur_par_page_ms": 200,
+                                              "capacite_s": 60.0}
+    import os
+    busy_before, mine_before = machine_cpu_s(), process_cpu_s(os.getpid())
+    sum(i * i for i in range(2_000_000))  # some CPU work of this process
+    assert process_cpu_s(os.getpid()) > mine_before and machine_cpu_s() >= busy_before
 
 
 def test_pages_are_chosen_by_their_url_path():

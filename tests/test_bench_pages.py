@@ -24,3 +24,7 @@ def test_bench_pages_opens_the_map_and_reports_it():
     carte = result["pages"]["/Carte"]
     assert carte["n"] == 1 and len(carte["runs_ms"]) == 1 and carte["median_ms"] > 0
     assert carte["first_visit_ms"] > 0
+    assert all(carte["phases"][name] is not None and carte["phases"][name] >= 0
+               for name in ("demarrage_ms", "script_ms", "dessin_ms"))
+    assert set(result["plancher"]) == {"plancher : titre seul", "plancher : titre et un graphique plotly"}
+    assert all(floor["n"] == 1 and floor["phases"]["script_ms"] is not None for floor in result["plancher"].values())
