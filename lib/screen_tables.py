@@ -7,6 +7,7 @@ texts ending in « … » on screen (the full row shows when selected; downloads
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from lib.territories import short_territory_name
@@ -68,8 +69,11 @@ def natural_width(column: str, values: pd.Series, fixed: int | None = None) -> i
     """The width (px) Glide gives a column sized to its header and its longer cells (the 90th percentile)."""
     if fixed is not None:
         return fixed
-    lengths = values.map(lambda v: len(str(v)) if v is not None and v == v else 0)
-    longest = int(lengths.quantile(0.9)) if len(lengths) else 0
+    # numpy, not Series.map/quantile: this runs for every column of every table on every rerun (same figure:
+    # both interpolate linearly)
+    lengths = np.fromiter((len(str(v)) if v is not None and v == v else 0 for v in values), dtype=float,
+                          count=len(values))
+    longest = int(np.quantile(lengths, 0.9)) if len(lengths) else 0
     return round(max(len(str(column)), longest) * CHAR_PX + CELL_PADDING_PX)
 
 

@@ -113,7 +113,8 @@ def cell_text(value, column_config: dict) -> str:
 
 def show_chart(chart: Chart) -> None:
     """A chart, then « Voir les données »: the table behind it and its downloads (CSV, Excel; PNG on the chart)."""
-    st.plotly_chart(chart.to_figure(), theme=None, config=chart_config(chart.name), key=f"graphique_{chart.name}",
+    figure = chart.to_figure()  # built once: drawn here, and made into an image only when asked
+    st.plotly_chart(figure, theme=None, config=chart_config(chart.name), key=f"graphique_{chart.name}",
                     alt=chart.title)
     with st.expander("Voir les données · télécharger"):
         show_table(screen_table(chart.shown), f"donnees_{chart.name}")
@@ -122,7 +123,6 @@ def show_chart(chart: Chart) -> None:
                        "téléchargés gardent une colonne par catégorie.")
         download_buttons(chart.table, chart.name)
         st.caption(PNG_HINT)
-        figure = chart.to_figure()
         image_downloads(f"graphique_{chart.name}", chart.name,
                         {"PNG": lambda: figure_png(figure), "SVG": lambda: figure_svg(figure)})
 
