@@ -44,6 +44,13 @@ def test_every_page_runs_and_leaves_the_shared_data_set_untouched(page):
     shared, fresh = current_dataset(), load_dataset(DEMO_DIR)
     for name in ("structures", "reponses", "rencontres", "participations"):
         pd.testing.assert_frame_equal(getattr(shared, name), getattr(fresh, name))
+    # Nor the filtered view shared by every session (lib/ui/views.py): the page's own, from the cache.
+    from lib.filters import apply_filters, default_filters
+    from lib.ui.views import cached_view
+
+    view, expected = cached_view(shared, default_filters(shared)), apply_filters(fresh, default_filters(fresh))
+    for name in ("structures", "reponses", "schools"):
+        pd.testing.assert_frame_equal(getattr(view, name), getattr(expected, name))
 
 
 def test_wave_filter_changes_figures_and_url():

@@ -32,7 +32,6 @@ from lib.filters import (
     ALL_WAVES,
     Filters,
     View,
-    apply_filters,
     available_levels,
     filters_from_query,
     filters_to_query,
@@ -46,6 +45,7 @@ from lib.session_keys import ACCESS_KEY, DATASET_KEY, USER_KEY, VIEW_AS_KEPT, VI
 from lib.territories import LEVELS, short_territory_name, territory_options
 from lib.ui.datasets import dataset_choice, dataset_selector, datasets_of
 from lib.ui.presentation import add_to_presentation, presentation_bar
+from lib.ui.views import cached_view
 from lib.session_guard import Expected, expected_for, forged, notice, outside_options
 from lib.text import markdown_escape
 
@@ -138,7 +138,7 @@ def page_setup(script: str) -> tuple[Dataset, View]:
     dataset_banner(dataset, compact=page.script != "app.py", access=access, refused=refused)
     for note in st.session_state.get(_SECRET_NOTES_KEY, []):
         st.info(note, icon=":material/shield_lock:")
-    return dataset, apply_filters(dataset, filters)
+    return dataset, cached_view(dataset, filters)
 
 
 _UPLOAD_GUARD_LOCK = threading.Lock()

@@ -14,11 +14,12 @@ from lib.charts.layout import PNG_HINT
 from lib.screen_tables import fitted_widths, is_read_long, screen_table, short_names
 from lib.dataset import Dataset, dataset_signature
 from lib.export import XLSX_MIME, to_csv_bytes, to_xlsx_bytes
-from lib.filters import Filters, apply_filters, view_line
+from lib.filters import Filters, view_line
 from lib.formatting import format_percent
 from lib.images import ImageExportError, figure_png, figure_svg
 from lib.metrics import key_figures
 from lib.text import markdown_escape
+from lib.ui.views import cached_view
 
 IMAGE_MIMES = {"PNG": "image/png", "SVG": "image/svg+xml"}
 
@@ -48,7 +49,7 @@ def cached_analysis(compute, dataset: Dataset, filters: Filters, *options):
 @st.cache_data(show_spinner="Calcul des analyses…", max_entries=64)
 def _cached_analysis(name: str, key: tuple, _compute, _dataset: Dataset, _filters: Filters, _options: tuple):
     del name, key  # the cache key
-    return _compute(apply_filters(_dataset, _filters), *_options)
+    return _compute(cached_view(_dataset, _filters), *_options)
 
 
 def chart_config(name: str) -> dict:
