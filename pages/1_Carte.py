@@ -9,15 +9,15 @@ from lib.formatting import format_int
 from lib.map_image import MapView, carte_png
 from lib.map_search import search_structures
 from lib.map_wall import format_view, parse_view, read_report, returned_view
-from lib.maps import BASEMAPS, MapOptions, build_map, selection_layer, view_bounds
-from lib.metrics import INDICATORS, PROXIMITY_INDICATORS, aggregate_links, indicators_by_territory, structure_card
+from lib.maps import BASEMAPS, MapOptions, build_map, map_inputs, selection_layer, view_bounds
+from lib.metrics import INDICATORS, PROXIMITY_INDICATORS, structure_card
 from lib.opportunities import RADIUS_M
 from lib.where_map import map_layers, structure_lines
-from lib.territories import LEVELS, territory_column
+from lib.territories import LEVELS
 from lib.text import markdown_escape
 from lib.ui import assets_url, can_see_free_text, page_setup, set_url_param, url_choice
 from lib.ui.cards import show_structure_card, show_territory_card
-from lib.ui.charts import cached_where, image_downloads, show_view_line
+from lib.ui.charts import cached_analysis, cached_where, image_downloads, show_view_line
 
 FOUND_ZOOM = 15  # the zoom a found structure is shown at: its street and its neighbours
 
@@ -77,9 +77,8 @@ selected = state["carte_structure"] if state["carte_structure"] in positions.ind
 
 level = view.filters.level
 area_level = level if level in ("commune", "epci", "territoire") else "commune"
-links = aggregate_links(view.reponses, with_codes=False)
-table = indicators_by_territory(view, links, territory_column(area_level),
-                                proximity=indicator in PROXIMITY_INDICATORS or bool(state["carte_zone"]))
+links, table = cached_analysis(map_inputs, dataset, view.filters, area_level,
+                               indicator in PROXIMITY_INDICATORS or bool(state["carte_zone"]))
 # « Où agir ? »: opportunity rings, points sized by partners, structures-relais, blank zones hatched.
 where_layers = map_layers(where, dataset.structures, area_level) if where is not None else {}
 fmap = build_map(dataset.reference, view.structures, links, table,
