@@ -255,8 +255,13 @@ def run_scales(kind: str, scales: list[str], repeat: int) -> dict:
 
 
 def bench_map(scales: list[str], repeat: int = 3) -> dict:
-    """``bench map``: build, HTML size, browser drawing, page rerun and memory, per scale."""
-    return {"benchmark": "map", "repeat": repeat, "cpu_count": os.cpu_count(), "scales": run_scales("map", scales, repeat)}
+    """``bench map``: build, HTML size, browser drawing and memory, per scale; and under ``page``, the map page
+    rerun after a wave change in the app (AppTest) with that process's peak memory: the app's."""
+    found = run_scales("map", scales, repeat)
+    for scale, page in run_scales("map_page", scales, repeat).items():
+        found[scale]["page"] = page
+    return {"benchmark": "map", "repeat": repeat, "cpu_count": os.cpu_count(),
+            "load_average_1min": round(os.getloadavg()[0], 1), "scales": found}
 
 
 CHART_PAGES = {

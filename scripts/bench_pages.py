@@ -1,4 +1,5 @@
-"""Page benchmarks through AppTest, one scale per process: ``python scripts/bench_pages.py map|charts SCALE REPEAT``.
+"""Page benchmarks through AppTest, one scale per process: ``python scripts/bench_pages.py map|map_page|charts SCALE
+REPEAT``.
 
 Run by ``python -m lib.cli bench map`` / ``bench charts`` (lib/bench.py). Kept
 out of lib/ because it drives Streamlit, which only the app, its pages and
@@ -73,44 +74,62 @@ def shown_folder(at: AppTest, expected: Path) -> str:
 
 
 def map_scale(scale: str, repeat: int) -> dict:
-    """The map's figures (lib.bench) and, at demo scale, the map page's rerun after a filter change."""
-    result = bench_map_scale(scale, repeat)
-    if scale == "demo":
-        at, _load = open_app(DEMO_DIR)
-        from lib.ui import current_dataset
+    """The map's figures (lib.bench), in this process."""
+    return bench_map_scale(scale, repeat)
 
-        result["filter_rerun_ms"] = page_reruns_ms(at, MAP_PAGE, current_dataset().waves, repeat)["rerun_ms"]
-    return result
+
+def map_page_scale(scale: str, repeat: int) -> dict:
+    """The map page's rerun after a wave change, caches warm (the view and the map inputs come from lib/ui's
+    caches; the map is built and sent again), in a process that holds only what the app holds."""
+    with tempfile.TemporaryDirectory() as temporary:
+        at, load_ms, loaded = app_at_scale(scale, Path(temporary))
+        return {"loaded": loaded, "first_load_ms": round(load_ms, 1),
+                "filter_rerun_ms": page_reruns_ms(at, MAP_PAGE, loaded["waves"], repeat)["rerun_ms"]}
+
+
+def app_at_scale(scale: str, temporary: Path) -> tuple[AppTest, float, dict]:
+    """The app opened on the data set of ``scale``, logged in as the comité: the demo, or the national data set
+    written as CSV, then loaded like any data set (the app's banner must name it). The AppTest, its first run's
+    ms and what was loaded; the generated data set is dropped before the app loads its files, so that this
+    process's peak memory is the app's."""
+    from lib.access import hash_password
+
+    if scale == "demo":
+        folder, measured = DEMO_DIR, load_dataset(DEMO_DIR)
+    else:
+        measured = synthetic_dataset(**NATIONAL)
+        folder = write_dataset_csv(measured, temporary / "national")
+    # every row written loads (tests/test_analyses_pages.py checks the CSV round trip)
+    loaded = {"scale": scale, "folder": None, "structures": len(measured.structures),
+              "answers": len(measured.reponses), "waves": list(measured.waves)}
+    del measured
+    secrets = temporary / "secrets.toml"
+    secrets.write_text(f'[users.{BENCH_USER}]\nrole = "pilotage"\n'
+                       f'password_hash = "{hash_password("banc-de-mesure-0")}"\n', encoding="utf-8")
+    at, load_ms = open_app(folder, secrets)
+    if at.exception:
+        raise RuntimeError(at.exception[0].value)
+    at.switch_page(BASELINE_PAGE).run()
+    loaded["folder"] = "démonstration" if scale == "demo" else shown_folder(at, folder)
+    return at, load_ms, loaded
 
 
 def charts_scale(scale: str, repeat: int) -> dict:
     """The analysis pages, logged in as the comité; the national data set is written as CSV and loaded like
     any data set, and the app's banner must name it."""
-    from lib.access import hash_password
-
     with tempfile.TemporaryDirectory() as temporary:
-        made = synthetic_dataset(**NATIONAL) if scale != "demo" else None
-        folder = DEMO_DIR if made is None else write_dataset_csv(made, Path(temporary) / "national")
-        secrets = Path(temporary) / "secrets.toml"
-        secrets.write_text(f'[users.{BENCH_USER}]\nrole = "pilotage"\n'
-                           f'password_hash = "{hash_password("banc-de-mesure-0")}"\n', encoding="utf-8")
-        at, load_ms = open_app(folder, secrets)
-        if at.exception:
-            raise RuntimeError(at.exception[0].value)
-        at.switch_page(BASELINE_PAGE).run()
-        shown = "démonstration" if made is None else shown_folder(at, folder)
-        measured = made if made is not None else load_dataset(DEMO_DIR)
-        # every row written loads (tests/test_analyses_pages.py checks the CSV round trip)
-        loaded = {"scale": scale, "folder": shown, "structures": len(measured.structures),
-                  "answers": len(measured.reponses), "waves": list(measured.waves)}
-        waves = list(measured.waves)
+        at, load_ms, loaded = app_at_scale(scale, Path(temporary))
+        waves = loaded["waves"]
         return {"loaded": loaded, "first_load_ms": round(load_ms, 1),
                 "baseline_rerun_ms": page_reruns_ms(at, BASELINE_PAGE, waves, repeat)["rerun_ms"],
                 "pages": {name: page_reruns_ms(at, page, waves, repeat) for name, page in CHART_PAGES.items()}}
 
 
+KINDS = {"map": map_scale, "map_page": map_page_scale, "charts": charts_scale}
+
+
 if __name__ == "__main__":
     kind, scale_name, repeats = sys.argv[1:]
-    figures = (map_scale if kind == "map" else charts_scale)(scale_name, int(repeats))
+    figures = KINDS[kind](scale_name, int(repeats))
     figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(figures))

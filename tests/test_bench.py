@@ -94,6 +94,9 @@ def test_charts_page_reruns_show_the_folder_they_measure(monkeypatch, fresh_app)
     assert result["loaded"]["structures"] == 320 and result["loaded"]["answers"] == 600
     assert result["loaded"]["folder"].endswith("national")
     assert set(result["pages"]) == {"liens_par_territoire", "leviers_et_freins", "evolution"}
+    page = script.map_page_scale("national", 1)  # the map page, in the app, on the same kind of data set
+    assert page["loaded"]["structures"] == 320 and page["loaded"]["folder"].endswith("national")
+    assert page["filter_rerun_ms"] > 0
 
 
 def test_map_reports_what_it_loaded(monkeypatch):
