@@ -60,7 +60,7 @@ def creation_form(target, with_account: bool) -> None:
             password = st.text_input("Mot de passe", type="password", autocomplete="new-password")
             again = st.text_input("Mot de passe (confirmation)", type="password", autocomplete="new-password")
         submitted = st.form_submit_button("Créer le jeu de données", type="primary")
-    st.caption(f"Le jeu de données sera créé dans `{md(str(target))}` ; il ne quitte jamais cette machine.")
+    st.caption(f"Le jeu de données sera créé dans {md(str(target))} ; il ne quitte jamais cette machine.")
     if not submitted:
         st.stop()
     if code is None:
@@ -180,4 +180,4 @@ with st.container(border=True):
                         st.rerun()
 if done == len(steps):
     page_link("pages/1_Carte.py", "Voir la carte des partenariats", ":material/map:")
-st.caption(f"Jeu de données : `{md(str(dataset.folder))}` · {format_int(len(dataset.structures))} structure(s).")
+st.caption(f"Jeu de données : {md(str(dataset.folder))} · {format_int(len(dataset.structures))} structure(s).")
