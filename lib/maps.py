@@ -439,6 +439,7 @@ def build_map(
     opportunity_points: list[list] | None = None,
     network: pd.DataFrame | None = None,
     blank_zones: list[str] | None = None,
+    start: tuple[float, float, float] | None = None,
 ) -> folium.Map:
     """The whole map: territories, links, schools, centres, legend and controls.
 
@@ -457,12 +458,14 @@ def build_map(
             of partners, structures-relais haloed.
         blank_zones: names of the map's territories with schools and no link (when ``options.opportunities``),
             hatched and listed in the legend in that order (the most urgent first).
+        start: (lat, lon, zoom) to open at instead of fitting ``bounds`` (a view from a link or a reload): the
+            map is drawn there at once, with no fit to undo and no re-fit when its frame is resized.
     """
     indicator = INDICATORS[options.indicator]
     west, south, east, north = reference.meta["bbox"]
     fmap = OfflineMap(
-        location=[(south + north) / 2, (west + east) / 2],
-        zoom_start=10,
+        location=[start[0], start[1]] if start else [(south + north) / 2, (west + east) / 2],
+        zoom_start=start[2] if start else 10,
         tiles=None,
         prefer_canvas=True,
         control_scale=False,  # WallView adds a metric-only scale (folium's shows miles too)
@@ -508,8 +511,9 @@ def build_map(
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
     OfflineFullscreen(assets_url=assets_url, position="topleft", title=FULLSCREEN_TITLE,
                       title_cancel=FULLSCREEN_CANCEL_TITLE).add_to(fmap)
-    first_view = bounds or [[south, west], [north, east]]
-    fmap.fit_bounds(first_view)
+    first_view = None if start else bounds or [[south, west], [north, east]]
+    if first_view:
+        fmap.fit_bounds(first_view)
     # Last: it renames the controls above.
     WallView(first_view, large=options.large, fill_window=options.fill_window).add_to(fmap)
     return fmap

@@ -47,6 +47,10 @@ if "carte_structure" not in state:
     state["carte_zone"] = st.query_params.get("zone")
     state["carte_vue"] = parse_view(st.query_params.get("zoom"), st.query_params.get("centre"))
     state["_carte_cible"] = (state["carte_vue"], 3)  # a view chosen here, until the map reports it (3 reports)
+    # A view from the link (or a reload) is where the map is drawn, as long as the filters are the link's: a map
+    # fitted to the département first, then moved, reported the département's centre at the view's zoom on a
+    # loaded machine, and that report could win.
+    state["_carte_depart"] = (state["carte_vue"], view.filters)
 state.setdefault("carte_vue", None)
 positions = view.structures.drop_duplicates("id").set_index("id")
 
@@ -76,6 +80,7 @@ search_box.text_input("Chercher une structure", key="carte_recherche", on_change
 selected = state["carte_structure"] if state["carte_structure"] in positions.index else None
 
 level = view.filters.level
+start, filters = state.get("_carte_depart") or (None, None)
 area_level = level if level in ("commune", "epci", "territoire") else "commune"
 links, table = cached_analysis(map_inputs, dataset, view.filters, area_level,
                                indicator in PROXIMITY_INDICATORS or bool(state["carte_zone"]))
@@ -85,7 +90,7 @@ fmap = build_map(dataset.reference, view.structures, links, table,
                  MapOptions(indicator=indicator, basemap=basemap, level=area_level, opportunities=where is not None,
                             large=large, fill_window=True),
                  custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=assets_url(),
-                 bounds=view_bounds(view),
+                 bounds=view_bounds(view), start=start if start and filters == view.filters else None,
                  **where_layers)
 
 # The selection is drawn in a layer of its own, so clicking does not reload (and re-centre) the map.

@@ -179,3 +179,16 @@ def test_custom_territories_are_drawn_as_the_union_of_their_communes(tmp_path):
                      custom=dataset.territoires).get_root().render()
     sud = next(p for p in payloads(html)[0]["properties"] if p["id"] == "Sud")
     assert "Nombre de liens école – centre social : 3" in sud["tip"]  # E1–CS-1, E2–CS-1, E4–CS-2
+
+
+def test_a_map_opened_at_a_view_is_drawn_there_with_no_fit(dataset) -> None:
+    view = apply_filters(dataset, Filters(wave=ALL_WAVES))
+    links = aggregate_links(view.reponses, with_codes=False)
+    table = indicators_by_territory(view, links, "commune")
+    fitted = build_map(dataset.reference, view.structures, links, table, MapOptions()).get_root().render()
+    opened = build_map(dataset.reference, view.structures, links, table, MapOptions(),
+                       start=(48.93681, 2.3012, 15)).get_root().render()
+    fit = re.compile(r"\.fitBounds\(\s*\[\[")  # folium's fit to the bounds (WallView's own is fitBounds(fit, …))
+    assert fit.search(fitted) and not fit.search(opened)
+    assert re.search(r"center: \[48\.93681, 2\.3012\],", opened) and '"zoom": 15,' in opened
+    assert "})(null, map_" in opened  # WallView: nothing to re-fit when the frame is resized

@@ -103,6 +103,8 @@ def test_the_search_zooms_to_the_structure_opens_its_card_and_a_reload_keeps_the
     frame.wait_for_function("() => window.map.getZoom() === 15")
     centre = frame.evaluate("() => window.map.getCenter()")
     assert abs(centre["lat"] - float(ROSA["latitude"])) < 1e-3 and abs(centre["lng"] - float(ROSA["longitude"])) < 1e-3
+    # Drawn at the link's view: no fit to the département to undo, none again when the frame is resized.
+    assert frame.evaluate("() => window.map.passerellesRefit()") is None
     assert_no_exception(page)  # waits for the app to be idle: the view settled, it does not swing back
     assert "zoom=15" in page.url and map_zoom(frame) == 15
 
