@@ -81,7 +81,8 @@ search_box.text_input("Chercher une structure", key="carte_recherche", on_change
 selected = state["carte_structure"] if state["carte_structure"] in positions.index else None
 
 level = view.filters.level
-start, filters = state.get("_carte_depart") or (None, None)
+start, start_filters = state.get("_carte_depart") or (None, None)
+start = start if start_filters == view.filters else None  # the link's view, while the filters are the link's
 area_level = level if level in ("commune", "epci", "territoire") else "commune"
 links, table = cached_analysis(map_inputs, dataset, view.filters, area_level,
                                indicator in PROXIMITY_INDICATORS or bool(state["carte_zone"]))
@@ -91,7 +92,7 @@ fmap = build_map(dataset.reference, view.structures, links, table,
                  MapOptions(indicator=indicator, basemap=basemap, level=area_level, opportunities=where is not None,
                             large=large, fill_window=True),
                  custom=dataset.territoires, level_label=LEVELS[area_level], assets_url=assets_url(),
-                 bounds=view_bounds(view), start=start if start and filters == view.filters else None,
+                 bounds=view_bounds(view), start=start,
                  **where_layers)
 
 # The selection is drawn in a layer of its own, so clicking does not reload (and re-centre) the map.

@@ -21,11 +21,11 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 TEMPLATE = "{{ 7*7 }}{% if true %}x{% endif %}"
 
 
-def map_html(dataset, filters=Filters(wave=ALL_WAVES), **options) -> str:
+def map_html(dataset, filters=Filters(wave=ALL_WAVES), start=None, **options) -> str:
     view = apply_filters(dataset, filters)
     links = aggregate_links(view.reponses, with_codes=False)
     table = indicators_by_territory(view, links, "commune")
-    fmap = build_map(dataset.reference, view.structures, links, table, MapOptions(**options))
+    fmap = build_map(dataset.reference, view.structures, links, table, MapOptions(**options), start=start)
     return fmap.get_root().render()
 
 
@@ -182,12 +182,7 @@ def test_custom_territories_are_drawn_as_the_union_of_their_communes(tmp_path):
 
 
 def test_a_map_opened_at_a_view_is_drawn_there_with_no_fit(dataset) -> None:
-    view = apply_filters(dataset, Filters(wave=ALL_WAVES))
-    links = aggregate_links(view.reponses, with_codes=False)
-    table = indicators_by_territory(view, links, "commune")
-    fitted = build_map(dataset.reference, view.structures, links, table, MapOptions()).get_root().render()
-    opened = build_map(dataset.reference, view.structures, links, table, MapOptions(),
-                       start=(48.93681, 2.3012, 15)).get_root().render()
+    fitted, opened = map_html(dataset), map_html(dataset, start=(48.93681, 2.3012, 15))
     fit = re.compile(r"\.fitBounds\(\s*\[\[")  # folium's fit to the bounds (WallView's own is fitBounds(fit, …))
     assert fit.search(fitted) and not fit.search(opened)
     assert re.search(r"center: \[48\.93681, 2\.3012\],", opened) and '"zoom": 15,' in opened
