@@ -15,7 +15,7 @@ from lib.opportunities import RADIUS_M
 from lib.where_map import map_layers, structure_lines
 from lib.territories import LEVELS
 from lib.text import markdown_escape
-from lib.ui import assets_url, can_see_free_text, page_setup, set_url_param, url_choice
+from lib.ui import assets_url, can_see_free_text, page_setup, set_url_param, set_url_params, url_choice
 from lib.ui.cards import show_structure_card, show_territory_card
 from lib.ui.charts import cached_analysis, cached_where, image_downloads, show_view_line
 
@@ -122,8 +122,7 @@ if reading.resend:
 if reading.accept:
     state["carte_vue"] = moved
     zoom, centre = format_view(moved)
-    set_url_param("zoom", zoom)
-    set_url_param("centre", centre)
+    set_url_params({"zoom": zoom, "centre": centre})  # together: a URL never holds one view's zoom, another's centre
 drawing = (clicked or {}).get("last_active_drawing") or {}
 properties = drawing.get("properties") or {}
 if properties and properties != state.get("_carte_dernier_clic"):

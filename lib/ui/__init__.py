@@ -557,11 +557,23 @@ def url_choice(label: str, options: list[str], key: str, default: str, format_fu
 
 def set_url_param(key: str, value: str | None) -> None:
     """Put ``key=value`` in the URL, or take ``key`` out when ``value`` is None."""
-    if value is None:
-        if key in st.query_params:
+    set_url_params({key: value})
+
+
+def set_url_params(values: dict[str, str | None]) -> None:
+    """Put every ``key=value`` in the URL (``None`` takes the key out), the new values in one change.
+
+    Each change of ``st.query_params`` is a message of its own to the browser: the map's zoom and centre set one
+    after the other gave, for a moment, a URL with the new zoom and the old centre (a reload then, or a link
+    copied then, opened the wrong view; seen in a browser test).
+    """
+    for key, value in values.items():
+        if value is None and key in st.query_params:
             del st.query_params[key]
-    elif st.query_params.get(key) != value:
-        st.query_params[key] = value
+    changed = {key: value for key, value in values.items()
+               if value is not None and st.query_params.get(key) != value}
+    if changed:
+        st.query_params.update(changed)
 
 
 def assets_url() -> str:

@@ -75,12 +75,6 @@ def test_in_full_screen_the_legend_is_visible(page, app_server: str, size) -> No
     assert_no_exception(page)
 
 
-# KNOWN DEFECT, open (issue 14's closing note of session 7): on a quiet machine the reload sometimes keeps the
-# Streamlit session, the map is fitted to the département again and its in-between report (the département's
-# centre at zoom 15) is taken as the user's view. Failed in CI twice and once on a clean clone; passed 8 runs of 8
-# beside a CPU hog. Remove this marker with the fix.
-@pytest.mark.xfail(reason="reload may keep the session: the map's view after a reload is not reliable yet",
-                   strict=False)
 @SIZES
 def test_the_search_zooms_to_the_structure_opens_its_card_and_a_reload_keeps_the_view(page, app_server: str,
                                                                                    size) -> None:
@@ -100,7 +94,9 @@ def test_the_search_zooms_to_the_structure_opens_its_card_and_a_reload_keeps_the
     frame.wait_for_function("() => window.map.getZoom() === 15")
     centre = frame.evaluate("() => window.map.getCenter()")
     assert abs(centre["lat"] - float(ROSA["latitude"])) < 1e-4 and abs(centre["lng"] - float(ROSA["longitude"])) < 1e-4
-    # The map reports its view: it goes to the URL, and a reload (or the link, shared) reopens it.
+    # The map reports its view: it goes to the URL, and a reload (or the link, shared) reopens it. The zoom and
+    # the centre arrive in the URL together (one change): a reload just after the zoom had come, the centre not
+    # yet, reopened the département's centre at zoom 15 (lib.ui.set_url_params).
     page.wait_for_url(re.compile(r"[?&]zoom=15(&|$)"))
     assert f"structure={ROSA['id']}" in page.url
     page.reload()

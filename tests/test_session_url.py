@@ -1,0 +1,48 @@
+"""The URL is changed in one message: a view's zoom and centre never reach the browser one after the other."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from lib.ui import set_url_param, set_url_params
+
+
+class RecordingParams(dict):
+    """A stand-in for ``st.query_params`` that records each change the browser would be sent."""
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self.messages: list[dict] = []
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.messages.append({key: value})
+
+    def __delitem__(self, key) -> None:
+        super().__delitem__(key)
+        self.messages.append({key: None})
+
+    def update(self, values=(), **more) -> None:
+        changes = {**dict(values), **more}
+        super().update(changes)
+        self.messages.append(changes)
+
+
+def test_a_view_reaches_the_url_in_one_message(monkeypatch) -> None:
+    params = RecordingParams({"zoom": "9.75", "centre": "49.07503,2.10106", "fond": "aucun"})
+    monkeypatch.setattr(st, "query_params", params)
+    set_url_params({"zoom": "15", "centre": "48.93681,2.22238"})
+    assert params.messages == [{"zoom": "15", "centre": "48.93681,2.22238"}]
+    assert params == {"zoom": "15", "centre": "48.93681,2.22238", "fond": "aucun"}
+
+
+def test_only_what_changed_is_sent_and_none_takes_a_key_out(monkeypatch) -> None:
+    params = RecordingParams({"zoom": "15", "centre": "48.93681,2.22238", "structure": "E1"})
+    monkeypatch.setattr(st, "query_params", params)
+    set_url_params({"zoom": "15", "centre": "48.9,2.2"})
+    set_url_params({"zoom": "15", "centre": "48.9,2.2"})  # nothing new: no message
+    set_url_param("structure", None)
+    set_url_param("zone", None)  # not there: no message
+    assert params.messages == [{"centre": "48.9,2.2"}, {"structure": None}]
+    assert params == {"zoom": "15", "centre": "48.9,2.2"}
+
