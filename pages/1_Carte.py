@@ -69,8 +69,7 @@ def go_to(structure_id: str) -> None:
 
 
 def search() -> None:
-    # .get: a callback can run after a logout has emptied the session (seen once on a clean clone: KeyError).
-    found = search_structures(view.structures, state.get("carte_recherche") or "")
+    found = search_structures(view.structures, state["carte_recherche"] or "")
     state["carte_trouvees"] = {f.id: f.label for f in found}
     if found:
         go_to(found[0].id)

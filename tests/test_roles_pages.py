@@ -15,6 +15,7 @@ from lib.charts import evolution_charts, lever_charts, link_charts
 from lib.dataset import DEMO_DIR, load_dataset
 from lib.export import to_csv_bytes, to_xlsx_bytes
 from lib.filters import Filters, apply_filters
+from lib.session_keys import LOGOUT_KEY
 
 FREE_TEXT_COLUMNS = ["ressources", "outils", "pistes", "commentaire"]
 
@@ -257,3 +258,20 @@ def test_the_reports_page_gives_funders_their_version_only():
                                         for m in comite.markdown)
     assert comite.query_params["territoire"] in ("Argenteuil", ["Argenteuil"])
     assert any(text.startswith(":material/filter_alt: **Vague 2018 · Argenteuil · ") for text in texts(comite))
+
+
+
+@pytest.mark.usefixtures("with_users")
+@pytest.mark.parametrize("script", ["pages/1_Carte.py", "pages/16_Fiche_structure.py"])
+def test_a_search_run_after_the_logout_in_the_same_rerun_finds_the_session_whole(script: str):
+    """A box's on_change and the logout's on_click run in the same rerun, in no set order (the browser's): here
+    the logout's has run first (its mark is set), then the search's; it finds the session whole, and the run
+    shows the login form, with nothing of the session left."""
+    at = app_test(script, PILOTAGE)
+    assert not at.exception
+    next(t for t in at.text_input if t.label == "Chercher une structure").set_value("rosa")
+    at.session_state[LOGOUT_KEY] = True
+    at.run()
+    assert not at.exception, at.exception
+    assert title(at) == "Passerelles" and [t.label for t in at.text_input] == ["Identifiant", "Mot de passe"]
+    assert "_passerelles_user" not in at.session_state and LOGOUT_KEY not in at.session_state

@@ -1,10 +1,12 @@
-"""The URL is changed in one message: a view's zoom and centre never reach the browser one after the other."""
+"""Session and URL changes made from callbacks and pages: a view's zoom and centre reach the browser in one
+message; the logout ends the session at the start of the next run, not inside its callback."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from lib.ui import set_url_param, set_url_params
+from lib.session_keys import LOGOUT_KEY, USER_KEY
+from lib.ui import end_logged_out_session, request_logout, set_url_param, set_url_params
 
 
 class RecordingParams(dict):
@@ -46,3 +48,13 @@ def test_only_what_changed_is_sent_and_none_takes_a_key_out(monkeypatch) -> None
     assert params.messages == [{"centre": "48.9,2.2"}, {"structure": None}]
     assert params == {"zoom": "15", "centre": "48.9,2.2"}
 
+
+def test_the_logout_only_marks_the_session_and_the_next_run_empties_it(monkeypatch) -> None:
+    session = {USER_KEY: "comite", "carte_recherche": "rosa"}
+    monkeypatch.setattr(st, "session_state", session)
+    end_logged_out_session()  # no mark: nothing happens
+    assert session == {USER_KEY: "comite", "carte_recherche": "rosa"}
+    request_logout()  # the callback: the other callbacks of this rerun still read the session whole
+    assert session[USER_KEY] == "comite" and session["carte_recherche"] == "rosa" and session[LOGOUT_KEY] is True
+    end_logged_out_session()  # the start of the run
+    assert session == {}

@@ -41,7 +41,7 @@ from lib.filters import (
 )
 from lib.formatting import format_int
 from lib.questionnaire import load_questionnaire
-from lib.session_keys import ACCESS_KEY, DATASET_KEY, USER_KEY, VIEW_AS_KEPT, VIEW_AS_KEY, VIEW_AS_PARAM
+from lib.session_keys import ACCESS_KEY, DATASET_KEY, LOGOUT_KEY, USER_KEY, VIEW_AS_KEPT, VIEW_AS_KEY, VIEW_AS_PARAM
 from lib.territories import LEVELS, short_territory_name, territory_options
 from lib.ui.datasets import dataset_choice, dataset_selector, datasets_of
 from lib.ui.presentation import add_to_presentation, presentation_bar
@@ -110,6 +110,7 @@ def page_setup(script: str) -> tuple[Dataset, View]:
     st.set_page_config(page_title=f"{page.label} · Passerelles", page_icon=str(FAVICON), layout="wide")
     # A projector's 1280×720 has no height to spare: less empty space above each page's title.
     st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>")
+    end_logged_out_session()
     drop_forged_state()
     _uploads_allowed(None)  # until this run shows a logged-in writer
     access = _resolve_access()
@@ -357,8 +358,17 @@ def login_form(users) -> None:
     st.stop()
 
 
-def _logout() -> None:
-    st.session_state.clear()
+def request_logout() -> None:
+    """« Se déconnecter »: only a mark. Other callbacks of the same rerun run after this one, in no set order, and
+    read the session (the Carte search's box: a KeyError when this callback had emptied it, on a clean clone);
+    the session is emptied at the start of the run (end_logged_out_session)."""
+    st.session_state[LOGOUT_KEY] = True
+
+
+def end_logged_out_session() -> None:
+    """A run after « Se déconnecter » starts with an empty session: logged out, nothing carried over."""
+    if st.session_state.get(LOGOUT_KEY) is True:
+        st.session_state.clear()
 
 
 def refuse(page: Page, access: Access) -> None:
@@ -405,7 +415,7 @@ def account_box(access: Access) -> None:
                               + " ; ".join(f"{ROLES[r]} : {ROLE_HELP[r]}" for r in ROLES) + ".")
         else:
             st.caption(f"Connecté : **{markdown_escape(access.user or '')}** · {ROLES[access.role]}")
-            st.button("Se déconnecter", on_click=_logout, icon=":material/logout:", key="deconnexion")
+            st.button("Se déconnecter", on_click=request_logout, icon=":material/logout:", key="deconnexion")
 
 
 def dataset_banner(dataset: Dataset, compact: bool = False, access: Access | None = None,
