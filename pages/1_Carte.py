@@ -15,7 +15,7 @@ from lib.opportunities import RADIUS_M
 from lib.where_map import map_layers, structure_lines
 from lib.territories import LEVELS
 from lib.text import markdown_escape
-from lib.ui import assets_url, can_see_free_text, page_setup, set_url_param, set_url_params, url_choice
+from lib.ui import assets_url, can_see_free_text, page_setup, set_url_params, url_choice
 from lib.ui.cards import show_structure_card, show_territory_card
 from lib.ui.charts import cached_analysis, cached_where, image_downloads, show_view_line
 
@@ -131,8 +131,7 @@ if properties and properties != state.get("_carte_dernier_clic"):
     elif properties.get("kind") == "territoire":
         state["carte_structure"], state["carte_zone"] = None, properties.get("id")
     st.rerun()
-set_url_param("structure", selected)
-set_url_param("zone", state["carte_zone"])
+set_url_params({"structure": selected, "zone": state["carte_zone"]})
 
 with right:
     others = {key: label for key, label in state.get("carte_trouvees", {}).items() if key in positions.index}

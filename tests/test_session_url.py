@@ -24,6 +24,10 @@ class RecordingParams(dict):
         super().__delitem__(key)
         self.messages.append({key: None})
 
+    def get_all(self, key) -> list:
+        value = super().get(key)
+        return [] if value is None else value if isinstance(value, list) else [value]
+
     def update(self, values=(), **more) -> None:
         changes = {**dict(values), **more}
         super().update(changes)
@@ -47,6 +51,14 @@ def test_only_what_changed_is_sent_and_none_takes_a_key_out(monkeypatch) -> None
     set_url_param("zone", None)  # not there: no message
     assert params.messages == [{"centre": "48.9,2.2"}, {"structure": None}]
     assert params == {"zoom": "15", "centre": "48.9,2.2"}
+
+
+def test_filters_with_several_values_reach_the_url_in_one_message(monkeypatch) -> None:
+    params = RecordingParams({"vague": "2019", "fond": "aucun"})
+    monkeypatch.setattr(st, "query_params", params)
+    set_url_params({"vague": "2021", "forme": ["A", "B"], "territoire": None})
+    set_url_params({"vague": "2021", "forme": ["A", "B"]})  # the same list again: no message
+    assert params.messages == [{"vague": "2021", "forme": ["A", "B"]}]
 
 
 def test_the_logout_only_marks_the_session_and_the_next_run_empties_it(monkeypatch) -> None:

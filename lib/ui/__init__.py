@@ -538,13 +538,7 @@ def _keep_known_choices(dataset: Dataset, current: Filters) -> None:
 
 def _sync_query(wanted: dict[str, str | list[str]]) -> None:
     """Write the filters into the URL, leaving the page's own parameters alone."""
-    for key in QUERY_KEYS:
-        value = wanted.get(key)
-        if isinstance(value, list):
-            if st.query_params.get_all(key) != value:
-                st.query_params[key] = value
-        else:
-            set_url_param(key, value)
+    set_url_params({key: wanted.get(key) for key in QUERY_KEYS})
 
 
 def url_choice(label: str, options: list[str], key: str, default: str, format_func=str, container=None) -> str:
@@ -570,8 +564,9 @@ def set_url_param(key: str, value: str | None) -> None:
     set_url_params({key: value})
 
 
-def set_url_params(values: dict[str, str | None]) -> None:
-    """Put every ``key=value`` in the URL (``None`` takes the key out), the new values in one change.
+def set_url_params(values: dict[str, str | list[str] | None]) -> None:
+    """Put every ``key=value`` in the URL (a list repeats the key, ``None`` takes it out), the new values in one
+    change.
 
     Each change of ``st.query_params`` is a message of its own to the browser: the map's zoom and centre set one
     after the other gave, for a moment, a URL with the new zoom and the old centre (a reload then, or a link
@@ -581,7 +576,8 @@ def set_url_params(values: dict[str, str | None]) -> None:
         if value is None and key in st.query_params:
             del st.query_params[key]
     changed = {key: value for key, value in values.items()
-               if value is not None and st.query_params.get(key) != value}
+               if value is not None and (st.query_params.get_all(key) if isinstance(value, list)
+                                         else st.query_params.get(key)) != value}
     if changed:
         st.query_params.update(changed)
 
