@@ -27,6 +27,22 @@ PAGES = [
 ]
 
 
+# A grid is measured once its layout has settled: the same widths for 10 animation frames in a row. A tab just
+# opened lays its grids out in steps (one was measured with a 50 px box on a quiet clean clone); a width that stays
+# wrong is still reported.
+SETTLED_WIDTHS = """node => new Promise(resolve => {
+  const box = node.closest('[data-testid="stDataFrame"]');
+  let last = '', still = 0;
+  const tick = () => {
+    const now = [node.scrollWidth, node.clientWidth, box.getBoundingClientRect().width].join();
+    still = now === last ? still + 1 : 0;
+    last = now;
+    if (still >= 10) { resolve([node.scrollWidth, node.clientWidth]); } else { requestAnimationFrame(tick); }
+  };
+  requestAnimationFrame(tick);
+})"""
+
+
 def table_widths(page, scope) -> dict[str, list[int]]:
     """[scrollWidth, clientWidth] of every grid shown in ``scope``, after opening its « Voir les données »."""
     expanders = scope.locator('[data-testid="stExpander"]').filter(visible=True)
@@ -40,7 +56,7 @@ def table_widths(page, scope) -> dict[str, list[int]]:
     scrollers = scope.locator('[data-testid="stDataFrame"] .dvn-scroller').filter(visible=True)
     for i in range(scrollers.count()):
         expect(scrollers.nth(i)).to_be_visible()
-        widths[str(i)] = scrollers.nth(i).evaluate("node => [node.scrollWidth, node.clientWidth]")
+        widths[str(i)] = scrollers.nth(i).evaluate(SETTLED_WIDTHS)
     return widths
 
 
