@@ -25,8 +25,7 @@ import pandas as pd
 
 from lib.dataset import DEMO_DIR, Dataset, load_dataset, uai_key
 from lib.filters import Filters, apply_filters, default_filters
-from lib.maps import MapOptions, build_map
-from lib.metrics import aggregate_links, indicators_by_territory
+from lib.maps import MapOptions, build_map, map_inputs
 from lib.questionnaire import load_questionnaire
 from lib.territories import assign_territories, load_reference
 
@@ -141,10 +140,9 @@ def median_ms(run, repeat: int) -> tuple[float, object]:
 
 
 def _map_inputs(dataset: Dataset, filters: Filters):
+    """What the Carte page prepares for a filter change: the view, then lib.maps.map_inputs (communes)."""
     view = apply_filters(dataset, filters)
-    links = aggregate_links(view.reponses, with_codes=False)
-    table = indicators_by_territory(view, links, "commune")
-    return view, links, table
+    return (view, *map_inputs(view, "commune", False))
 
 
 def _build_html(dataset: Dataset, view, links, table, assets_url: str) -> str:
