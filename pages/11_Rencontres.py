@@ -17,6 +17,7 @@ from lib.meetings import (PERIODS, attendance, attendance_map, blocking, calenda
 from lib.store import StoreError
 from lib.text import markdown_escape
 from lib.ui import assets_url, can_write, current_access, page_setup, url_choice
+from lib.ui.callbacks import live_callback
 from lib.ui.charts import chart_config, download_buttons, show_chart, show_table, show_view_line
 from lib.ui.entry import writable_store
 
@@ -167,7 +168,7 @@ def add_meeting() -> None:
         st.error(f"La rencontre n'est pas enregistrée : {format_int(sum(map(len, messages.values())))} point(s) "
                  "à corriger ci-dessus.", icon=":material/error:")
     st.button("Enregistrer la rencontre", type="primary", key="rc_enregistrer",
-              on_click=lambda: state.update(rc_envoi=True))
+              on_click=live_callback(lambda: state.update(rc_envoi=True)))
 
 
 if can_write() or current_access().open:  # open access: where the form would be, how to get it

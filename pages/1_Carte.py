@@ -16,6 +16,7 @@ from lib.where_map import map_layers, structure_lines
 from lib.territories import LEVELS
 from lib.text import markdown_escape
 from lib.ui import assets_url, can_see_free_text, page_setup, set_url_params, url_choice
+from lib.ui.callbacks import live_callback
 from lib.ui.cards import show_structure_card, show_territory_card
 from lib.ui.charts import cached_analysis, cached_where, image_downloads, show_view_line
 
@@ -75,7 +76,7 @@ def search() -> None:
         go_to(found[0].id)
 
 
-search_box.text_input("Chercher une structure", key="carte_recherche", on_change=search,
+search_box.text_input("Chercher une structure", key="carte_recherche", on_change=live_callback(search),
                       placeholder="Nom, commune ou UAI…")
 selected = state["carte_structure"] if state["carte_structure"] in positions.index else None
 
@@ -140,7 +141,7 @@ with right:
     elif len(others) > 1:
         st.selectbox("Résultats de la recherche", list(others), format_func=others.get, key="carte_resultat",
                      index=list(others).index(selected) if selected in others else None,
-                     on_change=lambda: go_to(state["carte_resultat"]))
+                     on_change=live_callback(lambda: go_to(state["carte_resultat"])))
     if selected:
         card = structure_card(dataset.structures, dataset.reponses, selected)
         if card is not None and where is not None:

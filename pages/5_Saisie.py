@@ -13,6 +13,7 @@ from lib.store import StoreError
 from lib.text import markdown_escape as md
 from lib.textlimits import ENTRY_MAX_CHARS
 from lib.ui import page_setup
+from lib.ui.callbacks import live_callback
 from lib.ui.entry import writable_store
 
 dataset, _view = page_setup(__file__)
@@ -121,8 +122,8 @@ if outcome:
     else:
         st.success(f"{outcome} : il apparaît sur la carte et dans les analyses.", icon=":material/check_circle:")
     left, right = st.columns(2)
-    left.button("Saisir un autre lien pour la même structure", on_click=clear_form, args=(True,))
-    right.button("Nouvel entretien", on_click=clear_form, args=(False,))
+    left.button("Saisir un autre lien pour la même structure", on_click=live_callback(clear_form), args=(True,))
+    right.button("Nouvel entretien", on_click=live_callback(clear_form), args=(False,))
 if state.get("saisie_edition"):
     edited_row = store.read("reponses").set_index("reponse_id", drop=False)
     if state["saisie_edition"] in edited_row.index:
@@ -158,7 +159,7 @@ with st.form("saisie"):
                        f"les {format_int(ENTRY_MAX_CHARS[field])} permis ici : il est gardé tel quel, sauf si vous "
                        "saisissez un nouveau texte.")
         field_messages(field)
-    st.form_submit_button("Enregistrer l'entretien", type="primary", on_click=state.update,
+    st.form_submit_button("Enregistrer l'entretien", type="primary", on_click=live_callback(state.update),
                           kwargs={"saisie_envoi": True})
 
 st.markdown("#### Réponses déjà saisies pour cette structure")
@@ -172,7 +173,7 @@ else:
     labels = {r["reponse_id"]: answer_label(r, names) for r in mine.to_dict("records")}
     chosen = st.selectbox("Réponse", list(labels), format_func=labels.get, key="saisie_choix")
     left, right = st.columns(2)
-    left.button("Modifier cette réponse", on_click=edit_answer, args=(chosen,))
+    left.button("Modifier cette réponse", on_click=live_callback(edit_answer), args=(chosen,))
     confirmed = right.checkbox("Je confirme la suppression", key="saisie_confirmer")
     if right.button("Supprimer cette réponse", disabled=not confirmed):
         try:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lib.session_keys import LOGOUT_KEY, USER_KEY
+from lib.session_keys import ACCESS_KEY, LOGOUT_KEY, USER_KEY
 from lib.ui import end_logged_out_session, request_logout, set_url_param, set_url_params
+from lib.ui.callbacks import live_callback
 
 
 class RecordingParams(dict):
@@ -70,3 +71,21 @@ def test_the_logout_only_marks_the_session_and_the_next_run_empties_it(monkeypat
     assert session[USER_KEY] == "comite" and session["carte_recherche"] == "rosa" and session[LOGOUT_KEY] is True
     end_logged_out_session()  # the start of the run
     assert session == {}
+
+
+def test_a_callback_acts_only_in_a_live_session(monkeypatch) -> None:
+    """After a logout has emptied the session, the browser may still report the last page's widgets once, and
+    Streamlit runs their callbacks: they must not read keys that are gone (the Carte search's KeyError)."""
+    calls = []
+
+    def search() -> None:
+        calls.append(st.session_state["carte_recherche"])
+
+    guarded = live_callback(search)
+    session = {ACCESS_KEY: "pilotage", "carte_recherche": "rosa"}
+    monkeypatch.setattr(st, "session_state", session)
+    guarded()
+    assert calls == ["rosa"]
+    session.clear()  # the logout's run: the browser still reports the search box
+    guarded()  # no KeyError, nothing done
+    assert calls == ["rosa"] and session == {}

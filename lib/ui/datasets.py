@@ -19,6 +19,7 @@ from lib.datasets_registry import (DEFAULT_ID, JEU_PARAM, DataSetEntry, Registry
 from lib.session_keys import (ACCESS_KEY, DATASET_KEY, DATASET_WIDGET_KEY, USER_KEY, VIEW_AS_KEPT, VIEW_AS_KEY,
                               VIEW_AS_PARAM)
 from lib.text import markdown_escape
+from lib.ui.callbacks import live_callback
 
 if TYPE_CHECKING:
     from lib.ui import Access
@@ -87,7 +88,7 @@ def dataset_selector(entry: DataSetEntry, allowed: list[DataSetEntry], registry:
             names = {e.id: e.name for e in allowed}
             st.session_state[DATASET_WIDGET_KEY] = entry.id  # the URL decides; the widget shows it
             st.selectbox("Jeu de données", list(names), key=DATASET_WIDGET_KEY, format_func=names.get,
-                         on_change=_switch_dataset, help="Les jeux de données ouverts à votre compte ; l'adresse de "
+                         on_change=live_callback(_switch_dataset), help="Les jeux de données ouverts à votre compte ; l'adresse de "
                                                          "la page dit lequel est ouvert.")
         elif registry.several:
             st.caption(f"Jeu de données : **{markdown_escape(entry.name)}**")

@@ -13,6 +13,7 @@ from lib.structure_fiche import (Cited, StructureFiche, network_lines, network_p
                                  wave_network)
 from lib.text import markdown_escape
 from lib.ui import set_url_param
+from lib.ui.callbacks import live_callback
 from lib.ui.cards import CARD_PAGE, show_free_text, show_partners, structure_link
 
 SEARCH_KEY, RESULT_KEY, FOUND_KEY = "fiche_recherche", "fiche_resultat", "fiche_trouvees"
@@ -38,7 +39,7 @@ def _search(structures: pd.DataFrame) -> None:
 
 def search_box(structures: pd.DataFrame, selected: str | None) -> None:
     """Find a structure by name, commune or UAI (lib.map_search); the best match opens, the others are offered."""
-    st.text_input("Chercher une structure", key=SEARCH_KEY, on_change=_search, args=(structures,),
+    st.text_input("Chercher une structure", key=SEARCH_KEY, on_change=live_callback(_search), args=(structures,),
                   placeholder="Nom, commune ou UAI…", width=480)
     found = st.session_state.get(FOUND_KEY, {})
     if st.session_state.get(SEARCH_KEY) and not found:
@@ -46,7 +47,7 @@ def search_box(structures: pd.DataFrame, selected: str | None) -> None:
     elif len(found) > 1:
         st.selectbox("Résultats de la recherche", list(found), format_func=found.get, key=RESULT_KEY,
                      index=list(found).index(selected) if selected in found else None,
-                     on_change=lambda: _open(st.session_state[RESULT_KEY]), width=480)
+                     on_change=live_callback(lambda: _open(st.session_state[RESULT_KEY])), width=480)
 
 
 @st.cache_data(show_spinner="Calcul du réseau…", max_entries=16)
