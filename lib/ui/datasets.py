@@ -88,8 +88,8 @@ def dataset_selector(entry: DataSetEntry, allowed: list[DataSetEntry], registry:
             names = {e.id: e.name for e in allowed}
             st.session_state[DATASET_WIDGET_KEY] = entry.id  # the URL decides; the widget shows it
             st.selectbox("Jeu de données", list(names), key=DATASET_WIDGET_KEY, format_func=names.get,
-                         on_change=live_callback(_switch_dataset), help="Les jeux de données ouverts à votre compte ; l'adresse de "
-                                                         "la page dit lequel est ouvert.")
+                         on_change=live_callback(_switch_dataset),
+                         help="Les jeux de données ouverts à votre compte ; l'adresse de la page dit lequel est ouvert.")
         elif registry.several:
             st.caption(f"Jeu de données : **{markdown_escape(entry.name)}**")
 
