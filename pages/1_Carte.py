@@ -98,31 +98,35 @@ fmap = build_map(dataset.reference, view.structures, links, table,
 # The selection is drawn in a layer of its own, so clicking does not reload (and re-centre) the map.
 highlight = selection_layer(view.structures, links, selected)
 
+# The map's report of its view is read before the map is drawn: st_folium's on_change copies it to
+# st.session_state["carte"] before this run starts. Drawn with the view of the report before (read after
+# the draw, as it was), the map was sent back one move after each move of the user, and the two views then
+# took turns every half-second. Only a new report counts, and a view chosen here (URL, search) holds until
+# the map reports it (lib.map_wall.read_report): taking a stale or early report for the user's move would
+# undo that view.
+moved = returned_view(state.get("carte"))
+reading = read_report(moved, state.get("_carte_vue_lue"), *(state.get("_carte_cible") or (None, 0)))
+if moved is not None:
+    state["_carte_vue_lue"] = moved
+state["_carte_cible"] = (reading.target, reading.patience) if reading.target is not None else None
+if reading.resend:  # the map missed the view chosen here: the same view, nudged, moves it again
+    state["_carte_renvoi"] = state.get("_carte_renvoi", 0) + 1
+if reading.accept:
+    state["carte_vue"] = moved
+    zoom, centre = format_view(moved)
+    set_url_params({"zoom": zoom, "centre": centre})  # together: a URL never holds one view's zoom, another's centre
+
 left, right = st.columns([3, 1])
 with left:
     # The frame takes the window's height (WallView); zoom and centre come back to the URL, and a view
     # chosen here (URL, search) moves the map without drawing it again.
     shown = state["carte_vue"]
     # st_folium moves the map only when its centre or zoom argument changes: a view sent again is nudged
-    # by a few micrometres (see below).
+    # by a few micrometres (see above).
     nudge = state.get("_carte_renvoi", 0) * 1e-9
     clicked = st_folium(fmap, height=500, use_container_width=True, key="carte",
                         returned_objects=["last_active_drawing", "zoom", "center"], feature_group_to_add=highlight,
                         center=[shown[0] + nudge, shown[1]] if shown else None, zoom=shown[2] if shown else None)
-# Only a new report counts, and a view chosen here (URL, search) holds until the map reports it
-# (lib.map_wall.read_report): taking a stale or early report for the user's move would undo that view.
-moved = returned_view(clicked)
-reading = read_report(moved, state.get("_carte_vue_lue"), *(state.get("_carte_cible") or (None, 0)))
-if moved is not None:
-    state["_carte_vue_lue"] = moved
-state["_carte_cible"] = (reading.target, reading.patience) if reading.target is not None else None
-if reading.resend:
-    state["_carte_renvoi"] = state.get("_carte_renvoi", 0) + 1
-    st.rerun()
-if reading.accept:
-    state["carte_vue"] = moved
-    zoom, centre = format_view(moved)
-    set_url_params({"zoom": zoom, "centre": centre})  # together: a URL never holds one view's zoom, another's centre
 drawing = (clicked or {}).get("last_active_drawing") or {}
 properties = drawing.get("properties") or {}
 if properties and properties != state.get("_carte_dernier_clic"):
