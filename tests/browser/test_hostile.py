@@ -13,6 +13,7 @@ except ImportError:  # the browser fixture then skips these tests (or fails them
     expect = None
 
 from .conftest import assert_no_exception, expect_rerun, open_logged_in, users_env, wait_for_app
+from .test_map import show_structure
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conftest import small_tables, uai, write_tables  # noqa: E402  (the unit tests' small data set)
@@ -41,30 +42,12 @@ def map_frame(page):
     return frame
 
 
-def centre_on(frame, structure_id: str) -> dict[str, float]:
-    x, y = frame.evaluate(
-        """([id]) => {
-            const layer = Object.values(window.map._layers).find(
-                l => l.feature && l.feature.properties && l.feature.properties.id === id && l.getLatLng);
-            window.map.setView(layer.getLatLng(), 17, {animate: false});
-            const p = window.map.latLngToContainerPoint(layer.getLatLng());
-            return [p.x, p.y];
-        }""", [structure_id])
-    frame.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-    return {"x": x, "y": y}
-
-
-def hover_tooltip(frame, structure_id: str, text: str):
-    """Hover a structure until its tooltip shows ``text``: when the hover lands after the map went back to its
-    first view (a late resize of the frame re-fits it), centre and hover again, at most three times."""
-    tooltip = frame.locator(".leaflet-tooltip", has_text=text)  # its own, not a commune's opened on the way
-    for _attempt in range(3):
-        frame.locator("#map_div").hover(position=centre_on(frame, structure_id))
-        try:
-            expect(tooltip).to_be_visible(timeout=3000)
-            return tooltip
-        except AssertionError:
-            continue
+def hover_tooltip(page, structure_id: str, text: str):
+    """Hover a structure once the page has taken the view centred on it; its own tooltip (a commune's may be
+    open beside it when the pointer crossed one on its way)."""
+    frame, position = show_structure(page, structure_id, zoom=17)
+    frame.locator("#map_div").hover(position=position)
+    tooltip = frame.locator(".leaflet-tooltip", has_text=text)
     expect(tooltip).to_be_visible()
     return tooltip
 
@@ -72,13 +55,14 @@ def hover_tooltip(frame, structure_id: str, text: str):
 def test_html_in_a_name_is_shown_as_text(page, hostile_server: str) -> None:
     open_logged_in(page, f"{hostile_server}/Carte?fond=aucun&vague=toutes", "pilotage")
     frame = map_frame(page)
-    hover_tooltip(frame, uai(4), HOSTILE)  # the markup itself, as text
+    hover_tooltip(page, uai(4), HOSTILE)  # the markup itself, as text
     assert frame.locator(".leaflet-tooltip img").count() == 0
     assert frame.evaluate("document.title") != "pwned"
 
     card = page.locator('[data-testid="stMain"] h3', has_text=HOSTILE)
+    frame, position = show_structure(page, uai(4), zoom=17)
     with expect_rerun(page, card):
-        frame.locator("#map_div").click(position=centre_on(frame, uai(4)))
+        frame.locator("#map_div").click(position=position)
     assert page.locator('[data-testid="stMain"] img[src="x"]').count() == 0
     assert page.title() != "pwned"
     assert_no_exception(page)
@@ -88,5 +72,5 @@ def test_template_code_in_a_name_is_not_run(page, hostile_server: str) -> None:
     open_logged_in(page, f"{hostile_server}/Carte?fond=aucun&vague=toutes&structure=CS-1", "pilotage")
     expect(page.locator('[data-testid="stMain"] h3', has_text=TEMPLATE)).to_be_visible()
     frame = map_frame(page)
-    tooltip = hover_tooltip(frame, "CS-1", TEMPLATE)
+    tooltip = hover_tooltip(page, "CS-1", TEMPLATE)
     assert "49" not in tooltip.inner_text()
