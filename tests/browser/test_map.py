@@ -49,9 +49,10 @@ def map_settled(page) -> None:
     from urllib.parse import parse_qs, urlsplit
 
     wait_for_app(page, page.locator('iframe[title="streamlit_folium.st_folium"]'))
-    frame = next(f for f in page.frames if "st_folium" in f.url)
+    frame = map_iframe(page)
     frame.wait_for_function("() => window.map && Math.abs(window.map.getSize().y - window.innerHeight) < 2")
-    zoom, lat, lng = frame.evaluate("() => [window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]")
+    zoom, lat, lng = frame.evaluate(
+        "() => [window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]")
 
     def reported(url: str) -> bool:
         query = parse_qs(urlsplit(url).query)
@@ -84,15 +85,13 @@ def show_structure(page, structure_id: str, zoom: int = 16):
     """Centre the map on a structure once the map has settled, then wait until the page has taken that view
     (zoom and centre in the URL) and is idle; the frame and the structure's position in the map.
 
-    A hover or click made before then could land on another view: the map's first reports (its load, its
-    frame taking the window's height) rerun the page, which may move the map back to the view they carried
-    (in a CI run, the tooltip of a commune showed three times where a school had been centred).
+    A hover or click made before then could land on another view: in a CI run the tooltip of a commune
+    showed three times where a school had been centred (the page then sent the map back to the view before
+    each move; fixed, see test_a_move_of_the_map_is_kept).
     """
     map_settled(page)
-    map_iframe(page).evaluate("() => { window.__log = []; window.map.on('moveend zoomend viewreset resize', e => window.__log.push([e.type, performance.now()|0, window.map.getZoom(), window.map.getSize().y, new Error().stack.split('\\n').slice(2,9).join(' | ')])); }")
     centre_on(map_iframe(page), structure_id, zoom)
     map_settled(page)
-    print("LOG", map_iframe(page).evaluate("() => window.__log"), page.url)
     frame = map_iframe(page)
     x, y = frame.evaluate(
         """([id, zoom]) => {
